@@ -1,0 +1,5 @@
+//! MPEG-DASH MPDs (ISO/IEC 23009-1).
+use crate::{ParseError, ParseOptions, Parsed, ManifestFormat};
+pub(crate) fn parse(_text: &str, _base: &str, _opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    Err(ParseError::Unsupported { format: ManifestFormat::Dash, line: 0, detail: "not yet".into() })
+}

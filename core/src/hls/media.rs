@@ -1,0 +1,562 @@
+//! HLS media playlists: segments, keys, maps, program-date-time, date ranges, LL-HLS.
+
+use std::collections::BTreeMap;
+
+use super::{AttrList, Vars, check_header, hex, int, lines, split_tag};
+use crate::diag::Diag;
+use crate::error::{Line, ParseError};
+use crate::model::segments::NewEntry;
+use crate::model::{
+    Bytes, ByteRange, ContentType, DateRange, HlsKey, HlsPlaylistInfo, InitSegment, KeyMethod,
+    KeySystem, Kid, ListIndex, LiveParams, ManifestFormat, PartInfo, PartialSegment, Period,
+    PreloadHint, Presentation, RenditionReport, SegmentIndex, ServerControl, SwitchingSet, Track,
+};
+use crate::time::{Micros, Timescale, parse_datetime, parse_decimal_ticks, parse_signed_decimal_ticks};
+use crate::url::{Allow, check, resolve};
+
+const R_EXTINF: &str = "RFC 8216 §4.3.2.1: EXTINF duration is a non-negative decimal-floating-point";
+const R_SEGMENT: &str = "RFC 8216 §4.3.2.1: each media segment URI MUST follow an EXTINF tag";
+const R_TARGET: &str = "RFC 8216 §4.3.3.1: EXT-X-TARGETDURATION is REQUIRED";
+const R_TARGET_MAX: &str = "RFC 8216 §4.3.3.1: EXTINF rounded MUST NOT exceed the target duration";
+const R_BYTERANGE: &str = "RFC 8216 §4.3.2.2: EXT-X-BYTERANGE is <n>[@<o>]; without @o the previous sub-range of the same resource MUST precede";
+const R_KEY: &str = "RFC 8216 §4.3.2.4: EXT-X-KEY needs METHOD, and URI unless METHOD=NONE";
+const R_MAP: &str = "RFC 8216 §4.3.2.5: EXT-X-MAP needs URI";
+const R_PDT: &str = "RFC 8216 §4.3.2.6: EXT-X-PROGRAM-DATE-TIME is an ISO 8601 date-time";
+const R_DATERANGE: &str = "RFC 8216 §4.3.2.7: EXT-X-DATERANGE needs ID and START-DATE";
+const R_INT: &str = "RFC 8216 §4.2: decimal-integer expected";
+const R_PART: &str = "RFC 8216bis §4.4.4.9: EXT-X-PART needs URI and DURATION";
+const R_MIXED: &str = "RFC 8216 §4.1: a playlist is either a media or a multivariant playlist, not both";
+
+/// Parses a media playlist into a one-track presentation.
+pub(crate) fn parse_presentation(
+    text: &str,
+    base: &str,
+    diag: &mut Diag,
+    vars: &mut Vars,
+) -> Result<Presentation, ParseError> {
+    let mut ctx = MediaCtx::default();
+    let index = parse_media(text, base, diag, vars, &mut ctx)?;
+    let mut p = Presentation::new(ManifestFormat::HlsMedia, (!base.is_empty()).then(|| base.to_owned()));
+    let info = index.hls.as_deref().cloned().unwrap_or_default();
+    let total = Micros::from_ticks(index.end_time(), index.timescale());
+    if info.ended || info.playlist_type.as_deref() == Some("VOD") {
+        p.duration = Some(total);
+    } else {
+        let sc = info.server_control.clone().unwrap_or_default();
+        p.live = Some(LiveParams {
+            update_period: Some(info.target_duration),
+            hold_back: sc.hold_back,
+            part_hold_back: sc.part_hold_back,
+            event: info.playlist_type.as_deref() == Some("EVENT"),
+            ..LiveParams::default()
+        });
+    }
+    p.start_offset = ctx.start_offset;
+    p.independent_segments = ctx.independent_segments;
+    p.profiles = info.version.map(|v| format!("hls-v{v}"));
+    p.variables = vars.defined.clone();
+    let mut set = SwitchingSet::new(guess_content(&index));
+    let mut track = Track::new("0".into(), SegmentIndex::Unloaded);
+    track.segments = SegmentIndex::List(index);
+    diag.add_track()?;
+    set.tracks.push(track);
+    p.periods.push(Period {
+        id: None,
+        start: Micros::ZERO,
+        duration: p.duration,
+        base_urls: Vec::new(),
+        switching_sets: vec![set],
+        event_streams: Vec::new(),
+        asset_id: None,
+        properties: Vec::new(),
+    });
+    Ok(p)
+}
+
+/// Guesses a media playlist's content from its segment names (a media playlist says nothing else).
+fn guess_content(index: &ListIndex) -> ContentType {
+    let Some(s) = index.get(0) else { return ContentType::Unknown };
+    let path = s.url.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    if path.ends_with(".vtt") || path.ends_with(".webvtt") || path.ends_with(".ttml") {
+        ContentType::Text
+    } else if path.ends_with(".aac") || path.ends_with(".mp3") || path.ends_with(".ac3") || path.ends_with(".ec3") {
+        ContentType::Audio
+    } else {
+        ContentType::Unknown
+    }
+}
+
+/// Playlist-level values that live on the presentation rather than the track.
+#[derive(Debug, Default)]
+pub(crate) struct MediaCtx {
+    pub(crate) start_offset: Option<Micros>,
+    pub(crate) independent_segments: bool,
+}
+
+/// Segment-level state between a segment's tags and its URI line.
+#[derive(Default)]
+struct Pending {
+    duration: Option<u64>,
+    byte_range: Option<ByteRange>,
+    discontinuity: bool,
+    gap: bool,
+    pdt: Option<crate::time::UnixMicros>,
+}
+
+/// Parses a media playlist into a segment list with its HLS details.
+pub(crate) fn parse_media(
+    text: &str,
+    base: &str,
+    diag: &mut Diag,
+    vars: &mut Vars,
+    ctx: &mut MediaCtx,
+) -> Result<ListIndex, ParseError> {
+    check_header(text, diag)?;
+    let mut list = ListIndex::new(Timescale::MICROS, base.to_owned(), 0);
+    let mut info = HlsPlaylistInfo::default();
+    let mut target: Option<u64> = None;
+    let mut pending = Pending::default();
+    // Keys in effect, one per KEYFORMAT.
+    let mut keys: BTreeMap<String, HlsKey> = BTreeMap::new();
+    let mut key_idx: u16 = 0;
+    let mut keys_dirty = false;
+    let mut map_idx: u16 = 0;
+    // End of the previous byte range and its URI, for ranges without an offset.
+    let mut last_range: Option<(String, u64)> = None;
+    let mut max_extinf: u64 = 0;
+    let mut first_segment_line: Option<Line> = None;
+
+    for (n, line) in lines(text) {
+        if line.is_empty() {
+            continue;
+        }
+        if !line.starts_with('#') {
+            // A media segment URI.
+            let uri = vars.substitute(line, n, diag)?;
+            check(&uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+            let Some(duration) = pending.duration.take() else {
+                diag.shall(n, R_SEGMENT, format!("URI {:?} without EXTINF", clip(&uri)))?;
+                pending = Pending::default();
+                continue;
+            };
+            first_segment_line.get_or_insert(n);
+            diag.add_segments(1)?;
+            if keys_dirty {
+                key_idx = list.add_key_set(keys.values().cloned().collect());
+                keys_dirty = false;
+            }
+            if let Some(r) = pending.byte_range {
+                last_range = Some((uri.to_string(), r.start + r.length.unwrap_or(0)));
+            }
+            max_extinf = max_extinf.max(duration);
+            list.push(NewEntry {
+                uri: &uri,
+                duration,
+                byte_range: pending.byte_range,
+                discontinuity: pending.discontinuity,
+                gap: pending.gap,
+                program_date_time: pending.pdt,
+                key: key_idx,
+                map: map_idx,
+            });
+            pending = Pending::default();
+            continue;
+        }
+        if !line.starts_with("#EXT") {
+            continue; // a comment
+        }
+        let (tag, value) = split_tag(line);
+        match tag {
+            "EXTM3U" => {}
+            "EXTINF" => {
+                let dur = value.split(',').next().unwrap_or("").trim();
+                if !value.contains(',') {
+                    diag.should(n, R_EXTINF, "EXTINF without the comma before the title")?;
+                }
+                let d = parse_decimal_ticks(dur, Timescale::MICROS)
+                    .map_err(|e| diag.invalid(n, R_EXTINF, e.to_string()))?;
+                pending.duration = Some(d);
+            }
+            "EXT-X-BYTERANGE" => {
+                pending.byte_range = Some(byte_range(value, n, diag, last_range.as_ref())?);
+            }
+            "EXT-X-DISCONTINUITY" => pending.discontinuity = true,
+            "EXT-X-GAP" => pending.gap = true,
+            "EXT-X-PROGRAM-DATE-TIME" => match parse_datetime(value) {
+                Ok(t) => pending.pdt = Some(t),
+                Err(e) => diag.shall(n, R_PDT, e.to_string())?,
+            },
+            "EXT-X-KEY" => {
+                let attrs = AttrList::parse(value, n, diag)?;
+                match key(&attrs, base, n, diag, vars)? {
+                    Some(k) if k.method == KeyMethod::None => keys.clear(),
+                    Some(k) => {
+                        keys.insert(k.keyformat.clone().unwrap_or_else(|| "identity".into()), k);
+                    }
+                    None => {}
+                }
+                keys_dirty = true;
+            }
+            "EXT-X-MAP" => {
+                let attrs = AttrList::parse(value, n, diag)?;
+                let Some(uri) = attrs.get("URI") else {
+                    diag.shall(n, R_MAP, "EXT-X-MAP without URI")?;
+                    continue;
+                };
+                let uri = vars.substitute(uri, n, diag)?;
+                let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                let byte_range = match attrs.get("BYTERANGE") {
+                    Some(r) => Some(byte_range(r, n, diag, None)?),
+                    None => None,
+                };
+                map_idx = list.add_map(InitSegment { url, byte_range });
+            }
+            "EXT-X-TARGETDURATION" => {
+                let t = match int(value) {
+                    Some(v) => v.saturating_mul(1_000_000),
+                    None => {
+                        diag.should(n, R_TARGET, format!("target duration {value:?} is not a decimal-integer"))?;
+                        parse_decimal_ticks(value, Timescale::MICROS).map_err(|e| diag.invalid(n, R_TARGET, e.to_string()))?
+                    }
+                };
+                target = Some(t);
+            }
+            "EXT-X-MEDIA-SEQUENCE" => {
+                info.media_sequence = int(value).ok_or_else(|| diag.invalid(n, R_INT, format!("media sequence {value:?}")))?;
+            }
+            "EXT-X-DISCONTINUITY-SEQUENCE" => {
+                info.discontinuity_sequence =
+                    int(value).ok_or_else(|| diag.invalid(n, R_INT, format!("discontinuity sequence {value:?}")))?;
+            }
+            "EXT-X-ENDLIST" => info.ended = true,
+            "EXT-X-PLAYLIST-TYPE" => info.playlist_type = Some(value.trim().to_owned()),
+            "EXT-X-I-FRAMES-ONLY" => info.iframes_only = true,
+            "EXT-X-VERSION" => info.version = int(value).and_then(|v| u32::try_from(v).ok()),
+            "EXT-X-INDEPENDENT-SEGMENTS" => ctx.independent_segments = true,
+            "EXT-X-START" => {
+                let attrs = AttrList::parse(value, n, diag)?;
+                if let Some(off) = attrs.get("TIME-OFFSET") {
+                    ctx.start_offset = parse_signed_decimal_ticks(off, Timescale::MICROS).ok().map(Micros);
+                }
+            }
+            "EXT-X-DEFINE" => {
+                let attrs = AttrList::parse(value, n, diag)?;
+                vars.define(&attrs, n, diag)?;
+            }
+            "EXT-X-SERVER-CONTROL" => {
+                let a = AttrList::parse(value, n, diag)?;
+                let secs = |k: &str| a.get(k).and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok()).map(|v| Micros(v as i64));
+                info.server_control = Some(ServerControl {
+                    can_skip_until: secs("CAN-SKIP-UNTIL"),
+                    can_skip_dateranges: a.yes("CAN-SKIP-DATERANGES"),
+                    hold_back: secs("HOLD-BACK"),
+                    part_hold_back: secs("PART-HOLD-BACK"),
+                    can_block_reload: a.yes("CAN-BLOCK-RELOAD"),
+                });
+            }
+            "EXT-X-PART-INF" => {
+                let a = AttrList::parse(value, n, diag)?;
+                let t = a
+                    .get("PART-TARGET")
+                    .and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok())
+                    .ok_or_else(|| diag.invalid(n, "RFC 8216bis §4.4.3.7: EXT-X-PART-INF needs PART-TARGET", value.to_owned()))?;
+                info.part_info = Some(PartInfo { part_target: Micros(t as i64) });
+            }
+            "EXT-X-PART" => {
+                let a = AttrList::parse(value, n, diag)?;
+                let (Some(uri), Some(d)) = (a.get("URI"), a.get("DURATION")) else {
+                    diag.shall(n, R_PART, "EXT-X-PART without URI or DURATION")?;
+                    continue;
+                };
+                let uri = vars.substitute(uri, n, diag)?;
+                let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                let d = parse_decimal_ticks(d, Timescale::MICROS).map_err(|e| diag.invalid(n, R_PART, e.to_string()))?;
+                let byte_range = match a.get("BYTERANGE") {
+                    Some(r) => Some(byte_range(r, n, diag, None)?),
+                    None => None,
+                };
+                diag.add_segments(1)?;
+                info.parts.push(PartialSegment {
+                    segment_number: info.media_sequence + list.len() as u64,
+                    url,
+                    duration: Micros(d as i64),
+                    independent: a.yes("INDEPENDENT"),
+                    byte_range,
+                    gap: a.yes("GAP"),
+                });
+            }
+            "EXT-X-PRELOAD-HINT" => {
+                let a = AttrList::parse(value, n, diag)?;
+                if let (Some(t), Some(uri)) = (a.get("TYPE"), a.get("URI")) {
+                    let uri = vars.substitute(uri, n, diag)?;
+                    let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    info.preload_hints.push(PreloadHint {
+                        hint_type: t.to_owned(),
+                        url,
+                        byte_range_start: a.get("BYTERANGE-START").and_then(int),
+                        byte_range_length: a.get("BYTERANGE-LENGTH").and_then(int),
+                    });
+                } else {
+                    diag.shall(n, "RFC 8216bis §4.4.5.3: EXT-X-PRELOAD-HINT needs TYPE and URI", value.to_owned())?;
+                }
+            }
+            "EXT-X-RENDITION-REPORT" => {
+                let a = AttrList::parse(value, n, diag)?;
+                if let Some(uri) = a.get("URI") {
+                    let uri = vars.substitute(uri, n, diag)?;
+                    let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    info.rendition_reports.push(RenditionReport {
+                        url,
+                        last_msn: a.get("LAST-MSN").and_then(int),
+                        last_part: a.get("LAST-PART").and_then(int),
+                    });
+                }
+            }
+            "EXT-X-SKIP" => {
+                let a = AttrList::parse(value, n, diag)?;
+                let skipped = a
+                    .get("SKIPPED-SEGMENTS")
+                    .and_then(int)
+                    .ok_or_else(|| diag.invalid(n, "RFC 8216bis §4.4.5.2: EXT-X-SKIP needs SKIPPED-SEGMENTS", value.to_owned()))?;
+                diag.add_segments(0)?;
+                info.skipped_segments = Some(skipped);
+            }
+            "EXT-X-DATERANGE" => {
+                let a = AttrList::parse(value, n, diag)?;
+                if let Some(dr) = date_range(&a, n, diag)? {
+                    diag.add_event()?;
+                    info.date_ranges.push(dr);
+                }
+            }
+            "EXT-X-CUE-OUT" | "EXT-X-CUE-IN" | "EXT-X-CUE-OUT-CONT" | "EXT-X-SCTE35" | "EXT-OATCLS-SCTE35"
+            | "EXT-X-CUE" | "EXT-X-SPLICEPOINT-SCTE35" | "EXT-X-ASSET" => {
+                diag.add_event()?;
+                info.cues.push((info.media_sequence + list.len() as u64, line.to_owned()));
+            }
+            "EXT-X-STREAM-INF" | "EXT-X-I-FRAME-STREAM-INF" | "EXT-X-MEDIA" | "EXT-X-SESSION-DATA"
+            | "EXT-X-SESSION-KEY" => {
+                return Err(diag.invalid(n, R_MIXED, format!("multivariant tag #{tag} in a media playlist")));
+            }
+            _ => {} // Unknown tags MUST be ignored (RFC 8216 §4.1).
+        }
+    }
+    if pending.duration.is_some() {
+        diag.should(0, R_SEGMENT, "EXTINF at the end without a URI")?;
+    }
+    match target {
+        Some(t) => {
+            info.target_duration = Micros(i64::try_from(t).unwrap_or(i64::MAX));
+            // Rounded to the nearest integer, EXTINF must not exceed the target.
+            if max_extinf > t && (max_extinf + 500_000) / 1_000_000 * 1_000_000 > t {
+                diag.should(first_segment_line.unwrap_or(0), R_TARGET_MAX, format!(
+                    "longest EXTINF {} exceeds target duration {}",
+                    Micros(max_extinf as i64),
+                    Micros(t as i64)
+                ))?;
+            }
+        }
+        None => {
+            diag.should(0, R_TARGET, "no EXT-X-TARGETDURATION; using the longest EXTINF")?;
+            info.target_duration = Micros(i64::try_from(max_extinf.div_ceil(1_000_000) * 1_000_000).unwrap_or(i64::MAX));
+        }
+    }
+    list.first_number = info.media_sequence + info.skipped_segments.unwrap_or(0);
+    list.shrink_to_fit();
+    list.hls = Some(Box::new(info));
+    Ok(list)
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+/// `<n>[@<o>]`; without `@o` the range continues the previous one of the same resource.
+fn byte_range(value: &str, n: Line, diag: &mut Diag, last: Option<&(String, u64)>) -> Result<ByteRange, ParseError> {
+    let (len, off) = match value.trim().split_once('@') {
+        Some((l, o)) => (l, Some(o)),
+        None => (value.trim(), None),
+    };
+    let length = int(len).ok_or_else(|| diag.invalid(n, R_BYTERANGE, format!("length {len:?}")))?;
+    let start = match off {
+        Some(o) => int(o).ok_or_else(|| diag.invalid(n, R_BYTERANGE, format!("offset {o:?}")))?,
+        None => match last {
+            Some((_, end)) => *end,
+            None => {
+                diag.shall(n, R_BYTERANGE, "byte range without offset and no previous range")?;
+                0
+            }
+        },
+    };
+    Ok(ByteRange { start, length: Some(length) })
+}
+
+/// Reads an `EXT-X-KEY` / `EXT-X-SESSION-KEY` attribute list.
+pub(crate) fn key(a: &AttrList<'_>, base: &str, n: Line, diag: &mut Diag, vars: &Vars) -> Result<Option<HlsKey>, ParseError> {
+    let method = match a.get("METHOD") {
+        Some("NONE") => KeyMethod::None,
+        Some("AES-128") => KeyMethod::Aes128,
+        Some("SAMPLE-AES") => KeyMethod::SampleAes,
+        Some("SAMPLE-AES-CTR") => KeyMethod::SampleAesCtr,
+        other => {
+            diag.shall(n, R_KEY, format!("METHOD {other:?}"))?;
+            return Ok(None);
+        }
+    };
+    let uri = match a.get("URI") {
+        Some(u) => {
+            let u = vars.substitute(u, n, diag)?;
+            Some(resolve(base, &u, Allow::KeyUri).map_err(|r| diag.unsafe_url(n, &u, &r))?)
+        }
+        None if method != KeyMethod::None => {
+            diag.shall(n, R_KEY, "URI missing")?;
+            None
+        }
+        None => None,
+    };
+    let iv = match a.get("IV") {
+        Some(v) => match hex(v).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+            Some(iv) => Some(iv),
+            None => {
+                diag.shall(n, "RFC 8216 §4.3.2.4: IV is a 128-bit hexadecimal-sequence", format!("IV {v:?}"))?;
+                None
+            }
+        },
+        None => None,
+    };
+    let keyformat = a.get("KEYFORMAT").map(str::to_owned);
+    let system = KeySystem::from_scheme(keyformat.as_deref().unwrap_or("identity"));
+    let kid = uri.as_deref().and_then(|u| kid_from_uri(u, &system));
+    Ok(Some(HlsKey {
+        method,
+        uri,
+        iv,
+        system,
+        keyformat,
+        keyformat_versions: a.get("KEYFORMATVERSIONS").map(str::to_owned),
+        kid,
+    }))
+}
+
+/// A key id that the key URI itself reveals: a FairPlay `skd://` id that is a UUID or 32 hex
+/// digits, or the KID of a v1 PSSH box in a Widevine `data:` URI.
+fn kid_from_uri(uri: &str, system: &KeySystem) -> Option<Kid> {
+    if let Some(rest) = uri.strip_prefix("skd://") {
+        return Kid::parse(rest.split(['?', '/']).next().unwrap_or(""));
+    }
+    if *system == KeySystem::Widevine {
+        let data = uri.strip_prefix("data:")?;
+        let (_, b64) = data.split_once(";base64,")?;
+        let pssh = crate::base64::decode(b64)?;
+        // PSSH v1: size(4) 'pssh'(4) version(1) flags(3) system(16) kid_count(4) kids...
+        if pssh.get(4..8) == Some(b"pssh") && pssh.get(8) == Some(&1) {
+            let count = u32::from_be_bytes(pssh.get(28..32)?.try_into().ok()?);
+            if count >= 1 {
+                return Some(Kid(pssh.get(32..48)?.try_into().ok()?));
+            }
+        }
+    }
+    None
+}
+
+fn date_range(a: &AttrList<'_>, n: Line, diag: &mut Diag) -> Result<Option<DateRange>, ParseError> {
+    let (Some(id), Some(start)) = (a.get("ID"), a.get("START-DATE")) else {
+        // START-DATE may be omitted in later tags of the same ID (RFC 8216bis); ID may not.
+        if a.get("ID").is_none() {
+            diag.shall(n, R_DATERANGE, "EXT-X-DATERANGE without ID")?;
+        }
+        return Ok(None);
+    };
+    let start_date = match parse_datetime(start) {
+        Ok(t) => t,
+        Err(e) => {
+            diag.shall(n, R_DATERANGE, e.to_string())?;
+            return Ok(None);
+        }
+    };
+    let secs = |k: &str| a.get(k).and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok()).map(|v| Micros(v as i64));
+    let bytes = |k: &str| a.get(k).and_then(hex).map(Bytes);
+    Ok(Some(DateRange {
+        id: id.to_owned(),
+        class: a.get("CLASS").map(str::to_owned),
+        start_date,
+        end_date: a.get("END-DATE").and_then(|v| parse_datetime(v).ok()),
+        duration: secs("DURATION"),
+        planned_duration: secs("PLANNED-DURATION"),
+        end_on_next: a.yes("END-ON-NEXT"),
+        scte35_cmd: bytes("SCTE35-CMD"),
+        scte35_out: bytes("SCTE35-OUT"),
+        scte35_in: bytes("SCTE35-IN"),
+        client_attributes: a
+            .attrs
+            .iter()
+            .filter(|x| x.name.starts_with("X-"))
+            .map(|x| (x.name.to_owned(), x.value.to_owned()))
+            .collect(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ParseOptions, Strictness, parse};
+
+    fn opts() -> ParseOptions {
+        ParseOptions { url: Some("https://cdn.example/live/v1/media.m3u8".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn reads_segments_exactly() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:7\n#EXT-X-MEDIA-SEQUENCE:10\n#EXTINF:6.006,\na.ts\n#EXT-X-BYTERANGE:100@0\n#EXTINF:6.006,\nb.ts\n#EXT-X-BYTERANGE:50\n#EXTINF:1,\nb.ts\n#EXT-X-ENDLIST\n";
+        let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
+        let t = p.tracks().next().unwrap();
+        assert_eq!(t.segments.len(), 3);
+        let s = t.segments.segment(2).unwrap();
+        assert_eq!(s.number, 12);
+        assert_eq!(s.start, 12_012_000);
+        assert_eq!(s.byte_range, Some(crate::ByteRange { start: 100, length: Some(50) }));
+        assert_eq!(p.duration, Some(crate::Micros(13_012_000)));
+        assert!(p.live.is_none());
+    }
+
+    #[test]
+    fn refuses_bad_input_with_typed_errors() {
+        for (text, class) in [
+            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:-1,\na.ts\n", "invalid"),
+            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:INF,\na.ts\n", "invalid"),
+            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:1,\nfile:///etc/passwd\n", "unsafe-url"),
+            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:x\n", "invalid"),
+            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\n#EXTINF:1,\na.ts\n", "malformed"),
+        ] {
+            let e = parse(text.as_bytes(), &opts()).unwrap_err();
+            assert_eq!(e.class(), class, "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn strictness_levels() {
+        let text = b"#EXTM3U\n#EXTINF:10,\na.ts\n#EXT-X-ENDLIST\n"; // no TARGETDURATION
+        assert!(parse(text, &opts()).is_ok());
+        let strict = ParseOptions { strictness: Strictness::Strict, ..opts() };
+        assert!(parse(text, &strict).is_err());
+        let headless = b"#EXT-X-TARGETDURATION:10\n#EXTINF:10,\na.ts\n";
+        assert!(parse(headless, &opts()).is_err());
+        let permissive = ParseOptions { strictness: Strictness::Permissive, ..opts() };
+        let parsed = parse(headless, &permissive).unwrap();
+        assert_eq!(parsed.warnings.len(), 1);
+    }
+
+    #[test]
+    fn keys_apply_per_keyformat() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n\
+            #EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://10000000-1000-1000-1000-100000000001\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n\
+            #EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI=\"data:text/plain;base64,AAAA\",KEYFORMAT=\"urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed\"\n\
+            #EXTINF:6,\na.mp4\n#EXT-X-KEY:METHOD=NONE\n#EXTINF:6,\nb.mp4\n";
+        let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
+        let t = p.tracks().next().unwrap();
+        let s0 = t.segments.segment(0).unwrap();
+        assert_eq!(s0.keys.len(), 2);
+        let fp = s0.keys.iter().find(|k| k.system == crate::KeySystem::FairPlay).unwrap();
+        assert_eq!(fp.kid.map(|k| k.to_string()).as_deref(), Some("10000000-1000-1000-1000-100000000001"));
+        assert!(t.segments.segment(1).unwrap().keys.is_empty());
+        assert!(p.live.is_some());
+    }
+}

@@ -1,0 +1,81 @@
+//! HLS (RFC 8216 and its 2nd-edition draft, with Low-Latency HLS): a line scanner of our own
+//! for multivariant and media playlists.
+//!
+//! Why not `m3u8-rs` on the hot path: compiled to WebAssembly it alone is ~52 KB gzip of a
+//! 120 KB engine budget, it reads durations as `f32`, and it does not model the LL-HLS,
+//! steering and variable tags. It stays as the differential-test oracle
+//! (`conformance/tests/hls_oracle.rs`).
+
+mod attrs;
+mod media;
+mod multivariant;
+pub(crate) mod refresh;
+
+use crate::diag::Diag;
+use crate::error::ParseError;
+use crate::model::{ManifestFormat, Presentation};
+use crate::options::ParseOptions;
+use crate::{Parsed, text};
+
+pub(crate) use attrs::{AttrList, Vars};
+
+/// Parses an HLS playlist (multivariant or media) into the model.
+pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parsed, ParseError> {
+    let format = text::sniff(text).unwrap_or(ManifestFormat::HlsMedia);
+    let mut diag = Diag::new(format, opts);
+    diag.check_size(text.len())?;
+    let mut vars = Vars::from_url(opts.url.as_deref());
+    let presentation: Presentation = match format {
+        ManifestFormat::HlsMultivariant => multivariant::parse(text, base, &mut diag, &mut vars)?,
+        _ => media::parse_presentation(text, base, &mut diag, &mut vars)?,
+    };
+    Ok(Parsed { presentation, warnings: diag.warnings })
+}
+
+/// Lines of a playlist with 1-based numbers, `\r` and surrounding blanks removed.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
+    text.split('\n').enumerate().map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.trim()))
+}
+
+/// Checks the `#EXTM3U` header (RFC 8216 §4.3.1.1).
+pub(crate) fn check_header(text: &str, diag: &mut Diag) -> Result<(), ParseError> {
+    let first = text.trim_start_matches('\u{feff}').trim_start();
+    if !first.starts_with("#EXTM3U") {
+        diag.shall(1, "RFC 8216 §4.3.1.1: the first line MUST be #EXTM3U", "missing #EXTM3U header")?;
+    }
+    Ok(())
+}
+
+/// Splits `#EXT-X-NAME:value` into (`EXT-X-NAME`, `value`).
+pub(crate) fn split_tag(line: &str) -> (&str, &str) {
+    let body = &line[1..];
+    match body.split_once(':') {
+        Some((n, v)) => (n, v),
+        None => (body, ""),
+    }
+}
+
+/// Decodes `0x`-prefixed hex (DATERANGE SCTE35 attributes, key IVs).
+pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
+    let t = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
+    if t.len() % 2 != 0 {
+        return None;
+    }
+    t.as_bytes()
+        .chunks(2)
+        .map(|p| {
+            let hi = (p[0] as char).to_digit(16)?;
+            let lo = (p[1] as char).to_digit(16)?;
+            u8::try_from(hi * 16 + lo).ok()
+        })
+        .collect()
+}
+
+/// Reads a decimal-integer attribute or tag value.
+pub(crate) fn int(text: &str) -> Option<u64> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}

@@ -1,0 +1,196 @@
+//! Live refresh: merging a re-fetched HLS media playlist into a track's segment list.
+//!
+//! The merged list keeps media-sequence continuity and exact times: a segment keeps the
+//! start time it had before the refresh, new segments continue from there, and segments
+//! that slid out of the window are dropped. Delta updates (`EXT-X-SKIP`) are filled in from
+//! the segments already held. A playlist whose media sequence goes back, or that lost
+//! segments at its live edge, is reported as regressed and the model is left unchanged.
+
+use super::media::{MediaCtx, parse_media};
+use super::Vars;
+use crate::diag::Diag;
+use crate::error::RefreshError;
+use crate::model::{ListIndex, ManifestFormat, SegmentIndex, Track};
+use crate::options::ParseOptions;
+use crate::text;
+
+/// What a refresh changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshOutcome {
+    /// Segments added at the live edge.
+    pub added: u64,
+    /// Segments that slid out of the window.
+    pub removed: u64,
+    /// Nothing changed (same segments and parts): the playlist may be stale.
+    pub unchanged: bool,
+    /// The playlist has ended (`EXT-X-ENDLIST`): live-to-VOD.
+    pub ended: bool,
+    /// Segments were missed between the two playlists; the new segments' times were placed
+    /// by target duration and the first is marked discontinuous.
+    pub gap: bool,
+}
+
+/// Merges a refreshed media playlist (`bytes`, fetched from `options.url`) into `track`.
+pub fn refresh_hls_media(track: &mut Track, bytes: &[u8], options: &ParseOptions) -> Result<RefreshOutcome, RefreshError> {
+    let text = text::decode(bytes, Some(ManifestFormat::HlsMedia))?;
+    if text::sniff(&text) != Some(ManifestFormat::HlsMedia) {
+        return Err(RefreshError::Mismatch { detail: "the refreshed document is not an HLS media playlist".into() });
+    }
+    let mut diag = Diag::new(ManifestFormat::HlsMedia, options);
+    diag.check_size(text.len())?;
+    let base = match (&options.url, &track.segments) {
+        (Some(u), _) => crate::url::validate_base(u).map_err(|detail| RefreshError::Mismatch { detail })?,
+        (None, SegmentIndex::List(l)) => l.base().to_owned(),
+        (None, _) => String::new(),
+    };
+    let mut vars = Vars::from_url(options.url.as_deref());
+    let new = parse_media(&text, &base, &mut diag, &mut vars, &mut MediaCtx::default())?;
+    let (outcome, merged) = match &track.segments {
+        SegmentIndex::List(old) => merge(old, new)?,
+        SegmentIndex::Unloaded => {
+            let ended = new.hls.as_ref().is_some_and(|h| h.ended);
+            let added = new.len() as u64;
+            (RefreshOutcome { added, removed: 0, unchanged: false, ended, gap: false }, new)
+        }
+        _ => return Err(RefreshError::Mismatch { detail: "the track is not an HLS segment list".into() }),
+    };
+    track.segments = SegmentIndex::List(merged);
+    Ok(outcome)
+}
+
+fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex), RefreshError> {
+    let info = new.hls.as_deref().cloned().unwrap_or_default();
+    let old_info = old.hls.as_deref().cloned().unwrap_or_default();
+    let old_first = old.first_number();
+    let old_end = old_first + old.len() as u64;
+    let ms = info.media_sequence;
+    let new_first = new.first_number(); // ms + skipped
+    let new_end = new_first + new.len() as u64;
+    if ms < old_first {
+        return Err(RefreshError::Regressed { detail: format!("media sequence went back from {old_first} to {ms}") });
+    }
+    if new_end < old_end {
+        return Err(RefreshError::Regressed {
+            detail: format!("the live edge went back from segment {} to {}", old_end.saturating_sub(1), new_end.saturating_sub(1)),
+        });
+    }
+    if old_info.ended && !info.ended {
+        return Err(RefreshError::Regressed { detail: "an ended playlist became live again".into() });
+    }
+    let unchanged = ms == old_first
+        && new_end == old_end
+        && info.ended == old_info.ended
+        && info.parts.len() == old_info.parts.len();
+    if info.skipped_segments.is_some() && (old_first > ms || old_end < new_first) {
+        return Err(RefreshError::Mismatch {
+            detail: format!("delta update skips segments {ms}..{new_first} that were never loaded (held {old_first}..{old_end})"),
+        });
+    }
+    // Where the first new segment starts on the existing timeline.
+    let target = crate::time::Micros(info.target_duration.0.max(0)).to_ticks(old.timescale());
+    let (offset, gap) = match old.start_of(new_first) {
+        Some(t) => (t, false),
+        None if new_first == old_end => (old.end_time(), false),
+        None => {
+            let missed = new_first.saturating_sub(old_end);
+            (old.end_time().saturating_add(missed.saturating_mul(target)), old_end < new_first)
+        }
+    };
+    let mut merged = old.clone();
+    merged.drop_front(usize::try_from(ms.saturating_sub(old_first)).unwrap_or(usize::MAX));
+    merged.truncate(usize::try_from(new_first.saturating_sub(merged.first_number())).unwrap_or(0));
+    if merged.is_empty() {
+        merged.first_number = new_first;
+    }
+    let mut appended = new;
+    if gap {
+        appended.mark_discontinuity(0);
+    }
+    merged.append_list(&appended, offset);
+    let mut info = info;
+    info.media_sequence = merged.first_number();
+    info.skipped_segments = None;
+    merged.hls = Some(Box::new(info));
+    merged.shrink_to_fit();
+    let outcome = RefreshOutcome {
+        added: new_end.saturating_sub(old_end),
+        removed: ms.saturating_sub(old_first).min(old.len() as u64),
+        unchanged,
+        ended: merged.hls.as_ref().is_some_and(|h| h.ended),
+        gap,
+    };
+    Ok((outcome, merged))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RefreshError, parse};
+
+    fn playlist(first: u64, count: u64, end: bool) -> String {
+        let mut s = format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n");
+        for n in first..first + count {
+            s.push_str(&format!("#EXTINF:2.000,\nseg{n}.ts\n"));
+        }
+        if end {
+            s.push_str("#EXT-X-ENDLIST\n");
+        }
+        s
+    }
+
+    fn opts() -> ParseOptions {
+        ParseOptions { url: Some("https://cdn.example/live/media.m3u8".into()), ..Default::default() }
+    }
+
+    fn track(text: &str) -> Track {
+        parse(text.as_bytes(), &opts()).unwrap().presentation.periods.remove(0).switching_sets.remove(0).tracks.remove(0)
+    }
+
+    #[test]
+    fn sliding_window_keeps_times() {
+        let mut t = track(&playlist(100, 5, false));
+        let s102 = t.segments.segment(2).unwrap();
+        let out = refresh_hls_media(&mut t, playlist(102, 5, false).as_bytes(), &opts()).unwrap();
+        assert_eq!((out.added, out.removed, out.unchanged, out.gap), (2, 2, false, false));
+        assert_eq!(t.segments.len(), 5);
+        assert_eq!(t.segments.segment(0).unwrap(), s102, "segment 102 keeps its time and URL");
+        assert_eq!(t.segments.segment(4).unwrap().start, 12_000_000);
+        let out = refresh_hls_media(&mut t, playlist(102, 5, false).as_bytes(), &opts()).unwrap();
+        assert!(out.unchanged);
+        let out = refresh_hls_media(&mut t, playlist(102, 6, true).as_bytes(), &opts()).unwrap();
+        assert!(out.ended);
+    }
+
+    #[test]
+    fn regressions_are_reported_and_change_nothing() {
+        let mut t = track(&playlist(100, 5, false));
+        let before = t.clone();
+        let e = refresh_hls_media(&mut t, playlist(99, 7, false).as_bytes(), &opts()).unwrap_err();
+        assert!(matches!(e, RefreshError::Regressed { .. }));
+        let e = refresh_hls_media(&mut t, playlist(100, 4, false).as_bytes(), &opts()).unwrap_err();
+        assert!(matches!(e, RefreshError::Regressed { .. }));
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn missed_segments_leave_a_marked_gap() {
+        let mut t = track(&playlist(100, 3, false));
+        let out = refresh_hls_media(&mut t, playlist(110, 3, false).as_bytes(), &opts()).unwrap();
+        assert!(out.gap);
+        let s = t.segments.segment(0).unwrap();
+        assert_eq!((s.number, s.start, s.discontinuity), (110, 20_000_000, true));
+    }
+
+    #[test]
+    fn delta_updates_fill_skipped_segments() {
+        let mut t = track(&playlist(100, 6, false));
+        let delta = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12\n#EXT-X-MEDIA-SEQUENCE:101\n#EXT-X-SKIP:SKIPPED-SEGMENTS=4\n#EXTINF:2.000,\nseg105.ts\n#EXTINF:2.000,\nseg106.ts\n";
+        let out = refresh_hls_media(&mut t, delta.as_bytes(), &opts()).unwrap();
+        assert_eq!((out.added, out.removed), (1, 1));
+        assert_eq!(t.segments.len(), 6);
+        let s = t.segments.segment(5).unwrap();
+        assert_eq!((s.number, s.start), (106, 12_000_000));
+        assert!(s.url.ends_with("seg106.ts"));
+        assert!(t.segments.segment(0).unwrap().url.ends_with("seg101.ts"));
+    }
+}

@@ -1,0 +1,75 @@
+//! Timed events the manifest carries or announces: DASH `EventStream`s, in-band event
+//! schemes, HLS `EXT-X-DATERANGE` (with raw SCTE-35).
+
+use super::Bytes;
+use crate::time::{Micros, Timescale, UnixMicros};
+
+/// A scheme reference (`InbandEventStream`, `Role`-like descriptors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SchemeRef {
+    /// `@schemeIdUri`.
+    pub scheme_id_uri: String,
+    /// `@value`.
+    pub value: Option<String>,
+}
+
+/// A DASH `EventStream`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct EventStream {
+    /// `@schemeIdUri`.
+    pub scheme_id_uri: String,
+    /// `@value`.
+    pub value: Option<String>,
+    /// `@timescale`.
+    pub timescale: Timescale,
+    /// `@presentationTimeOffset` in ticks.
+    pub presentation_time_offset: u64,
+    /// Events.
+    pub events: Vec<Event>,
+}
+
+/// One DASH `Event`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Event {
+    /// `@id`.
+    pub id: Option<String>,
+    /// `@presentationTime` in ticks of the stream's timescale.
+    pub presentation_time: u64,
+    /// `@duration` in ticks.
+    pub duration: Option<u64>,
+    /// `@messageData`, or the element's text content.
+    pub message: Option<String>,
+    /// SCTE-35 `splice_info_section` bytes (from `scte35:Binary` or base64 content).
+    pub scte35: Option<Bytes>,
+}
+
+/// An HLS `EXT-X-DATERANGE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct DateRange {
+    /// `ID`.
+    pub id: String,
+    /// `CLASS`.
+    pub class: Option<String>,
+    /// `START-DATE`.
+    pub start_date: UnixMicros,
+    /// `END-DATE`.
+    pub end_date: Option<UnixMicros>,
+    /// `DURATION`.
+    pub duration: Option<Micros>,
+    /// `PLANNED-DURATION`.
+    pub planned_duration: Option<Micros>,
+    /// `END-ON-NEXT=YES`.
+    pub end_on_next: bool,
+    /// `SCTE35-CMD` bytes.
+    pub scte35_cmd: Option<Bytes>,
+    /// `SCTE35-OUT` bytes.
+    pub scte35_out: Option<Bytes>,
+    /// `SCTE35-IN` bytes.
+    pub scte35_in: Option<Bytes>,
+    /// Client attributes (`X-...`) as written.
+    pub client_attributes: Vec<(String, String)>,
+}

@@ -1,0 +1,125 @@
+//! Bytes to text: UTF-8 (with or without BOM) and UTF-16 with a BOM (Smooth manifests
+//! served by IIS), and sniffing which format a manifest is.
+
+use std::borrow::Cow;
+
+use crate::error::ParseError;
+use crate::model::ManifestFormat;
+
+/// Decodes manifest bytes to text. UTF-16 needs a BOM; invalid UTF-8 is an error.
+pub(crate) fn decode(bytes: &[u8], format_hint: Option<ManifestFormat>) -> Result<Cow<'_, str>, ParseError> {
+    let enc_err = |detail: String| match format_hint {
+        Some(format) => ParseError::Encoding { format, detail },
+        None => ParseError::UnknownFormat { detail },
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return std::str::from_utf8(rest)
+            .map(Cow::Borrowed)
+            .map_err(|e| enc_err(format!("invalid UTF-8 at byte {}", e.valid_up_to() + 3)));
+    }
+    let utf16 = |rest: &[u8], le: bool| -> Result<Cow<'_, str>, ParseError> {
+        if rest.len() % 2 != 0 {
+            return Err(enc_err("UTF-16 text with an odd number of bytes".into()));
+        }
+        let units = rest.chunks_exact(2).map(|c| {
+            if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }
+        });
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map(Cow::Owned)
+            .map_err(|e| enc_err(format!("invalid UTF-16: {e}")))
+    };
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return utf16(rest, true);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
+        return utf16(rest, false);
+    }
+    std::str::from_utf8(bytes)
+        .map(Cow::Borrowed)
+        .map_err(|e| enc_err(format!("invalid UTF-8 at byte {}", e.valid_up_to())))
+}
+
+/// Sniffs the format of decoded manifest text.
+pub(crate) fn sniff(text: &str) -> Option<ManifestFormat> {
+    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if t.starts_with("#EXTM3U") || (t.starts_with("#EXT") && t.contains("#EXTINF")) {
+        return Some(hls_kind(t));
+    }
+    if t.starts_with('<') {
+        return xml_root(t).and_then(|root| match root {
+            "MPD" => Some(ManifestFormat::Dash),
+            "SmoothStreamingMedia" => Some(ManifestFormat::Smooth),
+            _ => None,
+        });
+    }
+    None
+}
+
+/// Multivariant if it has variant or rendition tags; media otherwise.
+fn hls_kind(t: &str) -> ManifestFormat {
+    for line in t.lines() {
+        let l = line.trim_start();
+        if l.starts_with("#EXT-X-STREAM-INF")
+            || l.starts_with("#EXT-X-I-FRAME-STREAM-INF")
+            || l.starts_with("#EXT-X-MEDIA:")
+            || l.starts_with("#EXT-X-SESSION-")
+        {
+            return ManifestFormat::HlsMultivariant;
+        }
+        if l.starts_with("#EXTINF") || l.starts_with("#EXT-X-TARGETDURATION") {
+            return ManifestFormat::HlsMedia;
+        }
+    }
+    ManifestFormat::HlsMedia
+}
+
+/// Local name of the first element, skipping the XML declaration, comments, PIs and DOCTYPE.
+fn xml_root(mut t: &str) -> Option<&str> {
+    for _ in 0..64 {
+        t = t.trim_start();
+        if let Some(r) = t.strip_prefix("<?") {
+            t = &r[r.find("?>")? + 2..];
+        } else if let Some(r) = t.strip_prefix("<!--") {
+            t = &r[r.find("-->")? + 3..];
+        } else if let Some(r) = t.strip_prefix("<!") {
+            t = &r[r.find('>')? + 1..];
+        } else if let Some(r) = t.strip_prefix('<') {
+            let end = r.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+            let name = &r[..end];
+            return Some(name.rsplit(':').next().unwrap_or(name));
+        } else {
+            return None;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs() {
+        assert_eq!(sniff("#EXTM3U\n#EXTINF:1,\na.ts"), Some(ManifestFormat::HlsMedia));
+        assert_eq!(
+            sniff("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8"),
+            Some(ManifestFormat::HlsMultivariant)
+        );
+        assert_eq!(sniff("<?xml version=\"1.0\"?>\n<!-- x --><MPD/>"), Some(ManifestFormat::Dash));
+        assert_eq!(sniff("<mpd:MPD xmlns:mpd='x'/>"), Some(ManifestFormat::Dash));
+        assert_eq!(sniff("<SmoothStreamingMedia>"), Some(ManifestFormat::Smooth));
+        assert_eq!(sniff("<html>"), None);
+        assert_eq!(sniff("hello"), None);
+    }
+
+    #[test]
+    fn decodes_utf16_with_bom() {
+        let s = "<SmoothStreamingMedia/>";
+        let mut b = vec![0xFF, 0xFE];
+        b.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(decode(&b, None).unwrap(), s);
+        assert!(decode(&[0xFF, 0xFE, 0x00], None).is_err());
+        assert!(decode(&[0xC3, 0x28], None).is_err());
+    }
+}

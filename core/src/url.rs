@@ -1,0 +1,115 @@
+//! URL resolution and the rule that a manifest can only make the host fetch http(s).
+//!
+//! Relative references resolve against their base with the `url` crate (RFC 3986). A
+//! reference with a scheme other than `http` or `https` is refused, except `data:` and
+//! `skd:` where a spec allows them (HLS key URIs). Without a base (a local file inspected
+//! with no `--base-url`), relative references stay as written.
+
+/// Why a reference was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// A scheme other than http(s) (or the allowed extras).
+    Scheme(String),
+    /// Not parseable as a URL.
+    Unparseable(String),
+}
+
+impl Refusal {
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            Refusal::Scheme(s) => format!("scheme {s:?} is not http(s)"),
+            Refusal::Unparseable(e) => format!("not a URL: {e}"),
+        }
+    }
+}
+
+/// Which non-http(s) schemes a reference may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Allow {
+    /// Only http and https.
+    Http,
+    /// Also `data:` and `skd:` (HLS key URIs).
+    KeyUri,
+}
+
+/// The scheme of a reference, if it has one (`[A-Za-z][A-Za-z0-9+.-]*:`).
+fn scheme_of(reference: &str) -> Option<&str> {
+    let colon = reference.find(':')?;
+    let s = &reference[..colon];
+    let mut bytes = s.bytes();
+    let first = bytes.next()?;
+    (first.is_ascii_alphabetic()
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+    .then_some(s)
+}
+
+/// Checks a reference as written, without resolving it (cheap: used per segment).
+pub(crate) fn check(reference: &str, allow: Allow) -> Result<(), Refusal> {
+    match scheme_of(reference.trim_start()) {
+        None => Ok(()),
+        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => Ok(()),
+        Some(s)
+            if allow == Allow::KeyUri
+                && (s.eq_ignore_ascii_case("data") || s.eq_ignore_ascii_case("skd")) =>
+        {
+            Ok(())
+        }
+        Some(s) => Err(Refusal::Scheme(s.to_ascii_lowercase())),
+    }
+}
+
+/// Resolves `reference` against `base` (empty base: the reference as written), refusing
+/// schemes the host must not fetch.
+pub(crate) fn resolve(base: &str, reference: &str, allow: Allow) -> Result<String, Refusal> {
+    let reference = reference.trim();
+    check(reference, allow)?;
+    if base.is_empty() {
+        return Ok(reference.to_owned());
+    }
+    let base_url = url::Url::parse(base).map_err(|e| Refusal::Unparseable(e.to_string()))?;
+    let joined = base_url.join(reference).map_err(|e| Refusal::Unparseable(e.to_string()))?;
+    let scheme = joined.scheme();
+    if scheme == "http"
+        || scheme == "https"
+        || (allow == Allow::KeyUri && (scheme == "data" || scheme == "skd"))
+    {
+        Ok(joined.into())
+    } else {
+        Err(Refusal::Scheme(scheme.to_owned()))
+    }
+}
+
+/// Resolves an already-checked reference; on failure keeps it as written.
+pub(crate) fn resolve_lenient(base: &str, reference: &str) -> String {
+    resolve(base, reference, Allow::KeyUri).unwrap_or_else(|_| reference.to_owned())
+}
+
+/// Validates a base URL handed in by the host: it must be absolute http(s).
+pub fn validate_base(base: &str) -> Result<String, String> {
+    let u = url::Url::parse(base).map_err(|e| e.to_string())?;
+    match u.scheme() {
+        "http" | "https" => Ok(u.into()),
+        s => Err(format!("base URL scheme {s:?} is not http(s)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_and_refuses() {
+        let b = "https://cdn.example/a/b/master.m3u8";
+        assert_eq!(resolve(b, "v/1.m3u8", Allow::Http).unwrap(), "https://cdn.example/a/b/v/1.m3u8");
+        assert_eq!(resolve(b, "../x.ts", Allow::Http).unwrap(), "https://cdn.example/a/x.ts");
+        assert_eq!(resolve(b, "//other.example/x", Allow::Http).unwrap(), "https://other.example/x");
+        assert_eq!(resolve("", "x.ts", Allow::Http).unwrap(), "x.ts");
+        assert!(matches!(resolve(b, "file:///etc/passwd", Allow::Http), Err(Refusal::Scheme(_))));
+        assert!(matches!(resolve(b, "javascript:alert(1)", Allow::Http), Err(Refusal::Scheme(_))));
+        assert!(resolve(b, "data:text/plain;base64,AAAA", Allow::Http).is_err());
+        assert!(resolve(b, "data:text/plain;base64,AAAA", Allow::KeyUri).is_ok());
+        assert!(resolve(b, "skd://key42", Allow::KeyUri).is_ok());
+        // A colon after a slash is a path, not a scheme.
+        assert!(resolve(b, "seg/a:b.ts", Allow::Http).is_ok());
+    }
+}
