@@ -81,6 +81,11 @@ impl Diag {
         ParseError::Malformed { format: self.format, line, rule, detail: detail.into() }
     }
 
+    /// A valid feature Playhead does not support, at every level.
+    pub(crate) fn unsupported(&self, line: Line, detail: impl Into<String>) -> ParseError {
+        ParseError::Unsupported { format: self.format, line, detail: detail.into() }
+    }
+
     /// A refused URL.
     pub(crate) fn unsafe_url(&self, line: Line, url: &str, refusal: &crate::url::Refusal) -> ParseError {
         ParseError::UnsafeUrl {

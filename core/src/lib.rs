@@ -38,6 +38,7 @@ mod smooth;
 mod text;
 pub mod time;
 mod url;
+mod xml;
 
 pub use error::{LimitKind, ParseError, RefreshError, Warning};
 pub use hls::refresh::{RefreshOutcome, refresh_hls_media};
@@ -95,6 +96,9 @@ pub fn parse_text(text: &str, format: ManifestFormat, options: &ParseOptions) ->
 }
 
 fn describe_start(text: &str) -> String {
+    if let Some(root) = text::xml_root_name(text) {
+        return format!("XML whose root element is <{root}> (expected <MPD> or <SmoothStreamingMedia>)");
+    }
     let start: String = text.trim_start().chars().take(32).collect();
     if start.is_empty() { "empty input".into() } else { format!("starts with {start:?}") }
 }

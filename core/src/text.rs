@@ -43,8 +43,12 @@ pub(crate) fn decode(bytes: &[u8], format_hint: Option<ManifestFormat>) -> Resul
 /// Sniffs the format of decoded manifest text.
 pub(crate) fn sniff(text: &str) -> Option<ManifestFormat> {
     let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if t.starts_with("#EXTM3U") || (t.starts_with("#EXT") && t.contains("#EXTINF")) {
-        return Some(hls_kind(t));
+    if t.starts_with('#') {
+        // HLS, even when comments precede the #EXTM3U header (the parser then reports it).
+        let head = &t[..t.len().min(4096)];
+        if t.starts_with("#EXTM3U") || head.lines().any(|l| l.starts_with("#EXTM3U") || l.starts_with("#EXTINF") || l.starts_with("#EXT-X-")) {
+            return Some(hls_kind(t));
+        }
     }
     if t.starts_with('<') {
         return xml_root(t).and_then(|root| match root {
@@ -72,6 +76,12 @@ fn hls_kind(t: &str) -> ManifestFormat {
         }
     }
     ManifestFormat::HlsMedia
+}
+
+/// Local name of the root element of XML text, if it is XML.
+pub(crate) fn xml_root_name(text: &str) -> Option<&str> {
+    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if t.starts_with('<') { xml_root(t) } else { None }
 }
 
 /// Local name of the first element, skipping the XML declaration, comments, PIs and DOCTYPE.

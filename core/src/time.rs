@@ -203,6 +203,9 @@ pub fn parse_xs_duration(text: &str) -> Result<Micros, TimeError> {
                     return Err(bad());
                 }
                 let unit_us: u64 = match (b, in_time) {
+                    // Years and months have no fixed length: only zero is accepted
+                    // (`P0Y0M0DT0H2M17S`, as some packagers write).
+                    (b'Y' | b'M', false) if num.bytes().all(|c| c == b'0' || c == b'.') => 0,
                     (b'D', false) => 86_400_000_000,
                     (b'W', false) => 7 * 86_400_000_000,
                     (b'H', true) => 3_600_000_000,
@@ -362,7 +365,8 @@ mod tests {
         assert_eq!(parse_xs_duration("PT0S"), Ok(Micros(0)));
         assert_eq!(parse_xs_duration("-PT5S"), Ok(Micros(-5_000_000)));
         assert_eq!(parse_xs_duration("PT634.566S"), Ok(Micros(634_566_000)));
-        for bad in ["", "P", "PT", "1S", "PT1X", "P1Y", "PTS", "PT1.5"] {
+        assert_eq!(parse_xs_duration("P0Y0M0DT0H2M17.000S"), Ok(Micros(137_000_000)));
+        for bad in ["", "P", "PT", "1S", "PT1X", "P1Y", "P2M", "PTS", "PT1.5"] {
             assert!(parse_xs_duration(bad).is_err(), "{bad}");
         }
     }

@@ -30,6 +30,8 @@ pub(crate) enum Allow {
     Http,
     /// Also `data:` and `skd:` (HLS key URIs).
     KeyUri,
+    /// Also `data:` (DASH initialization segments, as in ISO/IEC 23009-1 example G.13).
+    Data,
 }
 
 /// The scheme of a reference, if it has one (`[A-Za-z][A-Za-z0-9+.-]*:`).
@@ -48,12 +50,8 @@ pub(crate) fn check(reference: &str, allow: Allow) -> Result<(), Refusal> {
     match scheme_of(reference.trim_start()) {
         None => Ok(()),
         Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => Ok(()),
-        Some(s)
-            if allow == Allow::KeyUri
-                && (s.eq_ignore_ascii_case("data") || s.eq_ignore_ascii_case("skd")) =>
-        {
-            Ok(())
-        }
+        Some(s) if allow != Allow::Http && s.eq_ignore_ascii_case("data") => Ok(()),
+        Some(s) if allow == Allow::KeyUri && s.eq_ignore_ascii_case("skd") => Ok(()),
         Some(s) => Err(Refusal::Scheme(s.to_ascii_lowercase())),
     }
 }
@@ -63,19 +61,38 @@ pub(crate) fn check(reference: &str, allow: Allow) -> Result<(), Refusal> {
 pub(crate) fn resolve(base: &str, reference: &str, allow: Allow) -> Result<String, Refusal> {
     let reference = reference.trim();
     check(reference, allow)?;
-    if base.is_empty() {
-        return Ok(reference.to_owned());
-    }
-    let base_url = url::Url::parse(base).map_err(|e| Refusal::Unparseable(e.to_string()))?;
+    let base_url = match url::Url::parse(base) {
+        Ok(b) => b,
+        // No base (a local file), or a relative one: absolute references stand alone,
+        // relative ones are joined as text.
+        Err(_) => {
+            if scheme_of(reference).is_some() {
+                return url::Url::parse(reference).map(Into::into).map_err(|e| Refusal::Unparseable(e.to_string()));
+            }
+            return Ok(join_relative(base, reference));
+        }
+    };
     let joined = base_url.join(reference).map_err(|e| Refusal::Unparseable(e.to_string()))?;
     let scheme = joined.scheme();
     if scheme == "http"
         || scheme == "https"
-        || (allow == Allow::KeyUri && (scheme == "data" || scheme == "skd"))
+        || (allow != Allow::Http && scheme == "data")
+        || (allow == Allow::KeyUri && scheme == "skd")
     {
         Ok(joined.into())
     } else {
         Err(Refusal::Scheme(scheme.to_owned()))
+    }
+}
+
+/// Joins a relative reference to a relative base as text (`a/b/` + `c.mp4`).
+fn join_relative(base: &str, reference: &str) -> String {
+    if base.is_empty() || reference.starts_with('/') {
+        return reference.to_owned();
+    }
+    match base.rfind('/') {
+        Some(i) => format!("{}{}", &base[..=i], reference),
+        None => reference.to_owned(),
     }
 }
 
@@ -104,6 +121,9 @@ mod tests {
         assert_eq!(resolve(b, "../x.ts", Allow::Http).unwrap(), "https://cdn.example/a/x.ts");
         assert_eq!(resolve(b, "//other.example/x", Allow::Http).unwrap(), "https://other.example/x");
         assert_eq!(resolve("", "x.ts", Allow::Http).unwrap(), "x.ts");
+        assert_eq!(resolve("media/", "x.ts", Allow::Http).unwrap(), "media/x.ts");
+        assert_eq!(resolve("media/", "http://h.example/x", Allow::Http).unwrap(), "http://h.example/x");
+        assert!(resolve("", "file:///x", Allow::Http).is_err());
         assert!(matches!(resolve(b, "file:///etc/passwd", Allow::Http), Err(Refusal::Scheme(_))));
         assert!(matches!(resolve(b, "javascript:alert(1)", Allow::Http), Err(Refusal::Scheme(_))));
         assert!(resolve(b, "data:text/plain;base64,AAAA", Allow::Http).is_err());

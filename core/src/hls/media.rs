@@ -397,8 +397,11 @@ pub(crate) fn key(a: &AttrList<'_>, base: &str, n: Line, diag: &mut Diag, vars: 
         Some("AES-128") => KeyMethod::Aes128,
         Some("SAMPLE-AES") => KeyMethod::SampleAes,
         Some("SAMPLE-AES-CTR") => KeyMethod::SampleAesCtr,
-        other => {
-            diag.shall(n, R_KEY, format!("METHOD {other:?}"))?;
+        Some("AES-256") => KeyMethod::Aes256,
+        Some("AES-256-CTR") => KeyMethod::Aes256Ctr,
+        Some(other) => return Err(diag.unsupported(n, format!("EXT-X-KEY METHOD={other}"))),
+        None => {
+            diag.shall(n, R_KEY, "METHOD missing")?;
             return Ok(None);
         }
     };
@@ -414,13 +417,7 @@ pub(crate) fn key(a: &AttrList<'_>, base: &str, n: Line, diag: &mut Diag, vars: 
         None => None,
     };
     let iv = match a.get("IV") {
-        Some(v) => match hex(v).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
-            Some(iv) => Some(iv),
-            None => {
-                diag.shall(n, "RFC 8216 §4.3.2.4: IV is a 128-bit hexadecimal-sequence", format!("IV {v:?}"))?;
-                None
-            }
-        },
+        Some(v) => iv(v, n, diag)?,
         None => None,
     };
     let keyformat = a.get("KEYFORMAT").map(str::to_owned);
@@ -435,6 +432,22 @@ pub(crate) fn key(a: &AttrList<'_>, base: &str, n: Line, diag: &mut Diag, vars: 
         keyformat_versions: a.get("KEYFORMATVERSIONS").map(str::to_owned),
         kid,
     }))
+}
+
+/// A 128-bit IV. Shorter hex values are left-padded with zeros, as hls.js and Shaka read
+/// them (a warning); odd digit counts and longer values are refused.
+fn iv(v: &str, n: Line, diag: &mut Diag) -> Result<Option<[u8; 16]>, ParseError> {
+    const R_IV: &str = "RFC 8216 §4.3.2.4: IV is a 128-bit hexadecimal-sequence";
+    let digits = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")).unwrap_or("");
+    if digits.is_empty() || digits.len() > 32 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        diag.shall(n, R_IV, format!("IV {v:?}"))?;
+        return Ok(None);
+    }
+    if digits.len() < 32 {
+        diag.should(n, R_IV, format!("IV {v:?} has {} hex digits; left-padded with zeros", digits.len()))?;
+    }
+    let padded = format!("0x{digits:0>32}");
+    Ok(hex(&padded).and_then(|b| <[u8; 16]>::try_from(b).ok()))
 }
 
 /// A key id that the key URI itself reveals: a FairPlay `skd://` id that is a UUID or 32 hex

@@ -40,7 +40,7 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
         }
         if !line.starts_with('#') {
             let Some((_, mut track, key)) = pending.take() else {
-                diag.shall(n, R_STREAM_INF, format!("URI line {:?} without EXT-X-STREAM-INF", clip(line)))?;
+                diag.should(n, R_STREAM_INF, format!("URI line {:?} without EXT-X-STREAM-INF: ignored", clip(line)))?;
                 continue;
             };
             let uri = vars.substitute(line, n, diag)?;
@@ -77,7 +77,20 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
                     diag.shall(l, R_STREAM_INF, "EXT-X-STREAM-INF without a URI line")?;
                 }
                 let a = AttrList::parse(value, n, diag)?;
-                let (track, key) = variant(&a, n, diag, vars, variants.tracks.len())?;
+                let (mut track, key) = variant(&a, n, diag, vars, variants.tracks.len())?;
+                if let Some(uri) = a.get("URI") {
+                    // Not in the RFC, but written by some packagers instead of a URI line.
+                    diag.should(n, R_STREAM_INF, "EXT-X-STREAM-INF with a URI attribute instead of a URI line")?;
+                    let uri = vars.substitute(uri, n, diag)?;
+                    let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    let pathway = track.hls.as_mut().and_then(|h| h.playlists.pop()).and_then(|r| r.pathway_id);
+                    if let Some(h) = track.hls.as_mut() {
+                        h.playlists.push(HlsPlaylistRef { url, pathway_id: pathway });
+                    }
+                    diag.add_track()?;
+                    variants.tracks.push(track);
+                    continue;
+                }
                 pending = Some((n, track, key));
             }
             "EXT-X-I-FRAME-STREAM-INF" => {

@@ -172,6 +172,10 @@ pub enum KeyMethod {
     SampleAes,
     /// `SAMPLE-AES-CTR`: cenc sample encryption.
     SampleAesCtr,
+    /// `AES-256`: whole-segment AES-256-CBC (newer HLS revisions).
+    Aes256,
+    /// `AES-256-CTR`: whole-segment AES-256-CTR (newer HLS revisions).
+    Aes256Ctr,
 }
 
 /// An HLS key (`EXT-X-KEY`, `EXT-X-SESSION-KEY`).

@@ -254,6 +254,8 @@ pub struct SwitchingSet {
     pub protection: Vec<ContentProtection>,
     /// In-band event streams the media carries (`InbandEventStream`).
     pub inband_events: Vec<SchemeRef>,
+    /// Set-level base URLs (DASH AdaptationSet `BaseURL`), resolved, in priority order.
+    pub base_urls: Vec<BaseUrl>,
     /// Tracks.
     pub tracks: Vec<Track>,
 }
@@ -422,6 +424,7 @@ impl SwitchingSet {
             trick_mode: false,
             protection: Vec::new(),
             inband_events: Vec::new(),
+            base_urls: Vec::new(),
             tracks: Vec::new(),
         }
     }

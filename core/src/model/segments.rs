@@ -215,6 +215,9 @@ pub struct TimelineIndex {
     pub media: UrlTemplate,
     /// Initialization segment.
     pub init: Option<InitSegment>,
+    /// The last run repeats until the live edge (`S@r=-1` with no known end): the count
+    /// listed is a lower bound that follows the wall clock.
+    pub open_ended: bool,
 }
 
 /// One entry of a [`ListIndex`]: 32 bytes. URIs live in the index's shared string.
@@ -844,6 +847,7 @@ mod tests {
             ]),
             media,
             init: None,
+            open_ended: false,
         });
         assert_eq!(t.len(), 4);
         let s = t.segment(3).unwrap();
