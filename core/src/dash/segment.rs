@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
-use crate::model::segments::NewEntry;
+use crate::model::segments::{NewEntry, push_run};
 use crate::model::{
     ByteRange, InitSegment, ListIndex, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart,
     TimelineIndex, TimelineRun, UrlTemplate,
@@ -284,19 +284,9 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
                 }
                 let count = u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX);
                 diag.add_segments(u64::from(count))?;
-                // Merge an S that continues the previous run with the same duration.
+                // Merge an S that continues the previous (closed) run with the same duration.
                 let last_is_open = !tl.runs.is_empty() && tl.open.last() == Some(&(tl.runs.len() - 1));
-                match tl.runs.last_mut() {
-                    Some(last)
-                        if !last_is_open
-                            && last.duration == d
-                            && last.start.saturating_add(last.duration.saturating_mul(u64::from(last.count))) == start
-                            && last.count.checked_add(count).is_some() =>
-                    {
-                        last.count += count;
-                    }
-                    _ => tl.runs.push(TimelineRun { start, duration: d, count }),
-                }
+                push_run(&mut tl.runs, start, d, count, !last_is_open);
                 next_start = start.saturating_add(d.saturating_mul(u64::from(count)));
             }
         }

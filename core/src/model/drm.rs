@@ -198,6 +198,40 @@ pub struct HlsKey {
     pub kid: Option<Kid>,
 }
 
+/// Key ids in a PlayReady header object (the `KID` elements of its WRM header record,
+/// base64 little-endian GUIDs, converted to big-endian key ids).
+pub fn playready_kids(pro: &[u8]) -> Vec<Kid> {
+    let mut kids = Vec::new();
+    let Some(count) = pro.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]])) else { return kids };
+    let mut at = 6usize;
+    for _ in 0..count {
+        let Some(h) = pro.get(at..at + 4) else { break };
+        let (kind, len) = (u16::from_le_bytes([h[0], h[1]]), usize::from(u16::from_le_bytes([h[2], h[3]])));
+        let Some(data) = pro.get(at + 4..at + 4 + len) else { break };
+        at += 4 + len;
+        if kind != 1 {
+            continue;
+        }
+        let units = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+        let xml: String = char::decode_utf16(units).map(|c| c.unwrap_or('\u{fffd}')).collect();
+        // <KID>base64</KID> (v4.0) or <KID ... VALUE="base64"> (v4.1+).
+        let mut rest = xml.as_str();
+        while let Some(i) = rest.find("<KID") {
+            rest = &rest[i + 4..];
+            let Some(end) = rest.find('>') else { break };
+            let (attrs, after) = (&rest[..end], &rest[end + 1..]);
+            let b64 = match attrs.find("VALUE=\"") {
+                Some(v) => attrs[v + 7..].split('"').next().unwrap_or(""),
+                None => after.split('<').next().unwrap_or(""),
+            };
+            if let Some(b) = crate::base64::decode(b64.trim()).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+                kids.push(Kid::from_guid_le(b));
+            }
+        }
+    }
+    kids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ mod events;
 mod live;
 pub(crate) mod segments;
 
-pub use drm::{ContentProtection, HlsKey, KeyMethod, KeySystem, Kid};
+pub use drm::{ContentProtection, HlsKey, KeyMethod, KeySystem, Kid, playready_kids};
 pub use events::{DateRange, Event, EventStream, SchemeRef};
 pub use live::{
     ContentSteering, LiveParams, PartInfo, PreloadHint, RenditionReport, ServerControl,

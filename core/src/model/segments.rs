@@ -198,6 +198,21 @@ pub struct TimelineRun {
     pub count: u32,
 }
 
+/// Appends `count` segments of `duration` starting at `start`, extending the last run when
+/// it continues it with the same duration and `mergeable` (written-out repeats stay compact).
+pub(crate) fn push_run(runs: &mut Vec<TimelineRun>, start: u64, duration: u64, count: u32, mergeable: bool) {
+    if let Some(last) = runs.last_mut() {
+        let last_end = last.start.saturating_add(last.duration.saturating_mul(u64::from(last.count)));
+        if mergeable && last.duration == duration && last_end == start {
+            if let Some(c) = last.count.checked_add(count) {
+                last.count = c;
+                return;
+            }
+        }
+    }
+    runs.push(TimelineRun { start, duration, count });
+}
+
 /// A run-length timeline (DASH `SegmentTimeline`, Smooth `c` elements). The runs are shared
 /// between the tracks of a set that share one timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
