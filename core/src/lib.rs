@@ -40,6 +40,8 @@ pub mod time;
 mod url;
 mod xml;
 
+#[cfg(feature = "dash-mpd-core")]
+pub use dash::oracle::from_dash_mpd_core;
 pub use error::{LimitKind, ParseError, RefreshError, Warning};
 pub use hls::refresh::{RefreshOutcome, refresh_hls_media};
 pub use model::*;
@@ -70,7 +72,16 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError>
             limit: options.limits.max_manifest_bytes,
         });
     }
-    let text = text::decode(bytes, None)?;
+    let text = match text::decode(bytes, None) {
+        Ok(t) => t,
+        // Not decodable: name the format if the readable part shows it.
+        Err(e) => {
+            return Err(match (text::sniff_lossy(bytes), e) {
+                (Some(format), ParseError::UnknownFormat { detail }) => ParseError::Encoding { format, detail },
+                (_, e) => e,
+            });
+        }
+    };
     let format = text::sniff(&text).ok_or_else(|| ParseError::UnknownFormat {
         detail: describe_start(&text),
     })?;

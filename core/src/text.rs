@@ -40,6 +40,19 @@ pub(crate) fn decode(bytes: &[u8], format_hint: Option<ManifestFormat>) -> Resul
         .map_err(|e| enc_err(format!("invalid UTF-8 at byte {}", e.valid_up_to())))
 }
 
+/// Sniffs the format of bytes that do not decode, from what can be read of them.
+pub(crate) fn sniff_lossy(bytes: &[u8]) -> Option<ManifestFormat> {
+    let le = bytes.starts_with(&[0xFF, 0xFE]);
+    if le || bytes.starts_with(&[0xFE, 0xFF]) {
+        let units = bytes[2..].chunks_exact(2).map(|c| {
+            if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }
+        });
+        let text: String = char::decode_utf16(units).map(|c| c.unwrap_or('\u{fffd}')).collect();
+        return sniff(&text);
+    }
+    sniff(&String::from_utf8_lossy(bytes))
+}
+
 /// Sniffs the format of decoded manifest text.
 pub(crate) fn sniff(text: &str) -> Option<ManifestFormat> {
     let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
@@ -95,7 +108,7 @@ fn xml_root(mut t: &str) -> Option<&str> {
         } else if let Some(r) = t.strip_prefix("<!") {
             t = &r[r.find('>')? + 1..];
         } else if let Some(r) = t.strip_prefix('<') {
-            let end = r.find(|c: char| c.is_whitespace() || c == '>' || c == '/')?;
+            let end = r.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(r.len());
             let name = &r[..end];
             return Some(name.rsplit(':').next().unwrap_or(name));
         } else {

@@ -94,6 +94,8 @@ pub(crate) struct Xml<'a> {
     depth: usize,
     /// (prefix, depth at which it was declared).
     ns: Vec<(String, usize)>,
+    /// (byte position, line) of the last `line()` call.
+    line_cache: (usize, usize),
 }
 
 impl<'a> Xml<'a> {
@@ -103,13 +105,17 @@ impl<'a> Xml<'a> {
         cfg.trim_text(false);
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
-        Xml { reader, text, depth: 0, ns: Vec::new() }
+        Xml { reader, text, depth: 0, ns: Vec::new(), line_cache: (0, 1) }
     }
 
-    /// 1-based line of the reader's position.
-    pub(crate) fn line(&self) -> Line {
+    /// 1-based line of the reader's position. Positions only move forward, so the count
+    /// continues from the last call: linear over the whole document.
+    pub(crate) fn line(&mut self) -> Line {
         let pos = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX).min(self.text.len());
-        let n = self.text.as_bytes()[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+        let (last_pos, last_line) = self.line_cache;
+        let (from, base) = if pos >= last_pos { (last_pos, last_line) } else { (0, 1) };
+        let n = base + self.text.as_bytes()[from..pos].iter().filter(|&&b| b == b'\n').count();
+        self.line_cache = (pos, n);
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 

@@ -10,6 +10,8 @@
 //! `dash-mpd-core` feature's input.
 
 mod adaptation;
+#[cfg(feature = "dash-mpd-core")]
+pub(crate) mod oracle;
 mod segment;
 
 use adaptation::{RawSet, apply_common, content_type, descriptor, read_base_url, read_set, text_kind};

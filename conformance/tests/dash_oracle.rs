@@ -1,0 +1,206 @@
+//! Differential test of the DASH reader against the `dash-mpd-core` oracle.
+//!
+//! Every DASH MPD of the shared corpus and every `.mpd` of `conformance/vectors` is read
+//! twice: by `playhead::parse` (the streaming quick-xml reader) and by
+//! `dash_mpd_core::parse` + `playhead::from_dash_mpd_core` (a serde DOM and a converter that
+//! shares no code with the reader). Their `digest()`s must agree, except for the files listed
+//! with a reason in `conformance/oracle-differences.tsv`. Files that either side refuses are
+//! counted apart (the two have different strictness: the oracle silently ignores what it does
+//! not know, Playhead refuses what breaks a *shall*).
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use playhead::{ParseOptions, Presentation};
+use playhead_conformance::{corpus_dir, corpus_files, digest, vectors_dir};
+
+/// `conformance/oracle-differences.tsv`: path -> reason. Every row needs a reason.
+fn expectations() -> BTreeMap<String, String> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle-differences.tsv");
+    let Ok(text) = std::fs::read_to_string(&file) else { return BTreeMap::new() };
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') || line.starts_with("path\t") {
+            continue;
+        }
+        let (path, reason) = line.split_once('\t').unwrap_or((line, ""));
+        assert!(
+            reason.trim().len() >= 10,
+            "{}:{}: {path:?} needs a concrete reason",
+            file.display(),
+            i + 1
+        );
+        out.insert(path.trim().to_owned(), reason.trim().to_owned());
+    }
+    out
+}
+
+/// Manifest bytes as text for `dash_mpd_core` (which takes a `&str`): UTF-8 with or without
+/// a byte-order mark, or UTF-16 with one.
+fn text_of(bytes: &[u8]) -> Result<String, String> {
+    let utf16 = |le: bool| {
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .collect();
+        String::from_utf16(&units).map_err(|e| e.to_string())
+    };
+    match bytes {
+        [0xff, 0xfe, ..] => utf16(true),
+        [0xfe, 0xff, ..] => utf16(false),
+        [0xef, 0xbb, 0xbf, rest @ ..] => String::from_utf8(rest.to_vec()).map_err(|e| e.to_string()),
+        _ => String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string()),
+    }
+}
+
+fn ours(bytes: &[u8]) -> Result<Presentation, String> {
+    playhead::parse(bytes, &ParseOptions::default())
+        .map(|p| p.presentation)
+        .map_err(|e| format!("{} ({e})", e.class()))
+}
+
+fn oracle(bytes: &[u8]) -> Result<Presentation, String> {
+    let text = text_of(bytes).map_err(|e| format!("text: {e}"))?;
+    let mpd = catch_unwind(AssertUnwindSafe(|| dash_mpd_core::parse(&text)))
+        .map_err(|_| "dash_mpd_core::parse panicked".to_owned())?
+        .map_err(|e| format!("dash_mpd_core: {e}"))?;
+    playhead::from_dash_mpd_core(&mpd, None).map_err(|e| format!("converter: {} ({e})", e.class()))
+}
+
+fn mpd_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            mpd_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "mpd") {
+            out.push(p);
+        }
+    }
+}
+
+/// The lines where two digests differ (at most `max`).
+fn diff_lines(a: &[String], b: &[String], max: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (a.get(i), b.get(i));
+        if x != y {
+            out.push(format!("      ours:   {}", x.map_or("<none>", |s| s.as_str())));
+            out.push(format!("      oracle: {}", y.map_or("<none>", |s| s.as_str())));
+            if out.len() >= 2 * max {
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn dash_reader_agrees_with_dash_mpd_core() {
+    let expected = expectations();
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    match corpus_dir() {
+        Some(dir) => {
+            for f in corpus_files(&dir).expect("corpus index.tsv") {
+                if f.format == "dash" {
+                    files.push((f.rel, f.path));
+                }
+            }
+        }
+        None => {
+            eprintln!("\n========================================================");
+            eprintln!("SKIPPED: corpus not found (set PLAYHEAD_CORPUS)");
+            eprintln!("  dash_oracle compares only conformance/vectors (if any)");
+            eprintln!("========================================================\n");
+        }
+    }
+    let vdir = vectors_dir();
+    let mut vectors = Vec::new();
+    mpd_files(&vdir, &mut vectors);
+    for p in vectors {
+        let rel = p.strip_prefix(&vdir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+        files.push((format!("vectors/{rel}"), p));
+    }
+    if files.is_empty() {
+        eprintln!("SKIPPED: no DASH files to compare");
+        return;
+    }
+
+    // `PLAYHEAD_ORACLE_SHOW=<part of a path>` prints both digests of the matching files.
+    let show = std::env::var("PLAYHEAD_ORACLE_SHOW").ok();
+    let (mut compared, mut equal, mut listed) = (0usize, 0usize, 0usize);
+    let mut ours_only: Vec<(String, String)> = Vec::new();
+    let mut oracle_only: Vec<(String, String)> = Vec::new();
+    let mut both: Vec<(String, String, String)> = Vec::new();
+    let mut unexpected: Vec<String> = Vec::new();
+    let mut differing: Vec<String> = Vec::new();
+    for (rel, path) in &files {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        match (ours(&bytes), oracle(&bytes)) {
+            (Ok(a), Ok(b)) => {
+                compared += 1;
+                let (da, db) = (digest(&a), digest(&b));
+                if show.as_deref().is_some_and(|s| rel.contains(s)) {
+                    println!("{rel}\n  ours:\n    {}\n  oracle:\n    {}", da.join("\n    "), db.join("\n    "));
+                }
+                if da == db {
+                    equal += 1;
+                    continue;
+                }
+                differing.push(rel.clone());
+                let report = format!("  {rel}\n{}", diff_lines(&da, &db, 4).join("\n"));
+                match expected.get(rel) {
+                    Some(reason) => {
+                        listed += 1;
+                        println!("listed difference: {rel}: {reason}");
+                    }
+                    None => unexpected.push(report),
+                }
+            }
+            (Err(e), Ok(_)) => ours_only.push((rel.clone(), e)),
+            (Ok(_), Err(e)) => oracle_only.push((rel.clone(), e)),
+            (Err(a), Err(b)) => both.push((rel.clone(), a, b)),
+        }
+    }
+
+    println!("\nDASH vs dash-mpd-core: {} files", files.len());
+    println!(
+        "  compared={compared} equal={equal} listed-differences={listed} unexpected-differences={} ours-only-error={} oracle-only-error={} both-error={}",
+        unexpected.len(),
+        ours_only.len(),
+        oracle_only.len(),
+        both.len()
+    );
+    for (rel, e) in &ours_only {
+        println!("  ours-only-error   {rel}: {}", clip(e));
+    }
+    for (rel, e) in &oracle_only {
+        println!("  oracle-only-error {rel}: {}", clip(e));
+    }
+    for (rel, a, b) in &both {
+        println!("  both-error        {rel}: ours {} | oracle {}", clip(a), clip(b));
+    }
+    for path in expected.keys() {
+        let is_dash = files.iter().any(|(r, _)| r == path);
+        if is_dash && !differing.contains(path) {
+            println!("  STALE expectation (no digest difference any more): {path}");
+        }
+    }
+    assert!(
+        unexpected.is_empty(),
+        "{} digest difference(s) not listed in conformance/oracle-differences.tsv:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
+}
+
+fn clip(s: &str) -> String {
+    let one_line = s.replace('\n', " ");
+    if one_line.chars().count() > 200 {
+        format!("{}...", one_line.chars().take(200).collect::<String>())
+    } else {
+        one_line
+    }
+}
