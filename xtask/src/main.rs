@@ -1,1 +1,167 @@
-fn main() {}
+//! Project tasks: `cargo xtask ci` (the whole test suite, as CI runs it) and
+//! `cargo xtask demo` (the main job a newcomer runs).
+//!
+//! `ci` installs what it needs idempotently (rustup components and the wasm32 target),
+//! then runs: rustfmt check, clippy with `-D warnings`, all tests (unit, conformance
+//! vectors and snapshots, the corpus walk, differential oracles, CLI), rustdoc with
+//! warnings as errors, and a `wasm32-unknown-unknown` build whose module must import
+//! nothing from `env` (proof that the core needs no host I/O).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("demo") => demo(),
+        _ => {
+            eprintln!("usage: cargo xtask <ci|demo>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run(name: &str, cmd: &mut Command) -> Result<(), String> {
+    eprintln!("\n==> {name}: {cmd:?}");
+    let start = Instant::now();
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("{name}: {e}"))?;
+    eprintln!("<== {name}: {status} in {:.1}s", start.elapsed().as_secs_f64());
+    if status.success() { Ok(()) } else { Err(format!("{name} failed ({status})")) }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn ci() -> Result<(), String> {
+    let start = Instant::now();
+    // Idempotent installs: present components and targets are left as they are.
+    run("rustup components", Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
+    run("rustup wasm32 target", Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    run("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;
+    run(
+        "clippy",
+        cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+    )?;
+    run("tests", cargo().args(["test", "--workspace", "--all-features"]))?;
+    run(
+        "rustdoc",
+        cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"),
+    )?;
+    run(
+        "wasm32 build",
+        cargo().args(["build", "-p", "playhead-wasm", "--target", "wasm32-unknown-unknown", "--release"]),
+    )?;
+    let wasm = root().join("target/wasm32-unknown-unknown/release/playhead_wasm.wasm");
+    let bytes = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let modules = wasm_import_modules(&bytes)?;
+    eprintln!("wasm32: {} bytes, imports from {modules:?}", bytes.len());
+    if modules.iter().any(|m| m == "env") {
+        return Err("the core's wasm imports from \"env\": it reached for host I/O".into());
+    }
+    eprintln!("\nci: all steps passed in {:.0}s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Module names of a wasm binary's import section.
+fn wasm_import_modules(b: &[u8]) -> Result<Vec<String>, String> {
+    fn leb(b: &[u8], at: &mut usize) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*at).ok_or("truncated wasm")?;
+            *at += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err("bad LEB128".into())
+    }
+    fn name(b: &[u8], at: &mut usize) -> Result<String, String> {
+        let n = usize::try_from(leb(b, at)?).map_err(|e| e.to_string())?;
+        let s = b.get(*at..*at + n).ok_or("truncated name")?;
+        *at += n;
+        Ok(String::from_utf8_lossy(s).into_owned())
+    }
+    if b.get(0..4) != Some(b"\0asm") {
+        return Err("not a wasm module".into());
+    }
+    let mut at = 8;
+    let mut modules = Vec::new();
+    while at < b.len() {
+        let id = b[at];
+        at += 1;
+        let size = usize::try_from(leb(b, &mut at)?).map_err(|e| e.to_string())?;
+        let end = at + size;
+        if id == 2 {
+            let count = leb(b, &mut at)?;
+            for _ in 0..count {
+                let module = name(b, &mut at)?;
+                let _field = name(b, &mut at)?;
+                let kind = *b.get(at).ok_or("truncated import")?;
+                at += 1;
+                match kind {
+                    0 => {
+                        leb(b, &mut at)?;
+                    }
+                    1 => {
+                        at += 1;
+                        let flags = leb(b, &mut at)?;
+                        leb(b, &mut at)?;
+                        if flags & 1 != 0 {
+                            leb(b, &mut at)?;
+                        }
+                    }
+                    2 => {
+                        let flags = leb(b, &mut at)?;
+                        leb(b, &mut at)?;
+                        if flags & 1 != 0 {
+                            leb(b, &mut at)?;
+                        }
+                    }
+                    3 => at += 2,
+                    4 => {
+                        at += 1;
+                        leb(b, &mut at)?;
+                    }
+                    k => return Err(format!("unknown import kind {k}")),
+                }
+                if !modules.contains(&module) {
+                    modules.push(module);
+                }
+            }
+        }
+        at = end;
+    }
+    Ok(modules)
+}
+
+/// The main job until the playback demo exists: inspect one HLS, one DASH and one Smooth
+/// manifest of the conformance vectors with the release CLI.
+fn demo() -> Result<(), String> {
+    run("build", cargo().args(["build", "--release", "-p", "playhead-cli"]))?;
+    let bin = root().join("target/release/playhead");
+    for (base, path) in [
+        ("https://cdn.example/live/master.m3u8", "conformance/vectors/hls/multivariant-full.m3u8"),
+        ("https://cdn.example/live/media.m3u8?token=t0k3n", "conformance/vectors/hls/ll-hls.m3u8"),
+        ("https://cdn.example/dash/manifest.mpd", "conformance/vectors/dash/dynamic-timeline-open-r.mpd"),
+        ("https://cdn.example/ss/x.ism/Manifest", "conformance/vectors/smooth/vod-playready.ismc"),
+    ] {
+        println!("\n$ playhead inspect {path} --base-url {base}");
+        run("inspect", Command::new(&bin).args(["inspect", path, "--base-url", base]))?;
+    }
+    Ok(())
+}
