@@ -4,6 +4,9 @@
 //! `conformance/corpus-expectations.tsv`; a failure not listed, or a listed file that now
 //! parses, fails the test. Every strictness level is walked.
 
+// Test helpers abort on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;

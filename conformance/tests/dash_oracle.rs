@@ -8,6 +8,9 @@
 //! counted apart (the two have different strictness: the oracle silently ignores what it does
 //! not know, Playhead refuses what breaks a *shall*).
 
+// Test helpers abort on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -18,7 +21,9 @@ use playhead_conformance::{corpus_dir, corpus_files, digest, vectors_dir};
 /// `conformance/oracle-differences.tsv`: path -> reason. Every row needs a reason.
 fn expectations() -> BTreeMap<String, String> {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle-differences.tsv");
-    let Ok(text) = std::fs::read_to_string(&file) else { return BTreeMap::new() };
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return BTreeMap::new();
+    };
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.starts_with('#') || line.starts_with("path\t") {
@@ -42,14 +47,22 @@ fn text_of(bytes: &[u8]) -> Result<String, String> {
     let utf16 = |le: bool| {
         let units: Vec<u16> = bytes[2..]
             .chunks_exact(2)
-            .map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) })
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
             .collect();
         String::from_utf16(&units).map_err(|e| e.to_string())
     };
     match bytes {
         [0xff, 0xfe, ..] => utf16(true),
         [0xfe, 0xff, ..] => utf16(false),
-        [0xef, 0xbb, 0xbf, rest @ ..] => String::from_utf8(rest.to_vec()).map_err(|e| e.to_string()),
+        [0xef, 0xbb, 0xbf, rest @ ..] => {
+            String::from_utf8(rest.to_vec()).map_err(|e| e.to_string())
+        }
         _ => String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string()),
     }
 }
@@ -69,7 +82,9 @@ fn oracle(bytes: &[u8]) -> Result<Presentation, String> {
 }
 
 fn mpd_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     entries.sort();
     for p in entries {
@@ -87,8 +102,14 @@ fn diff_lines(a: &[String], b: &[String], max: usize) -> Vec<String> {
     for i in 0..a.len().max(b.len()) {
         let (x, y) = (a.get(i), b.get(i));
         if x != y {
-            out.push(format!("      ours:   {}", x.map_or("<none>", |s| s.as_str())));
-            out.push(format!("      oracle: {}", y.map_or("<none>", |s| s.as_str())));
+            out.push(format!(
+                "      ours:   {}",
+                x.map_or("<none>", |s| s.as_str())
+            ));
+            out.push(format!(
+                "      oracle: {}",
+                y.map_or("<none>", |s| s.as_str())
+            ));
             if out.len() >= 2 * max {
                 break;
             }
@@ -120,7 +141,11 @@ fn dash_reader_agrees_with_dash_mpd_core() {
     let mut vectors = Vec::new();
     mpd_files(&vdir, &mut vectors);
     for p in vectors {
-        let rel = p.strip_prefix(&vdir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+        let rel = p
+            .strip_prefix(&vdir)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .replace('\\', "/");
         files.push((format!("vectors/{rel}"), p));
     }
     if files.is_empty() {
@@ -143,7 +168,11 @@ fn dash_reader_agrees_with_dash_mpd_core() {
                 compared += 1;
                 let (da, db) = (digest(&a), digest(&b));
                 if show.as_deref().is_some_and(|s| rel.contains(s)) {
-                    println!("{rel}\n  ours:\n    {}\n  oracle:\n    {}", da.join("\n    "), db.join("\n    "));
+                    println!(
+                        "{rel}\n  ours:\n    {}\n  oracle:\n    {}",
+                        da.join("\n    "),
+                        db.join("\n    ")
+                    );
                 }
                 if da == db {
                     equal += 1;
@@ -180,7 +209,11 @@ fn dash_reader_agrees_with_dash_mpd_core() {
         println!("  oracle-only-error {rel}: {}", clip(e));
     }
     for (rel, a, b) in &both {
-        println!("  both-error        {rel}: ours {} | oracle {}", clip(a), clip(b));
+        println!(
+            "  both-error        {rel}: ours {} | oracle {}",
+            clip(a),
+            clip(b)
+        );
     }
     for path in expected.keys() {
         let is_dash = files.iter().any(|(r, _)| r == path);

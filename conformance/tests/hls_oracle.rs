@@ -12,6 +12,9 @@
 //! Mismatches fail the test unless the file is listed with a reason in
 //! `conformance/oracle-differences.tsv`. Files that either side refuses are counted apart.
 
+// Test helpers abort on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -23,7 +26,9 @@ use playhead_conformance::{corpus_dir, corpus_files};
 /// `conformance/oracle-differences.tsv`: path -> reason. Every row needs a reason.
 fn expectations() -> BTreeMap<String, String> {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle-differences.tsv");
-    let Ok(text) = std::fs::read_to_string(&file) else { return BTreeMap::new() };
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return BTreeMap::new();
+    };
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.starts_with('#') || line.starts_with("path\t") {
@@ -93,41 +98,74 @@ fn compare_media(p: &Presentation, m: &MediaPlaylist) -> Vec<String> {
         return vec!["ours: no track".into()];
     };
     let SegmentIndex::List(list) = &track.segments else {
-        return vec![format!("ours: not a list index: {:?}", track.segments.len())];
+        return vec![format!(
+            "ours: not a list index: {:?}",
+            track.segments.len()
+        )];
     };
     let Some(info) = list.hls.as_deref() else {
         return vec!["ours: no HLS playlist info".into()];
     };
     if info.media_sequence != m.media_sequence {
-        out.push(format!("media sequence: ours {} oracle {}", info.media_sequence, m.media_sequence));
+        out.push(format!(
+            "media sequence: ours {} oracle {}",
+            info.media_sequence, m.media_sequence
+        ));
     }
-    if info.target_duration.0 != i64::try_from(m.target_duration).unwrap_or(i64::MAX).saturating_mul(1_000_000) {
-        out.push(format!("target duration: ours {} us oracle {} s", info.target_duration.0, m.target_duration));
+    if info.target_duration.0
+        != i64::try_from(m.target_duration)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1_000_000)
+    {
+        out.push(format!(
+            "target duration: ours {} us oracle {} s",
+            info.target_duration.0, m.target_duration
+        ));
     }
     if info.ended != m.end_list {
-        out.push(format!("endlist: ours {} oracle {}", info.ended, m.end_list));
+        out.push(format!(
+            "endlist: ours {} oracle {}",
+            info.ended, m.end_list
+        ));
     }
     if list.len() != m.segments.len() {
-        out.push(format!("segment count: ours {} oracle {}", list.len(), m.segments.len()));
+        out.push(format!(
+            "segment count: ours {} oracle {}",
+            list.len(),
+            m.segments.len()
+        ));
     }
     // Byte ranges without an offset continue the previous range (RFC 8216 §4.3.2.2).
     let mut next_offset: Option<u64> = None;
     for (i, theirs) in m.segments.iter().enumerate() {
         let Some(s) = list.get(i) else { break };
         if s.number != m.media_sequence + i as u64 {
-            out.push(format!("segment {i}: number ours {} oracle {}", s.number, m.media_sequence + i as u64));
+            out.push(format!(
+                "segment {i}: number ours {} oracle {}",
+                s.number,
+                m.media_sequence + i as u64
+            ));
         }
         if !same_uri(&s.url, &theirs.uri) {
-            out.push(format!("segment {i}: uri ours {:?} oracle {:?}", s.url, theirs.uri));
+            out.push(format!(
+                "segment {i}: uri ours {:?} oracle {:?}",
+                s.url, theirs.uri
+            ));
         }
         let us = playhead::Micros::from_ticks(s.duration, s.timescale).0 as f64;
         let their_us = f64::from(theirs.duration) * 1e6;
         let tolerance = 1000f64.max(their_us.abs() * f64::from(f32::EPSILON));
         if (us - their_us).abs() > tolerance {
-            out.push(format!("segment {i}: duration ours {us} us oracle {} s", theirs.duration));
+            out.push(format!(
+                "segment {i}: duration ours {us} us oracle {} s",
+                theirs.duration
+            ));
         }
         if s.discontinuity != theirs.discontinuity {
-            out.push(format!("segment {i}: discontinuity ours {} oracle {}", s.discontinuity, theirs.discontinuity));
+            out.push(format!(
+                "segment {i}: discontinuity ours {} oracle {}",
+                s.discontinuity, theirs.discontinuity
+            ));
         }
         let their_range = theirs.byte_range.as_ref().map(|r| {
             let start = r.offset.or(next_offset).unwrap_or(0);
@@ -136,7 +174,9 @@ fn compare_media(p: &Presentation, m: &MediaPlaylist) -> Vec<String> {
         });
         let our_range = s.byte_range.map(|r| (r.start, r.length));
         if our_range != their_range {
-            out.push(format!("segment {i}: byte range ours {our_range:?} oracle {their_range:?}"));
+            out.push(format!(
+                "segment {i}: byte range ours {our_range:?} oracle {their_range:?}"
+            ));
         }
         if out.len() > 12 {
             out.push("...".into());
@@ -167,23 +207,53 @@ fn compare_multivariant(p: &Presentation, m: &MasterPlaylist) -> Vec<String> {
             renditions += set.tracks.len();
         }
     }
-    let mut their_variants: Vec<u64> = m.variants.iter().filter(|v| !v.is_i_frame).map(|v| v.bandwidth).collect();
-    let mut their_iframes: Vec<u64> = m.variants.iter().filter(|v| v.is_i_frame).map(|v| v.bandwidth).collect();
-    for v in [&mut variants, &mut iframes, &mut their_variants, &mut their_iframes] {
+    let mut their_variants: Vec<u64> = m
+        .variants
+        .iter()
+        .filter(|v| !v.is_i_frame)
+        .map(|v| v.bandwidth)
+        .collect();
+    let mut their_iframes: Vec<u64> = m
+        .variants
+        .iter()
+        .filter(|v| v.is_i_frame)
+        .map(|v| v.bandwidth)
+        .collect();
+    for v in [
+        &mut variants,
+        &mut iframes,
+        &mut their_variants,
+        &mut their_iframes,
+    ] {
         v.sort_unstable();
     }
     if variants.len() != their_variants.len() {
-        out.push(format!("variant playlists: ours {} oracle {}", variants.len(), their_variants.len()));
+        out.push(format!(
+            "variant playlists: ours {} oracle {}",
+            variants.len(),
+            their_variants.len()
+        ));
     } else if variants != their_variants {
-        out.push(format!("variant bandwidths: ours {variants:?} oracle {their_variants:?}"));
+        out.push(format!(
+            "variant bandwidths: ours {variants:?} oracle {their_variants:?}"
+        ));
     }
     if iframes.len() != their_iframes.len() {
-        out.push(format!("I-frame variants: ours {} oracle {}", iframes.len(), their_iframes.len()));
+        out.push(format!(
+            "I-frame variants: ours {} oracle {}",
+            iframes.len(),
+            their_iframes.len()
+        ));
     } else if iframes != their_iframes {
-        out.push(format!("I-frame bandwidths: ours {iframes:?} oracle {their_iframes:?}"));
+        out.push(format!(
+            "I-frame bandwidths: ours {iframes:?} oracle {their_iframes:?}"
+        ));
     }
     if renditions != m.alternatives.len() {
-        out.push(format!("EXT-X-MEDIA renditions: ours {renditions} oracle {}", m.alternatives.len()));
+        out.push(format!(
+            "EXT-X-MEDIA renditions: ours {renditions} oracle {}",
+            m.alternatives.len()
+        ));
     }
     out
 }
@@ -219,10 +289,16 @@ fn hls_scanner_agrees_with_m3u8_rs() {
                 compared += 1;
                 match (p.format, &pl) {
                     (ManifestFormat::HlsMedia, Playlist::MediaPlaylist(m)) => compare_media(&p, m),
-                    (ManifestFormat::HlsMultivariant, Playlist::MasterPlaylist(m)) => compare_multivariant(&p, m),
+                    (ManifestFormat::HlsMultivariant, Playlist::MasterPlaylist(m)) => {
+                        compare_multivariant(&p, m)
+                    }
                     (ours, theirs) => vec![format!(
                         "kind: ours {ours:?} oracle {}",
-                        if matches!(theirs, Playlist::MasterPlaylist(_)) { "master" } else { "media" }
+                        if matches!(theirs, Playlist::MasterPlaylist(_)) {
+                            "master"
+                        } else {
+                            "media"
+                        }
                     )],
                 }
             }
@@ -252,7 +328,11 @@ fn hls_scanner_agrees_with_m3u8_rs() {
                 listed += 1;
                 println!("listed difference: {rel}: {reason}");
             }
-            None => unexpected.push(format!("  {rel} ({})\n      {}", f.format, mismatches.join("\n      "))),
+            None => unexpected.push(format!(
+                "  {rel} ({})\n      {}",
+                f.format,
+                mismatches.join("\n      ")
+            )),
         }
     }
 
@@ -271,7 +351,11 @@ fn hls_scanner_agrees_with_m3u8_rs() {
         println!("  oracle-only-error {rel}: {}", clip(e));
     }
     for (rel, a, b) in &both {
-        println!("  both-error        {rel}: ours {} | oracle {}", clip(a), clip(b));
+        println!(
+            "  both-error        {rel}: ours {} | oracle {}",
+            clip(a),
+            clip(b)
+        );
     }
     for path in expected.keys() {
         let is_hls = files.iter().any(|f| &f.rel == path);

@@ -2,6 +2,9 @@
 //! a golden snapshot (insta, JSON), and every error class has a vector that must fail with
 //! that class (`errors/<class>--<name>`), its message snapshotted too.
 
+// Test helpers abort on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use playhead::{ParseOptions, Strictness};

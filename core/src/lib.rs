@@ -67,7 +67,7 @@ pub fn detect(bytes: &[u8]) -> Option<ManifestFormat> {
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError> {
     if bytes.len() as u64 > options.limits.max_manifest_bytes {
         return Err(ParseError::LimitExceeded {
-            format: detect(&bytes[..bytes.len().min(4096)]).unwrap_or(ManifestFormat::HlsMedia),
+            format: text::sniff_lossy(&bytes[..bytes.len().min(4096)]).unwrap_or(ManifestFormat::HlsMedia),
             what: LimitKind::ManifestBytes,
             limit: options.limits.max_manifest_bytes,
         });

@@ -58,7 +58,11 @@ pub(crate) fn sniff(text: &str) -> Option<ManifestFormat> {
     let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if t.starts_with('#') {
         // HLS, even when comments precede the #EXTM3U header (the parser then reports it).
-        let head = &t[..t.len().min(4096)];
+        let mut cut = t.len().min(4096);
+        while !t.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let head = &t[..cut];
         if t.starts_with("#EXTM3U") || head.lines().any(|l| l.starts_with("#EXTM3U") || l.starts_with("#EXTINF") || l.starts_with("#EXT-X-")) {
             return Some(hls_kind(t));
         }
@@ -134,6 +138,10 @@ mod tests {
         assert_eq!(sniff("<SmoothStreamingMedia>"), Some(ManifestFormat::Smooth));
         assert_eq!(sniff("<html>"), None);
         assert_eq!(sniff("hello"), None);
+        // A multi-byte character across the 4 KiB sniffing window.
+        let long = format!("#EXTM3U\n#{}é\n", "x".repeat(4086));
+        assert!(!long.is_char_boundary(4096));
+        assert_eq!(sniff(&long), Some(ManifestFormat::HlsMedia));
     }
 
     #[test]

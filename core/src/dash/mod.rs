@@ -35,6 +35,7 @@ const R_DURATION: &str = "ISO/IEC 23009-1 §5.3.1.2: durations are xs:duration";
 const R_DATETIME: &str = "ISO/IEC 23009-1 §5.3.1.2: times are xs:dateTime";
 const R_AST: &str = "ISO/IEC 23009-1 §5.3.1.2: MPD@availabilityStartTime is required for dynamic MPDs";
 const R_PERIOD: &str = "ISO/IEC 23009-1 §5.3.1.2: an MPD has at least one Period";
+const R_PERIOD_START: &str = "ISO/IEC 23009-1 §5.3.2.1: a Period's start comes from @start or the previous Period's @start + @duration";
 const R_PERIOD_ORDER: &str = "ISO/IEC 23009-1 §5.3.2.1: Period@start values are increasing";
 const R_EVENT: &str = "ISO/IEC 23009-1 §5.10.2: Event@presentationTime is an unsigned integer";
 const EVENT_TEXT_MAX: usize = 64 << 10;
@@ -390,7 +391,10 @@ fn finalize(p: &mut Presentation, raws: Vec<RawPeriod>, dynamic: bool, diag: &mu
                 let prev = &raws[i - 1];
                 match prev.period.duration {
                     Some(d) => starts[i - 1].saturating_add(d),
-                    None => starts[i - 1],
+                    None => {
+                        diag.should(rp.line, R_PERIOD_START, "Period without @start after a Period without @duration: start unknown, taken as the previous start (the previous period then lasts 0 s)")?;
+                        starts[i - 1]
+                    }
                 }
             }
         };

@@ -25,7 +25,7 @@ use dash_mpd_core as dmc;
 
 use crate::error::ParseError;
 use crate::model::{
-    BaseUrl, Bytes, ByteRange, ContentProtection, ContentType, Descriptor, Event, EventStream,
+    BaseUrl, ByteRange, Bytes, ContentProtection, ContentType, Descriptor, Event, EventStream,
     InitSegment, Kid, ListIndex, LiveParams, ManifestFormat, NewEntry, PendingFetch, Period,
     Presentation, SchemeRef, SegmentBaseIndex, SegmentIndex, ServiceDescription, SwitchingSet,
     TemplateIndex, TemplatePart, TextKind, TimelineIndex, TimelineRun, Track, UrlTemplate,
@@ -34,15 +34,18 @@ use crate::model::{
 use crate::time::{FrameRate, Micros, Timescale, UnixMicros};
 
 const R_TYPE: &str = "ISO/IEC 23009-1 §5.3.1.2: MPD@type is static or dynamic";
-const R_AST: &str = "ISO/IEC 23009-1 §5.3.1.2: MPD@availabilityStartTime is required for dynamic MPDs";
+const R_AST: &str =
+    "ISO/IEC 23009-1 §5.3.1.2: MPD@availabilityStartTime is required for dynamic MPDs";
 const R_PERIOD: &str = "ISO/IEC 23009-1 §5.3.1.2: an MPD has at least one Period";
 const R_PERIOD_ORDER: &str = "ISO/IEC 23009-1 §5.3.2.1: Period@start values are increasing";
 const R_TEMPLATE_ID: &str = "ISO/IEC 23009-1 §5.3.9.4.4: template identifiers are $$, $RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$";
 const R_TIME_NEEDS_TIMELINE: &str = "ISO/IEC 23009-1 §5.3.9.4.4: $Time$ requires a SegmentTimeline";
-const R_TEMPLATE_TIMING: &str = "ISO/IEC 23009-1 §5.3.9.2: multiple-segment addressing needs @duration or a SegmentTimeline";
+const R_TEMPLATE_TIMING: &str =
+    "ISO/IEC 23009-1 §5.3.9.2: multiple-segment addressing needs @duration or a SegmentTimeline";
 const R_S_D: &str = "ISO/IEC 23009-1 §5.3.9.6: S@d is required and positive";
 const R_TIMESCALE: &str = "ISO/IEC 23009-1 §5.3.9.2: @timescale is a positive integer";
-const R_STATIC_END: &str = "ISO/IEC 23009-1 §5.3.9.6: S@r=-1 in a static MPD needs a known period end";
+const R_STATIC_END: &str =
+    "ISO/IEC 23009-1 §5.3.9.6: S@r=-1 in a static MPD needs a known period end";
 const R_RANGE: &str = "ISO/IEC 23009-1 §5.3.9.2: byte ranges are first-last";
 const R_UINT: &str = "ISO/IEC 23009-1 §5.3.7: unsigned integer attribute expected";
 const R_KID: &str = "ISO/IEC 23001-7 §11.2: cenc:default_KID is a UUID";
@@ -70,7 +73,10 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
         Some(u) => absolute_http(u)?,
         None => String::new(),
     };
-    let mut p = Presentation::new(ManifestFormat::Dash, (!doc_url.is_empty()).then(|| doc_url.clone()));
+    let mut p = Presentation::new(
+        ManifestFormat::Dash,
+        (!doc_url.is_empty()).then(|| doc_url.clone()),
+    );
     let dynamic = match mpd.mpdtype.as_deref().map(str::trim) {
         None | Some("static") => false,
         Some("dynamic") => true,
@@ -87,7 +93,9 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
     p.duration = mpd.mediaPresentationDuration.map(micros);
     p.min_buffer_time = mpd.minBufferTime.map(micros);
     let live = LiveParams {
-        availability_start: mpd.availabilityStartTime.map(|t| UnixMicros(t.timestamp_micros())),
+        availability_start: mpd
+            .availabilityStartTime
+            .map(|t| UnixMicros(t.timestamp_micros())),
         publish_time: mpd.publishTime.map(|t| UnixMicros(t.timestamp_micros())),
         time_shift_depth: mpd.timeShiftBufferDepth.map(micros),
         update_period: mpd.minimumUpdatePeriod.map(micros),
@@ -97,7 +105,10 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
         utc_timing: mpd
             .UTCTiming
             .iter()
-            .map(|u| UtcTiming { scheme_id_uri: u.schemeIdUri.clone(), value: u.value.clone().unwrap_or_default() })
+            .map(|u| UtcTiming {
+                scheme_id_uri: u.schemeIdUri.clone(),
+                value: u.value.clone().unwrap_or_default(),
+            })
             .collect(),
         ..LiveParams::default()
     };
@@ -105,7 +116,10 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
         return Err(invalid(R_AST, "dynamic MPD without @availabilityStartTime"));
     }
     p.base_urls = base_urls(&mpd.base_url, &doc_url)?;
-    let base = p.base_urls.first().map_or_else(|| doc_url.clone(), |b| b.url.clone());
+    let base = p
+        .base_urls
+        .first()
+        .map_or_else(|| doc_url.clone(), |b| b.url.clone());
 
     // Periods as written (xlink resolve-to-zero ones removed), before timing is known.
     let mut raws: Vec<RawPeriod<'_>> = Vec::new();
@@ -122,8 +136,15 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
             });
         }
         let base_urls = base_urls(&period.BaseURL, &base)?;
-        let period_base = base_urls.first().map_or_else(|| base.clone(), |b| b.url.clone());
-        raws.push(RawPeriod { src: period, index, base_urls, base: period_base });
+        let period_base = base_urls
+            .first()
+            .map_or_else(|| base.clone(), |b| b.url.clone());
+        raws.push(RawPeriod {
+            src: period,
+            index,
+            base_urls,
+            base: period_base,
+        });
     }
     if raws.is_empty() && p.pending.is_empty() && !dynamic {
         return Err(invalid(R_PERIOD, "no Period"));
@@ -142,7 +163,10 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
         };
         if let Some(&prev) = starts.last() {
             if start < prev {
-                return Err(invalid(R_PERIOD_ORDER, format!("Period starts at {start}, before the previous one at {prev}")));
+                return Err(invalid(
+                    R_PERIOD_ORDER,
+                    format!("Period starts at {start}, before the previous one at {prev}"),
+                ));
             }
         }
         starts.push(start);
@@ -152,7 +176,10 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
         let duration = match (rp.src.duration, starts.get(i + 1)) {
             (Some(d), _) => Some(micros(d)),
             (None, Some(next)) => (*next >= start).then(|| Micros(next.0 - start.0)),
-            (None, None) => p.duration.filter(|d| *d >= start).map(|d| Micros(d.0 - start.0)),
+            (None, None) => p
+                .duration
+                .filter(|d| *d >= start)
+                .map(|d| Micros(d.0 - start.0)),
         };
         let period = convert_period(rp, start, duration, dynamic, &mut p.pending)?;
         p.periods.push(period);
@@ -203,7 +230,11 @@ fn convert_period(
         }
         period.event_streams.push(event_stream(es));
     }
-    let period_seg = Level::of(src.SegmentBase.as_ref(), src.SegmentList.as_ref(), src.SegmentTemplate.as_ref());
+    let period_seg = Level::of(
+        src.SegmentBase.as_ref(),
+        src.SegmentList.as_ref(),
+        src.SegmentTemplate.as_ref(),
+    );
     let mut set_index = 0u32;
     for a in &src.adaptations {
         if let Some(href) = &a.href {
@@ -217,7 +248,12 @@ fn convert_period(
             });
         }
         set_index = set_index.saturating_add(1);
-        let ctx = PeriodCtx { base: &rp.base, duration, dynamic, seg: period_seg };
+        let ctx = PeriodCtx {
+            base: &rp.base,
+            duration,
+            dynamic,
+            seg: period_seg,
+        };
         period.switching_sets.push(convert_set(a, &ctx)?);
     }
     Ok(period)
@@ -236,24 +272,49 @@ fn convert_set(a: &dmc::AdaptationSet, ctx: &PeriodCtx<'_>) -> Result<SwitchingS
     set.id = a.id.clone();
     set.language = a.lang.clone();
     set.mime_type = a.mimeType.clone();
-    set.labels = a.Label.iter().map(|l| l.content.trim().to_owned()).collect();
+    set.labels = a
+        .Label
+        .iter()
+        .map(|l| l.content.trim().to_owned())
+        .collect();
     set.roles = a.Role.iter().filter_map(|r| r.value.clone()).collect();
     set.accessibility = a
         .Accessibility
         .iter()
-        .map(|d| Descriptor { scheme_id_uri: d.schemeIdUri.clone(), value: d.value.clone(), essential: false })
+        .map(|d| Descriptor {
+            scheme_id_uri: d.schemeIdUri.clone(),
+            value: d.value.clone(),
+            essential: false,
+        })
         .collect();
     set.properties = properties(&a.essential_property, &a.supplemental_property);
-    set.trick_mode = set.properties.iter().any(|d| d.scheme_id_uri == "http://dashif.org/guidelines/trickmode");
-    set.protection = a.ContentProtection.iter().map(protection).collect::<Result<_, _>>()?;
+    set.trick_mode = set
+        .properties
+        .iter()
+        .any(|d| d.scheme_id_uri == "http://dashif.org/guidelines/trickmode");
+    set.protection = a
+        .ContentProtection
+        .iter()
+        .map(protection)
+        .collect::<Result<_, _>>()?;
     set.inband_events = inband(&a.InbandEventStream);
     set.base_urls = base_urls(&a.BaseURL, ctx.base)?;
-    let set_base = set.base_urls.first().map_or_else(|| ctx.base.to_owned(), |b| b.url.clone());
-    let set_seg = Level::of(a.SegmentBase.as_ref(), a.SegmentList.as_ref(), a.SegmentTemplate.as_ref());
+    let set_base = set
+        .base_urls
+        .first()
+        .map_or_else(|| ctx.base.to_owned(), |b| b.url.clone());
+    let set_seg = Level::of(
+        a.SegmentBase.as_ref(),
+        a.SegmentList.as_ref(),
+        a.SegmentTemplate.as_ref(),
+    );
     let set_width = opt_u32(a.width, "width")?;
     let set_height = opt_u32(a.height, "height")?;
     let set_video_range = video_range(&set.properties);
-    let set_channels = a.AudioChannelConfiguration.last().and_then(|c| c.value.clone());
+    let set_channels = a
+        .AudioChannelConfiguration
+        .last()
+        .and_then(|c| c.value.clone());
 
     let mut kinds = Vec::with_capacity(a.representations.len());
     for (ordinal, r) in a.representations.iter().enumerate() {
@@ -269,8 +330,13 @@ fn convert_set(a: &dmc::AdaptationSet, ctx: &PeriodCtx<'_>) -> Result<SwitchingS
             .as_deref()
             .and_then(FrameRate::parse)
             .or_else(|| a.frameRate.as_deref().and_then(FrameRate::parse));
-        track.audio_sampling_rate = sampling_rate(r.audioSamplingRate.as_deref()).or_else(|| sampling_rate(a.audioSamplingRate.as_deref()));
-        track.audio_channels = r.AudioChannelConfiguration.last().and_then(|c| c.value.clone()).or_else(|| set_channels.clone());
+        track.audio_sampling_rate = sampling_rate(r.audioSamplingRate.as_deref())
+            .or_else(|| sampling_rate(a.audioSamplingRate.as_deref()));
+        track.audio_channels = r
+            .AudioChannelConfiguration
+            .last()
+            .and_then(|c| c.value.clone())
+            .or_else(|| set_channels.clone());
         let rep_properties = properties(&r.essential_property, &r.supplemental_property);
         track.video_range = video_range(&rep_properties).or(set_video_range);
         let mut prot = set.protection.clone();
@@ -280,8 +346,15 @@ fn convert_set(a: &dmc::AdaptationSet, ctx: &PeriodCtx<'_>) -> Result<SwitchingS
         track.protection = prot;
         track.label = r.Label.last().map(|l| l.content.trim().to_owned());
         track.base_urls = base_urls(&r.BaseURL, &set_base)?;
-        let rep_base = track.base_urls.first().map_or_else(|| set_base.clone(), |b| b.url.clone());
-        let rep_seg = Level::of(r.SegmentBase.as_ref(), r.SegmentList.as_ref(), r.SegmentTemplate.as_ref());
+        let rep_base = track
+            .base_urls
+            .first()
+            .map_or_else(|| set_base.clone(), |b| b.url.clone());
+        let rep_seg = Level::of(
+            r.SegmentBase.as_ref(),
+            r.SegmentList.as_ref(),
+            r.SegmentTemplate.as_ref(),
+        );
         let rep = RepCtx {
             id: &track.id,
             bandwidth: track.bandwidth,
@@ -290,14 +363,25 @@ fn convert_set(a: &dmc::AdaptationSet, ctx: &PeriodCtx<'_>) -> Result<SwitchingS
             dynamic: ctx.dynamic,
         };
         track.segments = build_index(&[rep_seg, set_seg, ctx.seg], &rep)?;
-        kinds.push(content_type(None, track.mime_type.as_deref(), track.codecs.as_deref()));
+        kinds.push(content_type(
+            None,
+            track.mime_type.as_deref(),
+            track.codecs.as_deref(),
+        ));
         set.tracks.push(track);
     }
-    let declared = content_type(a.contentType.as_deref(), a.mimeType.as_deref(), a.codecs.as_deref());
+    let declared = content_type(
+        a.contentType.as_deref(),
+        a.mimeType.as_deref(),
+        a.codecs.as_deref(),
+    );
     set.content_type = if declared != ContentType::Unknown {
         declared
     } else {
-        kinds.into_iter().find(|k| *k != ContentType::Unknown).unwrap_or(ContentType::Unknown)
+        kinds
+            .into_iter()
+            .find(|k| *k != ContentType::Unknown)
+            .unwrap_or(ContentType::Unknown)
     };
     if set.content_type == ContentType::Text {
         set.text_kind = Some(if set.roles.iter().any(|r| r == "caption") {
@@ -331,8 +415,16 @@ enum Mode {
 }
 
 impl<'a> Level<'a> {
-    fn of(base: Option<&'a dmc::SegmentBase>, list: Option<&'a dmc::SegmentList>, template: Option<&'a dmc::SegmentTemplate>) -> Self {
-        Level { base, list, template }
+    fn of(
+        base: Option<&'a dmc::SegmentBase>,
+        list: Option<&'a dmc::SegmentList>,
+        template: Option<&'a dmc::SegmentTemplate>,
+    ) -> Self {
+        Level {
+            base,
+            list,
+            template,
+        }
     }
 
     /// The addressing mode this level sets, if any (a template wins over a list over a base).
@@ -388,7 +480,9 @@ fn timescale(v: Option<u64>) -> Result<Option<Timescale>, ParseError> {
 fn dash_range(v: Option<&str>) -> Result<Option<ByteRange>, ParseError> {
     match v {
         None => Ok(None),
-        Some(v) => ByteRange::parse_dash(v).map(Some).ok_or_else(|| invalid(R_RANGE, format!("range {v:?}"))),
+        Some(v) => ByteRange::parse_dash(v)
+            .map(Some)
+            .ok_or_else(|| invalid(R_RANGE, format!("range {v:?}"))),
     }
 }
 
@@ -501,14 +595,20 @@ fn build_index(levels: &[Level<'_>], rep: &RepCtx<'_>) -> Result<SegmentIndex, P
     let init = match (a.initialization, a.init_elem) {
         (Some(t), _) if mode == Mode::Template => {
             let tpl = template(t, rep, true)?;
-            Some(InitSegment { url: tpl.expand(0, 0), byte_range: None })
+            Some(InitSegment {
+                url: tpl.expand(0, 0),
+                byte_range: None,
+            })
         }
         (_, Some(i)) => {
             let url = match i.sourceURL.as_deref() {
                 Some(s) => resolve(rep.base, s, true)?,
                 None => rep.base.to_owned(),
             };
-            Some(InitSegment { url, byte_range: dash_range(i.range.as_deref())? })
+            Some(InitSegment {
+                url,
+                byte_range: dash_range(i.range.as_deref())?,
+            })
         }
         _ => None,
     };
@@ -538,11 +638,20 @@ fn build_index(levels: &[Level<'_>], rep: &RepCtx<'_>) -> Result<SegmentIndex, P
                     open_ended,
                 }))
             } else if let Some(d) = a.duration {
-                if media.parts.iter().any(|p| matches!(p, TemplatePart::Time(_))) {
-                    return Err(invalid(R_TIME_NEEDS_TIMELINE, "$Time$ in a template without SegmentTimeline"));
+                if media
+                    .parts
+                    .iter()
+                    .any(|p| matches!(p, TemplatePart::Time(_)))
+                {
+                    return Err(invalid(
+                        R_TIME_NEEDS_TIMELINE,
+                        "$Time$ in a template without SegmentTimeline",
+                    ));
                 }
                 let by_period = period_ticks.map(|p| p.div_ceil(d));
-                let by_end = a.end_number.map(|e| e.saturating_add(1).saturating_sub(start_number));
+                let by_end = a
+                    .end_number
+                    .map(|e| e.saturating_add(1).saturating_sub(start_number));
                 let count = match (by_period, by_end) {
                     (Some(p), Some(e)) => Some(p.min(e)),
                     (p, e) => p.or(e),
@@ -557,7 +666,10 @@ fn build_index(levels: &[Level<'_>], rep: &RepCtx<'_>) -> Result<SegmentIndex, P
                     init,
                 }))
             } else {
-                Err(invalid(R_TEMPLATE_TIMING, "SegmentTemplate with neither @duration nor SegmentTimeline"))
+                Err(invalid(
+                    R_TEMPLATE_TIMING,
+                    "SegmentTemplate with neither @duration nor SegmentTimeline",
+                ))
             }
         }
         Mode::List => {
@@ -566,13 +678,25 @@ fn build_index(levels: &[Level<'_>], rep: &RepCtx<'_>) -> Result<SegmentIndex, P
             let times: Vec<(u64, u64)> = if let Some(tl) = a.timeline {
                 let (runs, _) = timeline_runs(tl, pto, period_ticks, rep.dynamic)?;
                 runs.iter()
-                    .flat_map(|r| (0..u64::from(r.count)).map(move |k| (r.start.saturating_add(k.saturating_mul(r.duration)), r.duration)))
+                    .flat_map(|r| {
+                        (0..u64::from(r.count)).map(move |k| {
+                            (
+                                r.start.saturating_add(k.saturating_mul(r.duration)),
+                                r.duration,
+                            )
+                        })
+                    })
                     .take(urls.len())
                     .collect()
             } else if let Some(d) = a.duration {
-                (0..urls.len() as u64).map(|i| (pto.saturating_add(i.saturating_mul(d)), d)).collect()
+                (0..urls.len() as u64)
+                    .map(|i| (pto.saturating_add(i.saturating_mul(d)), d))
+                    .collect()
             } else if urls.len() > 1 {
-                return Err(invalid(R_TEMPLATE_TIMING, "SegmentList with several SegmentURLs needs @duration or a SegmentTimeline"));
+                return Err(invalid(
+                    R_TEMPLATE_TIMING,
+                    "SegmentList with several SegmentURLs needs @duration or a SegmentTimeline",
+                ));
             } else {
                 vec![(pto, period_ticks.unwrap_or(0))]
             };
@@ -585,7 +709,16 @@ fn build_index(levels: &[Level<'_>], rep: &RepCtx<'_>) -> Result<SegmentIndex, P
                 let uri = u.media.as_deref().unwrap_or("").trim();
                 check_scheme(uri, false)?;
                 let byte_range = dash_range(u.mediaRange.as_deref())?;
-                list.push_at(start, NewEntry { uri, duration, byte_range, map, ..NewEntry::default() });
+                list.push_at(
+                    start,
+                    NewEntry {
+                        uri,
+                        duration,
+                        byte_range,
+                        map,
+                        ..NewEntry::default()
+                    },
+                );
             }
             list.shrink_to_fit();
             Ok(SegmentIndex::List(list))
@@ -596,7 +729,12 @@ fn build_index(levels: &[Level<'_>], rep: &RepCtx<'_>) -> Result<SegmentIndex, P
 /// Resolves a `SegmentTimeline` into runs: written-out repeats merged, `S@r=-1` extended to
 /// the next `S@t` or the period end (`pto` + period duration); the flag says the last run is
 /// open-ended (live, no known end).
-fn timeline_runs(tl: &dmc::SegmentTimeline, pto: u64, period_ticks: Option<u64>, dynamic: bool) -> Result<(Vec<TimelineRun>, bool), ParseError> {
+fn timeline_runs(
+    tl: &dmc::SegmentTimeline,
+    pto: u64,
+    period_ticks: Option<u64>,
+    dynamic: bool,
+) -> Result<(Vec<TimelineRun>, bool), ParseError> {
     // First pass: runs as written, with the indexes of the `r=-1` ones.
     let mut runs: Vec<TimelineRun> = Vec::with_capacity(tl.segments.len());
     let mut open: Vec<usize> = Vec::new();
@@ -612,7 +750,11 @@ fn timeline_runs(tl: &dmc::SegmentTimeline, pto: u64, period_ticks: Option<u64>,
         }
         if r == -1 {
             open.push(runs.len());
-            runs.push(TimelineRun { start, duration: s.d, count: 1 });
+            runs.push(TimelineRun {
+                start,
+                duration: s.d,
+                count: 1,
+            });
             next_start = start.saturating_add(s.d);
             continue;
         }
@@ -622,12 +764,19 @@ fn timeline_runs(tl: &dmc::SegmentTimeline, pto: u64, period_ticks: Option<u64>,
             Some(last)
                 if !last_open
                     && last.duration == s.d
-                    && last.start.saturating_add(last.duration.saturating_mul(u64::from(last.count))) == start
+                    && last
+                        .start
+                        .saturating_add(last.duration.saturating_mul(u64::from(last.count)))
+                        == start
                     && last.count.checked_add(count).is_some() =>
             {
                 last.count += count;
             }
-            _ => runs.push(TimelineRun { start, duration: s.d, count }),
+            _ => runs.push(TimelineRun {
+                start,
+                duration: s.d,
+                count,
+            }),
         }
         next_start = start.saturating_add(s.d.saturating_mul(u64::from(count)));
     }
@@ -641,10 +790,17 @@ fn timeline_runs(tl: &dmc::SegmentTimeline, pto: u64, period_ticks: Option<u64>,
             None => period_ticks.map(|p| pto.saturating_add(p)),
         };
         match end {
-            Some(end) if end > start => runs[i].count = u32::try_from((end - start).div_ceil(d)).unwrap_or(u32::MAX),
+            Some(end) if end > start => {
+                runs[i].count = u32::try_from((end - start).div_ceil(d)).unwrap_or(u32::MAX)
+            }
             Some(_) => runs[i].count = 1,
             None if dynamic => open_ended = true,
-            None => return Err(invalid(R_STATIC_END, "S@r=-1 with no following S@t and no period end")),
+            None => {
+                return Err(invalid(
+                    R_STATIC_END,
+                    "S@r=-1 with no following S@t and no period end",
+                ));
+            }
         }
     }
     Ok((runs, open_ended))
@@ -665,9 +821,17 @@ fn template(text: &str, rep: &RepCtx<'_>, allow_data: bool) -> Result<UrlTemplat
             None => (ident, 0u8),
             Some((name, fmt)) => {
                 let digits = fmt.strip_prefix('0').unwrap_or(fmt).strip_suffix('d');
-                match digits.and_then(|w| w.parse::<u8>().ok()).filter(|w| *w <= 32) {
+                match digits
+                    .and_then(|w| w.parse::<u8>().ok())
+                    .filter(|w| *w <= 32)
+                {
                     Some(w) => (name, w),
-                    None => return Err(invalid(R_TEMPLATE_ID, format!("format tag %{fmt} in {text:?}"))),
+                    None => {
+                        return Err(invalid(
+                            R_TEMPLATE_ID,
+                            format!("format tag %{fmt} in {text:?}"),
+                        ));
+                    }
                 }
             }
         };
@@ -685,7 +849,12 @@ fn template(text: &str, rep: &RepCtx<'_>, allow_data: bool) -> Result<UrlTemplat
                     _ => TemplatePart::SubNumber(width),
                 });
             }
-            other => return Err(invalid(R_TEMPLATE_ID, format!("unknown identifier ${other}$"))),
+            other => {
+                return Err(invalid(
+                    R_TEMPLATE_ID,
+                    format!("unknown identifier ${other}$"),
+                ));
+            }
         }
         lit.push_str(after);
     }
@@ -695,16 +864,30 @@ fn template(text: &str, rep: &RepCtx<'_>, allow_data: bool) -> Result<UrlTemplat
     if let Some(TemplatePart::Literal(head)) = parts.first() {
         check_scheme(head, allow_data)?;
     }
-    Ok(UrlTemplate { base: rep.base.to_owned(), parts })
+    Ok(UrlTemplate {
+        base: rep.base.to_owned(),
+        parts,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
 // Descriptors, protection, events
 // ---------------------------------------------------------------------------------------
 
-fn properties(essential: &[dmc::EssentialProperty], supplemental: &[dmc::SupplementalProperty]) -> Vec<Descriptor> {
-    let e = essential.iter().map(|d| Descriptor { scheme_id_uri: d.schemeIdUri.clone(), value: d.value.clone(), essential: true });
-    let s = supplemental.iter().map(|d| Descriptor { scheme_id_uri: d.schemeIdUri.clone(), value: d.value.clone(), essential: false });
+fn properties(
+    essential: &[dmc::EssentialProperty],
+    supplemental: &[dmc::SupplementalProperty],
+) -> Vec<Descriptor> {
+    let e = essential.iter().map(|d| Descriptor {
+        scheme_id_uri: d.schemeIdUri.clone(),
+        value: d.value.clone(),
+        essential: true,
+    });
+    let s = supplemental.iter().map(|d| Descriptor {
+        scheme_id_uri: d.schemeIdUri.clone(),
+        value: d.value.clone(),
+        essential: false,
+    });
     e.chain(s).collect()
 }
 
@@ -722,7 +905,12 @@ fn video_range(props: &[Descriptor]) -> Option<VideoRange> {
 }
 
 fn inband(v: &[dmc::InbandEventStream]) -> Vec<SchemeRef> {
-    v.iter().map(|i| SchemeRef { scheme_id_uri: i.schemeIdUri.clone(), value: i.value.clone() }).collect()
+    v.iter()
+        .map(|i| SchemeRef {
+            scheme_id_uri: i.schemeIdUri.clone(),
+            value: i.value.clone(),
+        })
+        .collect()
 }
 
 fn protection(c: &dmc::ContentProtection) -> Result<ContentProtection, ParseError> {
@@ -732,16 +920,28 @@ fn protection(c: &dmc::ContentProtection) -> Result<ContentProtection, ParseErro
     cp.ref_id = c.refId.clone().or_else(|| c.r#ref.clone());
     if let Some(kids) = &c.default_KID {
         for k in kids.split_whitespace() {
-            cp.default_kids.push(Kid::parse(k).ok_or_else(|| invalid(R_KID, format!("default_KID {k:?}")))?);
+            cp.default_kids
+                .push(Kid::parse(k).ok_or_else(|| invalid(R_KID, format!("default_KID {k:?}")))?);
         }
     }
     if let Some(t) = c.cenc_pssh.last().and_then(|p| p.content.as_deref()) {
-        cp.pssh = Some(Bytes(crate::base64::decode(t.trim()).ok_or_else(|| invalid(R_B64, "cenc:pssh is not base64"))?));
+        cp.pssh = Some(Bytes(
+            crate::base64::decode(t.trim())
+                .ok_or_else(|| invalid(R_B64, "cenc:pssh is not base64"))?,
+        ));
     }
     if let Some(t) = c.msprpro.as_ref().and_then(|p| p.content.as_deref()) {
-        cp.playready_header = Some(Bytes(crate::base64::decode(t.trim()).ok_or_else(|| invalid(R_B64, "mspr:pro is not base64"))?));
+        cp.playready_header = Some(Bytes(
+            crate::base64::decode(t.trim())
+                .ok_or_else(|| invalid(R_B64, "mspr:pro is not base64"))?,
+        ));
     }
-    let laurl = c.laurl.as_ref().or(c.clearkey_laurl.as_ref()).and_then(|l| l.content.as_deref()).map(str::trim);
+    let laurl = c
+        .laurl
+        .as_ref()
+        .or(c.clearkey_laurl.as_ref())
+        .and_then(|l| l.content.as_deref())
+        .map(str::trim);
     if let Some(u) = laurl.filter(|u| !u.is_empty()) {
         cp.license_url = resolve("", u, false).ok();
     }
@@ -753,19 +953,29 @@ fn event_stream(es: &dmc::EventStream) -> EventStream {
     EventStream {
         scheme_id_uri: es.schemeIdUri.clone(),
         value: es.value.clone(),
-        timescale: es.timescale.and_then(|t| u32::try_from(t).ok()).and_then(Timescale::new).unwrap_or(Timescale::SECONDS),
+        timescale: es
+            .timescale
+            .and_then(|t| u32::try_from(t).ok())
+            .and_then(Timescale::new)
+            .unwrap_or(Timescale::SECONDS),
         presentation_time_offset: es.presentationTimeOffset.unwrap_or(0),
         events: es
             .event
             .iter()
             .map(|e| {
                 let text = e.content.as_deref().unwrap_or("").trim();
-                let scte35 = if scte35_bin { crate::base64::decode(text).map(Bytes) } else { None };
+                let scte35 = if scte35_bin {
+                    crate::base64::decode(text).map(Bytes)
+                } else {
+                    None
+                };
                 Event {
                     id: e.id.clone(),
                     presentation_time: e.presentationTime.unwrap_or(0),
                     duration: e.duration,
-                    message: e.messageData.clone().or_else(|| (!text.is_empty() && scte35.is_none()).then(|| text.to_owned())),
+                    message: e.messageData.clone().or_else(|| {
+                        (!text.is_empty() && scte35.is_none()).then(|| text.to_owned())
+                    }),
                     scte35,
                 }
             })
@@ -774,8 +984,14 @@ fn event_stream(es: &dmc::EventStream) -> EventStream {
 }
 
 fn service_description(sd: &dmc::ServiceDescription) -> ServiceDescription {
-    let ms = |v: Option<f64>| v.filter(|v| v.is_finite() && v.fract() == 0.0).map(|v| Micros((v as i64).saturating_mul(1000)));
-    let milli = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0).and_then(|v| u32::try_from((v * 1000.0).round() as u64).ok());
+    let ms = |v: Option<f64>| {
+        v.filter(|v| v.is_finite() && v.fract() == 0.0)
+            .map(|v| Micros((v as i64).saturating_mul(1000)))
+    };
+    let milli = |v: Option<f64>| {
+        v.filter(|v| v.is_finite() && *v >= 0.0)
+            .and_then(|v| u32::try_from((v * 1000.0).round() as u64).ok())
+    };
     let mut out = ServiceDescription::default();
     if let Some(l) = sd.Latency.last() {
         out.target_latency = ms(l.target);
@@ -794,22 +1010,32 @@ fn service_description(sd: &dmc::ServiceDescription) -> ServiceDescription {
 // ---------------------------------------------------------------------------------------
 
 fn invalid(rule: &'static str, detail: impl Into<String>) -> ParseError {
-    ParseError::Invalid { format: ManifestFormat::Dash, line: 0, rule, detail: detail.into() }
+    ParseError::Invalid {
+        format: ManifestFormat::Dash,
+        line: 0,
+        rule,
+        detail: detail.into(),
+    }
 }
 
 /// A `std::time::Duration` (what `dash_mpd_core` reads xs:durations into) in microseconds,
 /// rounded half-up.
 fn micros(d: Duration) -> Micros {
-    let us = d.as_secs().saturating_mul(1_000_000).saturating_add(u64::from(d.subsec_nanos().saturating_add(500) / 1000));
+    let us = d
+        .as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_nanos().saturating_add(500) / 1000));
     Micros(i64::try_from(us).unwrap_or(i64::MAX))
 }
 
 fn opt_u32(v: Option<u64>, name: &str) -> Result<Option<u32>, ParseError> {
-    v.map(|n| u32::try_from(n).map_err(|_| invalid(R_UINT, format!("@{name}={n}")))).transpose()
+    v.map(|n| u32::try_from(n).map_err(|_| invalid(R_UINT, format!("@{name}={n}"))))
+        .transpose()
 }
 
 fn sampling_rate(v: Option<&str>) -> Option<u32> {
-    v.and_then(|v| v.split_whitespace().next()).and_then(|s| s.parse().ok())
+    v.and_then(|v| v.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
 }
 
 /// Content type from `@contentType`, then the MIME type, then the codecs.
@@ -835,11 +1061,22 @@ fn content_type(declared: Option<&str>, mime: Option<&str>, codecs: Option<&str>
     let c = codecs.unwrap_or("").trim();
     if c.is_empty() {
         ContentType::Unknown
-    } else if ["stpp", "wvtt", "tx3g", "ttml"].iter().any(|p| c.starts_with(p)) {
+    } else if ["stpp", "wvtt", "tx3g", "ttml"]
+        .iter()
+        .any(|p| c.starts_with(p))
+    {
         ContentType::Text
-    } else if ["avc", "hvc", "hev", "vp0", "vp8", "vp9", "av01", "dvh", "dva", "mp4v"].iter().any(|p| c.starts_with(p)) {
+    } else if [
+        "avc", "hvc", "hev", "vp0", "vp8", "vp9", "av01", "dvh", "dva", "mp4v",
+    ]
+    .iter()
+    .any(|p| c.starts_with(p))
+    {
         ContentType::Video
-    } else if ["mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "dts"].iter().any(|p| c.starts_with(p)) {
+    } else if ["mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "dts"]
+        .iter()
+        .any(|p| c.starts_with(p))
+    {
         ContentType::Audio
     } else {
         ContentType::Unknown
@@ -864,14 +1101,22 @@ fn base_urls(v: &[dmc::BaseURL], parent: &str) -> Result<Vec<BaseUrl>, ParseErro
 }
 
 fn unsafe_url(reference: &str, detail: impl Into<String>) -> ParseError {
-    ParseError::UnsafeUrl { format: ManifestFormat::Dash, line: 0, url: reference.chars().take(120).collect(), detail: detail.into() }
+    ParseError::UnsafeUrl {
+        format: ManifestFormat::Dash,
+        line: 0,
+        url: reference.chars().take(120).collect(),
+        detail: detail.into(),
+    }
 }
 
 fn absolute_http(u: &str) -> Result<String, ParseError> {
     let parsed = ::url::Url::parse(u).map_err(|e| unsafe_url(u, e.to_string()))?;
     match parsed.scheme() {
         "http" | "https" => Ok(parsed.into()),
-        s => Err(unsafe_url(u, format!("base URL scheme {s:?} is not http(s)"))),
+        s => Err(unsafe_url(
+            u,
+            format!("base URL scheme {s:?} is not http(s)"),
+        )),
     }
 }
 
@@ -879,7 +1124,9 @@ fn absolute_http(u: &str) -> Result<String, ParseError> {
 fn scheme(reference: &str) -> Option<&str> {
     let (s, _) = reference.split_once(':')?;
     let mut b = s.bytes();
-    (b.next()?.is_ascii_alphabetic() && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))).then_some(s)
+    (b.next()?.is_ascii_alphabetic()
+        && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+    .then_some(s)
 }
 
 /// Refuses references a host must not be made to fetch: only http(s), and `data:` where allowed.
@@ -888,7 +1135,10 @@ fn check_scheme(reference: &str, allow_data: bool) -> Result<(), ParseError> {
         None => Ok(()),
         Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https") => Ok(()),
         Some(s) if allow_data && s.eq_ignore_ascii_case("data") => Ok(()),
-        Some(s) => Err(unsafe_url(reference, format!("scheme {:?} is not http(s)", s.to_ascii_lowercase()))),
+        Some(s) => Err(unsafe_url(
+            reference,
+            format!("scheme {:?} is not http(s)", s.to_ascii_lowercase()),
+        )),
     }
 }
 
@@ -899,11 +1149,15 @@ fn resolve(base: &str, reference: &str, allow_data: bool) -> Result<String, Pars
     check_scheme(reference, allow_data)?;
     match ::url::Url::parse(base) {
         Ok(b) => {
-            let joined = b.join(reference).map_err(|e| unsafe_url(reference, e.to_string()))?;
+            let joined = b
+                .join(reference)
+                .map_err(|e| unsafe_url(reference, e.to_string()))?;
             check_scheme(joined.as_str(), allow_data)?;
             Ok(joined.into())
         }
-        Err(_) if scheme(reference).is_some() => ::url::Url::parse(reference).map(Into::into).map_err(|e| unsafe_url(reference, e.to_string())),
+        Err(_) if scheme(reference).is_some() => ::url::Url::parse(reference)
+            .map(Into::into)
+            .map_err(|e| unsafe_url(reference, e.to_string())),
         Err(_) if base.is_empty() || reference.starts_with('/') => Ok(reference.to_owned()),
         Err(_) => Ok(match base.rfind('/') {
             Some(i) => format!("{}{reference}", &base[..=i]),

@@ -40,6 +40,9 @@ pub(crate) struct Timeline {
     open: Vec<usize>,
 }
 
+/// `SegmentURL`s: (`@media`, `@mediaRange`), shared by the levels that inherit them.
+type SegmentUrls = Arc<Vec<(Option<String>, Option<ByteRange>)>>;
+
 /// Attributes and children of one addressing element, every one optional for inheritance.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SegInfo {
@@ -53,7 +56,7 @@ pub(crate) struct SegInfo {
     init_elem: Option<(Option<String>, Option<ByteRange>)>,
     index_range: Option<ByteRange>,
     timeline: Option<Arc<Timeline>>,
-    urls: Option<Arc<Vec<(Option<String>, Option<ByteRange>)>>>,
+    urls: Option<SegmentUrls>,
     line: Line,
 }
 

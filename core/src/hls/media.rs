@@ -98,6 +98,8 @@ pub(crate) struct MediaCtx {
 struct Pending {
     duration: Option<u64>,
     byte_range: Option<ByteRange>,
+    /// The byte range had no offset: it must continue the previous range of the same URI.
+    range_continues: bool,
     discontinuity: bool,
     gap: bool,
     pdt: Option<crate::time::UnixMicros>,
@@ -145,9 +147,10 @@ pub(crate) fn parse_media(
                 key_idx = list.add_key_set(keys.values().cloned().collect());
                 keys_dirty = false;
             }
-            if let Some(r) = pending.byte_range {
-                last_range = Some((uri.to_string(), r.start + r.length.unwrap_or(0)));
+            if pending.range_continues && last_range.as_ref().is_some_and(|(u, _)| *u != *uri) {
+                diag.shall(n, R_BYTERANGE, format!("byte range without offset, but the previous range was of another resource than {:?}", clip(&uri)))?;
             }
+            last_range = pending.byte_range.map(|r| (uri.to_string(), r.start.saturating_add(r.length.unwrap_or(0))));
             max_extinf = max_extinf.max(duration);
             list.push(NewEntry {
                 uri: &uri,
@@ -179,6 +182,7 @@ pub(crate) fn parse_media(
             }
             "EXT-X-BYTERANGE" => {
                 pending.byte_range = Some(byte_range(value, n, diag, last_range.as_ref())?);
+                pending.range_continues = !value.contains('@');
             }
             "EXT-X-DISCONTINUITY" => pending.discontinuity = true,
             "EXT-X-GAP" => pending.gap = true,
@@ -277,7 +281,7 @@ pub(crate) fn parse_media(
                 };
                 diag.add_segments(1)?;
                 info.parts.push(PartialSegment {
-                    segment_number: info.media_sequence + list.len() as u64,
+                    segment_number: next_number(&info, &list),
                     url,
                     duration: Micros(d as i64),
                     independent: a.yes("INDEPENDENT"),
@@ -331,7 +335,7 @@ pub(crate) fn parse_media(
             "EXT-X-CUE-OUT" | "EXT-X-CUE-IN" | "EXT-X-CUE-OUT-CONT" | "EXT-X-SCTE35" | "EXT-OATCLS-SCTE35"
             | "EXT-X-CUE" | "EXT-X-SPLICEPOINT-SCTE35" | "EXT-X-ASSET" => {
                 diag.add_event()?;
-                info.cues.push((info.media_sequence + list.len() as u64, line.to_owned()));
+                info.cues.push((next_number(&info, &list), line.to_owned()));
             }
             "EXT-X-STREAM-INF" | "EXT-X-I-FRAME-STREAM-INF" | "EXT-X-MEDIA" | "EXT-X-SESSION-DATA"
             | "EXT-X-SESSION-KEY" => {
@@ -360,10 +364,15 @@ pub(crate) fn parse_media(
             info.target_duration = Micros(i64::try_from(max_extinf.div_ceil(1_000_000) * 1_000_000).unwrap_or(i64::MAX));
         }
     }
-    list.first_number = info.media_sequence + info.skipped_segments.unwrap_or(0);
+    list.first_number = info.media_sequence.saturating_add(info.skipped_segments.unwrap_or(0));
     list.shrink_to_fit();
     list.hls = Some(Box::new(info));
     Ok(list)
+}
+
+/// Media sequence number of the next segment to be listed (after any skipped ones).
+fn next_number(info: &HlsPlaylistInfo, list: &ListIndex) -> u64 {
+    info.media_sequence.saturating_add(info.skipped_segments.unwrap_or(0)).saturating_add(list.len() as u64)
 }
 
 fn clip(s: &str) -> String {
@@ -555,6 +564,28 @@ mod tests {
         let permissive = ParseOptions { strictness: Strictness::Permissive, ..opts() };
         let parsed = parse(headless, &permissive).unwrap();
         assert_eq!(parsed.warnings.len(), 1);
+    }
+
+    #[test]
+    fn hostile_numbers_and_byte_range_continuity() {
+        let max = u64::MAX;
+        for text in [
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n#EXT-X-BYTERANGE:{max}@{max}\na.ts\n#EXTINF:4,\n#EXT-X-BYTERANGE:5\na.ts\n"),
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXT-X-SKIP:SKIPPED-SEGMENTS=2\n#EXTINF:4,\na.ts\n"),
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXTINF:4,\na.ts\n#EXT-X-PART:DURATION=1,URI=\"p.ts\"\n"),
+        ] {
+            let _ = parse(text.as_bytes(), &opts());
+        }
+        let other = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n#EXT-X-BYTERANGE:100@0\na.ts\n#EXTINF:4,\n#EXT-X-BYTERANGE:100\nb.ts\n";
+        assert_eq!(parse(other.as_bytes(), &opts()).unwrap_err().class(), "invalid");
+    }
+
+    #[test]
+    fn parts_after_a_skip_belong_to_the_right_segment() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PART-INF:PART-TARGET=1\n#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n#EXTINF:4,\ns13.ts\n#EXT-X-PART:DURATION=1,URI=\"s14.p0.ts\"\n";
+        let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
+        let crate::SegmentIndex::List(l) = &p.tracks().next().unwrap().segments else { panic!() };
+        assert_eq!(l.hls.as_ref().unwrap().parts[0].segment_number, 14);
     }
 
     #[test]

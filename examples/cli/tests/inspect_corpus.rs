@@ -1,6 +1,9 @@
 //! `playhead inspect` on every file of the shared corpus and of our vectors: a model or a
 //! typed error, exit code 0 or 2, and `--json` output that is valid JSON either way.
 
+// Test helpers abort on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::process::Command;
 

@@ -1,0 +1,35 @@
+//! Inputs the fuzzers once crashed or stalled on (`fuzz/regressions/<target>/`), replayed
+//! through the same paths as the fuzz targets: each must give a model or a typed error.
+
+// Test helpers abort on broken fixtures by design.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use playhead::{ParseOptions, Strictness};
+use playhead_conformance::workspace_root;
+
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir = workspace_root().join("fuzz/regressions");
+    let mut n = 0;
+    for target in std::fs::read_dir(&dir).unwrap() {
+        let target = target.unwrap().path();
+        if !target.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&target).unwrap() {
+            let data = std::fs::read(f.unwrap().path()).unwrap();
+            for strictness in [Strictness::Permissive, Strictness::Normal, Strictness::Strict] {
+                let opts = ParseOptions { strictness, url: Some("https://fuzz.example/a/b?x=1".into()), ..Default::default() };
+                let _ = playhead::parse(&data, &opts);
+                let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+                if let Ok(mut p) = playhead::parse(&data[..split], &opts) {
+                    if let Some(t) = p.presentation.periods.get_mut(0).and_then(|p| p.switching_sets.get_mut(0)).and_then(|s| s.tracks.get_mut(0)) {
+                        let _ = playhead::refresh_hls_media(t, data.get(split + 1..).unwrap_or(&[]), &opts);
+                    }
+                }
+            }
+            n += 1;
+        }
+    }
+    eprintln!("replayed {n} fuzz regression input(s)");
+}
