@@ -22,9 +22,14 @@ fn fuzz_regressions_stay_fixed() {
                 let opts = ParseOptions { strictness, url: Some("https://fuzz.example/a/b?x=1".into()), ..Default::default() };
                 let _ = playhead::parse(&data, &opts);
                 let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+                let second = data.get(split + 1..).unwrap_or(&[]);
                 if let Ok(mut p) = playhead::parse(&data[..split], &opts) {
+                    let before = p.presentation.clone();
+                    if playhead::refresh_dash(&mut p.presentation, second, &opts).is_err() {
+                        assert_eq!(p.presentation, before);
+                    }
                     if let Some(t) = p.presentation.periods.get_mut(0).and_then(|p| p.switching_sets.get_mut(0)).and_then(|s| s.tracks.get_mut(0)) {
-                        let _ = playhead::refresh_hls_media(t, data.get(split + 1..).unwrap_or(&[]), &opts);
+                        let _ = playhead::refresh_hls_media(t, second, &opts);
                     }
                 }
             }

@@ -43,6 +43,7 @@ mod xml;
 #[cfg(feature = "dash-mpd-core")]
 pub use dash::oracle::from_dash_mpd_core;
 pub use error::{LimitKind, ParseError, RefreshError, Warning};
+pub use dash::refresh::refresh_dash;
 pub use hls::refresh::{RefreshOutcome, refresh_hls_media};
 pub use model::*;
 pub use options::{Limits, ParseOptions, Strictness};

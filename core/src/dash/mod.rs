@@ -12,6 +12,7 @@
 mod adaptation;
 #[cfg(feature = "dash-mpd-core")]
 pub(crate) mod oracle;
+pub(crate) mod refresh;
 mod segment;
 
 use adaptation::{RawSet, apply_common, content_type, descriptor, read_base_url, read_set, text_kind};
