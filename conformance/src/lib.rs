@@ -46,12 +46,18 @@ pub fn corpus_files(dir: &Path) -> std::io::Result<Vec<CorpusFile>> {
     let header: Vec<&str> = lines.next().unwrap_or("").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name);
     let (Some(pc), Some(fc)) = (col("corpus_path"), col("format")) else {
-        return Err(std::io::Error::other("index.tsv lacks corpus_path/format columns"));
+        return Err(std::io::Error::other(
+            "index.tsv lacks corpus_path/format columns",
+        ));
     };
     for line in lines {
         let cols: Vec<&str> = line.split('\t').collect();
         if let (Some(rel), Some(format)) = (cols.get(pc), cols.get(fc)) {
-            files.push(CorpusFile { rel: (*rel).to_owned(), path: dir.join(rel), format: (*format).to_owned() });
+            files.push(CorpusFile {
+                rel: (*rel).to_owned(),
+                path: dir.join(rel),
+                format: (*format).to_owned(),
+            });
         }
     }
     Ok(files)
@@ -62,7 +68,11 @@ pub fn corpus_files(dir: &Path) -> std::io::Result<Vec<CorpusFile>> {
 /// track, segment count and first/last segment start and duration in microseconds.
 pub fn digest(p: &Presentation) -> Vec<String> {
     let mut out = Vec::new();
-    out.push(format!("live={} duration={:?}", p.is_live(), p.duration.map(|d| d.0)));
+    out.push(format!(
+        "live={} duration={:?}",
+        p.is_live(),
+        p.duration.map(|d| d.0)
+    ));
     for (pi, period) in p.periods.iter().enumerate() {
         out.push(format!(
             "period {pi} id={:?} start={} duration={:?}",
@@ -71,7 +81,11 @@ pub fn digest(p: &Presentation) -> Vec<String> {
             period.duration.map(|d| d.0)
         ));
         for (si, set) in period.switching_sets.iter().enumerate() {
-            out.push(format!("  set {si} type={:?} tracks={}", set.content_type, set.tracks.len()));
+            out.push(format!(
+                "  set {si} type={:?} tracks={}",
+                set.content_type,
+                set.tracks.len()
+            ));
             for t in &set.tracks {
                 out.push(format!(
                     "    track id={} bw={} codecs={:?} size={:?}x{:?} {}",

@@ -19,14 +19,24 @@ use playhead_conformance::{corpus_dir, corpus_files};
 const HANG: Duration = Duration::from_secs(60);
 
 fn expectations() -> BTreeMap<String, (String, String)> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus-expectations.tsv")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus-expectations.tsv"
+    ))
+    .unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .map(|l| {
             let mut c = l.splitn(3, '\t');
             let path = c.next().unwrap().to_owned();
-            let class = c.next().unwrap_or_else(|| panic!("{l}: no class")).to_owned();
-            let reason = c.next().unwrap_or_else(|| panic!("{l}: no reason")).to_owned();
+            let class = c
+                .next()
+                .unwrap_or_else(|| panic!("{l}: no class"))
+                .to_owned();
+            let reason = c
+                .next()
+                .unwrap_or_else(|| panic!("{l}: no reason"))
+                .to_owned();
             assert!(reason.len() > 10, "{path}: give a real reason");
             (path, (class, reason))
         })
@@ -34,14 +44,22 @@ fn expectations() -> BTreeMap<String, (String, String)> {
 }
 
 /// Parses in a thread so that a hang is reported, not waited on forever.
-fn parse_guarded(bytes: Vec<u8>, opts: ParseOptions) -> Result<Result<(), (String, String)>, String> {
+fn parse_guarded(
+    bytes: Vec<u8>,
+    opts: ParseOptions,
+) -> Result<Result<(), (String, String)>, String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let r = catch_unwind(AssertUnwindSafe(|| {
-            playhead::parse(&bytes, &opts).map(|_| ()).map_err(|e| (e.class().to_owned(), e.to_string()))
+            playhead::parse(&bytes, &opts)
+                .map(|_| ())
+                .map_err(|e| (e.class().to_owned(), e.to_string()))
         }));
         let _ = tx.send(r.map_err(|p| {
-            p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned())).unwrap_or_default()
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default()
         }));
     });
     match rx.recv_timeout(HANG) {
@@ -54,7 +72,9 @@ fn parse_guarded(bytes: Vec<u8>, opts: ParseOptions) -> Result<Result<(), (Strin
 #[test]
 fn corpus_walk() {
     let Some(dir) = corpus_dir() else {
-        eprintln!("\n==== SKIPPED: corpus not found (../shared/corpus or $PLAYHEAD_CORPUS); the corpus walk did NOT run ====\n");
+        eprintln!(
+            "\n==== SKIPPED: corpus not found (../shared/corpus or $PLAYHEAD_CORPUS); the corpus walk did NOT run ====\n"
+        );
         return;
     };
     let files = corpus_files(&dir).unwrap();
@@ -64,8 +84,16 @@ fn corpus_walk() {
     let mut by_class: BTreeMap<String, usize> = BTreeMap::new();
     for f in &files {
         let bytes = std::fs::read(&f.path).unwrap();
-        for (level, strictness) in [("permissive", Strictness::Permissive), ("normal", Strictness::Normal), ("strict", Strictness::Strict)] {
-            let opts = ParseOptions { strictness, url: Some(format!("https://corpus.example/{}", f.rel)), ..Default::default() };
+        for (level, strictness) in [
+            ("permissive", Strictness::Permissive),
+            ("normal", Strictness::Normal),
+            ("strict", Strictness::Strict),
+        ] {
+            let opts = ParseOptions {
+                strictness,
+                url: Some(format!("https://corpus.example/{}", f.rel)),
+                ..Default::default()
+            };
             let c = counts.entry(level).or_default();
             match parse_guarded(bytes.clone(), opts) {
                 Err(crash) => {
@@ -75,7 +103,10 @@ fn corpus_walk() {
                 Ok(Ok(())) => {
                     c[0] += 1;
                     if strictness == Strictness::Normal && expected.contains_key(&f.rel) {
-                        problems.push(format!("{}: listed as failing but parses now: update corpus-expectations.tsv", f.rel));
+                        problems.push(format!(
+                            "{}: listed as failing but parses now: update corpus-expectations.tsv",
+                            f.rel
+                        ));
                     }
                 }
                 Ok(Err((class, msg))) => {
@@ -86,7 +117,9 @@ fn corpus_walk() {
                     *by_class.entry(class.clone()).or_default() += 1;
                     match expected.get(&f.rel) {
                         Some((want, _)) if *want == class => {}
-                        Some((want, _)) => problems.push(format!("{}: expected {want}, got {class}: {msg}", f.rel)),
+                        Some((want, _)) => {
+                            problems.push(format!("{}: expected {want}, got {class}: {msg}", f.rel))
+                        }
                         None => problems.push(format!("{}: unexpected {class}: {msg}", f.rel)),
                     }
                 }
@@ -95,14 +128,25 @@ fn corpus_walk() {
     }
     for path in expected.keys() {
         if !files.iter().any(|f| &f.rel == path) {
-            problems.push(format!("{path}: listed in corpus-expectations.tsv but not in the corpus"));
+            problems.push(format!(
+                "{path}: listed in corpus-expectations.tsv but not in the corpus"
+            ));
         }
     }
-    eprintln!("corpus walk over {} files in {}", files.len(), dir.display());
+    eprintln!(
+        "corpus walk over {} files in {}",
+        files.len(),
+        dir.display()
+    );
     for (level, [ok, err, crash]) in &counts {
         eprintln!("  {level:>10}: {ok} parsed, {err} typed errors, {crash} panics/hangs");
     }
     eprintln!("  normal-level errors by class: {by_class:?}");
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     assert_eq!(counts.values().map(|c| c[2]).sum::<usize>(), 0);
 }

@@ -18,8 +18,16 @@ fn fuzz_regressions_stay_fixed() {
         }
         for f in std::fs::read_dir(&target).unwrap() {
             let data = std::fs::read(f.unwrap().path()).unwrap();
-            for strictness in [Strictness::Permissive, Strictness::Normal, Strictness::Strict] {
-                let opts = ParseOptions { strictness, url: Some("https://fuzz.example/a/b?x=1".into()), ..Default::default() };
+            for strictness in [
+                Strictness::Permissive,
+                Strictness::Normal,
+                Strictness::Strict,
+            ] {
+                let opts = ParseOptions {
+                    strictness,
+                    url: Some("https://fuzz.example/a/b?x=1".into()),
+                    ..Default::default()
+                };
                 let _ = playhead::parse(&data, &opts);
                 let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
                 let second = data.get(split + 1..).unwrap_or(&[]);
@@ -28,7 +36,13 @@ fn fuzz_regressions_stay_fixed() {
                     if playhead::refresh_dash(&mut p.presentation, second, &opts).is_err() {
                         assert_eq!(p.presentation, before);
                     }
-                    if let Some(t) = p.presentation.periods.get_mut(0).and_then(|p| p.switching_sets.get_mut(0)).and_then(|s| s.tracks.get_mut(0)) {
+                    if let Some(t) = p
+                        .presentation
+                        .periods
+                        .get_mut(0)
+                        .and_then(|p| p.switching_sets.get_mut(0))
+                        .and_then(|s| s.tracks.get_mut(0))
+                    {
                         let _ = playhead::refresh_hls_media(t, second, &opts);
                     }
                 }

@@ -36,14 +36,22 @@ fn feature_vectors_match_their_snapshots() {
             let bytes = std::fs::read(&path).unwrap();
             let parsed = playhead::parse(&bytes, &options(sub, &name))
                 .unwrap_or_else(|e| panic!("{sub}/{name}: {e}"));
-            let warnings: Vec<String> =
-                parsed.warnings.iter().map(|w| format!("line {}: {} ({})", w.line, w.detail, w.rule)).collect();
-            let value = serde_json::json!({ "presentation": parsed.presentation, "warnings": warnings });
+            let warnings: Vec<String> = parsed
+                .warnings
+                .iter()
+                .map(|w| format!("line {}: {} ({})", w.line, w.detail, w.rule))
+                .collect();
+            let value =
+                serde_json::json!({ "presentation": parsed.presentation, "warnings": warnings });
             insta::assert_json_snapshot!(format!("{sub}__{name}"), value);
             // Every vector is also valid under the strictest level, unless it documents a warning.
-            let strict = ParseOptions { strictness: Strictness::Strict, ..options(sub, &name) };
+            let strict = ParseOptions {
+                strictness: Strictness::Strict,
+                ..options(sub, &name)
+            };
             if warnings.is_empty() {
-                playhead::parse(&bytes, &strict).unwrap_or_else(|e| panic!("{sub}/{name} strict: {e}"));
+                playhead::parse(&bytes, &strict)
+                    .unwrap_or_else(|e| panic!("{sub}/{name} strict: {e}"));
             }
             n += 1;
         }
@@ -59,7 +67,10 @@ fn error_vectors_fail_with_their_class() {
         let (class, _) = name.split_once("--").expect("errors/<class>--<name>");
         let bytes = std::fs::read(&path).unwrap();
         for strictness in [Strictness::Normal, Strictness::Strict] {
-            let opts = ParseOptions { strictness, ..options("errors", &name) };
+            let opts = ParseOptions {
+                strictness,
+                ..options("errors", &name)
+            };
             let err = match playhead::parse(&bytes, &opts) {
                 Ok(_) => panic!("errors/{name} parsed under {strictness:?}"),
                 Err(e) => e,
@@ -70,7 +81,13 @@ fn error_vectors_fail_with_their_class() {
             }
         }
         // Permissive mode may accept some of them, but never panics.
-        let _ = playhead::parse(&bytes, &ParseOptions { strictness: Strictness::Permissive, ..options("errors", &name) });
+        let _ = playhead::parse(
+            &bytes,
+            &ParseOptions {
+                strictness: Strictness::Permissive,
+                ..options("errors", &name)
+            },
+        );
         n += 1;
     }
     assert!(n >= 15, "expected the error vectors, found {n}");
@@ -81,15 +98,27 @@ fn limits_are_enforced_before_allocation() {
     let bytes = std::fs::read(vectors_dir().join("hls/ll-hls.m3u8")).unwrap();
     let mut opts = options("hls", "ll-hls.m3u8");
     opts.limits.max_segments = 3;
-    assert_eq!(playhead::parse(&bytes, &opts).unwrap_err().class(), "limit-exceeded");
+    assert_eq!(
+        playhead::parse(&bytes, &opts).unwrap_err().class(),
+        "limit-exceeded"
+    );
     let mut opts = options("hls", "ll-hls.m3u8");
     opts.limits.max_manifest_bytes = 100;
-    assert_eq!(playhead::parse(&bytes, &opts).unwrap_err().class(), "limit-exceeded");
+    assert_eq!(
+        playhead::parse(&bytes, &opts).unwrap_err().class(),
+        "limit-exceeded"
+    );
     let bytes = std::fs::read(vectors_dir().join("dash/multiperiod-list-base-xlink.mpd")).unwrap();
     let mut opts = options("dash", "x.mpd");
     opts.limits.max_periods = 1;
-    assert_eq!(playhead::parse(&bytes, &opts).unwrap_err().class(), "limit-exceeded");
+    assert_eq!(
+        playhead::parse(&bytes, &opts).unwrap_err().class(),
+        "limit-exceeded"
+    );
     let mut opts = options("dash", "x.mpd");
     opts.limits.max_tracks = 1;
-    assert_eq!(playhead::parse(&bytes, &opts).unwrap_err().class(), "limit-exceeded");
+    assert_eq!(
+        playhead::parse(&bytes, &opts).unwrap_err().class(),
+        "limit-exceeded"
+    );
 }

@@ -60,6 +60,14 @@ pub fn expected_segments(name: &str) -> u64 {
     }
 }
 
+/// Checks the date formatting the playlists rely on (bench targets have no test harness).
+pub fn self_check() {
+    assert_eq!(iso8601_ms(0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(iso8601_ms(START_UNIX * 1000), "2026-11-21T12:00:00.000Z");
+    assert_eq!(iso8601_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
+    assert_eq!(iso8601_ms(1_798_761_599_999), "2026-12-31T23:59:59.999Z");
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for Unix milliseconds (proleptic Gregorian, UTC).
 fn iso8601_ms(unix_ms: i64) -> String {
     let secs = unix_ms.div_euclid(1000);
@@ -284,7 +292,11 @@ fn dash_multi_period() -> String {
          mediaPresentationDuration=\"PT50M\" minBufferTime=\"PT4S\">\n",
     );
     for p in 0..50u32 {
-        let _ = writeln!(s, "  <Period id=\"p{p}\" start=\"PT{}S\" duration=\"PT60S\">", p * 60);
+        let _ = writeln!(
+            s,
+            "  <Period id=\"p{p}\" start=\"PT{}S\" duration=\"PT60S\">",
+            p * 60
+        );
         s.push_str(
             "    <AdaptationSet id=\"1\" contentType=\"video\" mimeType=\"video/mp4\" \
              segmentAlignment=\"true\" startWithSAP=\"1\">\n",
@@ -322,14 +334,4 @@ fn dash_multi_period() -> String {
     }
     s.push_str("</MPD>\n");
     s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates() {
-        assert_eq!(super::iso8601_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(super::iso8601_ms(super::START_UNIX * 1000), "2026-11-21T12:00:00.000Z");
-        assert_eq!(super::iso8601_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
-    }
 }

@@ -79,7 +79,10 @@ fn live_bytes() -> usize {
 const BASE_URL: &str = "https://cdn.example/live/manifest";
 
 fn options() -> ParseOptions {
-    ParseOptions { url: Some(BASE_URL.into()), ..Default::default() }
+    ParseOptions {
+        url: Some(BASE_URL.into()),
+        ..Default::default()
+    }
 }
 
 fn is_hls(name: &str) -> bool {
@@ -87,7 +90,11 @@ fn is_hls(name: &str) -> bool {
 }
 
 fn crate_name(name: &str) -> &'static str {
-    if is_hls(name) { "m3u8-rs" } else { "dash-mpd-core" }
+    if is_hls(name) {
+        "m3u8-rs"
+    } else {
+        "dash-mpd-core"
+    }
 }
 
 fn ours(bytes: &[u8], opts: &ParseOptions) -> Parsed {
@@ -106,6 +113,7 @@ fn baseline(name: &str, bytes: &[u8]) -> Box<dyn std::any::Any> {
 
 /// Generates the manifests and checks that both the model and the baseline accept them.
 fn checked_manifests() -> Vec<(&'static str, String)> {
+    manifests::self_check();
     let all = manifests::all();
     for (name, text) in &all {
         for opts in [ParseOptions::default(), options()] {
@@ -117,7 +125,11 @@ fn checked_manifests() -> Vec<(&'static str, String)> {
                 parsed.warnings
             );
             let n = parsed.presentation.segment_count();
-            assert_eq!(n, manifests::expected_segments(name), "segment count of ({name})");
+            assert_eq!(
+                n,
+                manifests::expected_segments(name),
+                "segment count of ({name})"
+            );
         }
         drop(baseline(name, text.as_bytes()));
     }
@@ -141,7 +153,9 @@ fn bench_parse(c: &mut Criterion) {
         let bytes = text.as_bytes();
         let mut g = c.benchmark_group(format!("parse/{name}"));
         g.throughput(Throughput::Bytes(bytes.len() as u64));
-        g.bench_function("playhead", |b| b.iter_with_large_drop(|| ours(black_box(bytes), &opts)));
+        g.bench_function("playhead", |b| {
+            b.iter_with_large_drop(|| ours(black_box(bytes), &opts))
+        });
         g.bench_function(crate_name(name), |b| {
             b.iter_with_large_drop(|| baseline(name, black_box(bytes)))
         });
@@ -201,12 +215,19 @@ fn retained(bytes: &[u8], opts: &ParseOptions) -> Memory {
         })
         .sum();
     drop(black_box(parsed));
-    Memory { retained: after.saturating_sub(before), index }
+    Memory {
+        retained: after.saturating_sub(before),
+        index,
+    }
 }
 
 fn fmt_dur(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
-    if us >= 1000.0 { format!("{:.2} ms", us / 1000.0) } else { format!("{us:.1} us") }
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.1} us")
+    }
 }
 
 fn summary(quick: bool) {
@@ -224,10 +245,25 @@ fn summary(quick: bool) {
     }
 
     println!();
-    println!("Playhead parse summary ({runs} runs per median; base URL {BASE_URL})");
+    let build = if cfg!(debug_assertions) {
+        "debug build: times not representative"
+    } else {
+        "optimized"
+    };
+    println!("Playhead parse summary ({runs} runs per median, {build}; base URL {BASE_URL})");
     println!(
         "{:<2} {:<42} {:>9} {:>6} {:>10} {:>10} {:>14} {:>6} {:>10} {:>9} {:>8}",
-        "", "manifest", "bytes", "segs", "playhead", "crate", "(crate)", "ratio", "retained", "index", "B/seg"
+        "",
+        "manifest",
+        "bytes",
+        "segs",
+        "playhead",
+        "baseline",
+        "baseline crate",
+        "ratio",
+        "retained B",
+        "index B",
+        "B/seg"
     );
     for (name, len, segs, t_ours, t_crate, mem) in &rows {
         let ratio = t_crate.as_secs_f64() / t_ours.as_secs_f64();
@@ -248,7 +284,9 @@ fn summary(quick: bool) {
     }
 
     println!();
-    println!("Targets (ratio = crate / playhead, > 1 means playhead is faster; times are not asserted):");
+    println!(
+        "Targets (ratio = crate / playhead, > 1 means playhead is faster; times are not asserted):"
+    );
     for (name, _, segs, t_ours, t_crate, mem) in &rows {
         let ratio = t_crate.as_secs_f64() / t_ours.as_secs_f64();
         let ok = ratio > 1.0;

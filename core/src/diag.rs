@@ -72,22 +72,51 @@ impl Diag {
     }
 
     /// An error at every level.
-    pub(crate) fn invalid(&self, line: Line, rule: &'static str, detail: impl Into<String>) -> ParseError {
-        ParseError::Invalid { format: self.format, line, rule, detail: detail.into() }
+    pub(crate) fn invalid(
+        &self,
+        line: Line,
+        rule: &'static str,
+        detail: impl Into<String>,
+    ) -> ParseError {
+        ParseError::Invalid {
+            format: self.format,
+            line,
+            rule,
+            detail: detail.into(),
+        }
     }
 
     /// A syntax error at every level.
-    pub(crate) fn malformed(&self, line: Line, rule: &'static str, detail: impl Into<String>) -> ParseError {
-        ParseError::Malformed { format: self.format, line, rule, detail: detail.into() }
+    pub(crate) fn malformed(
+        &self,
+        line: Line,
+        rule: &'static str,
+        detail: impl Into<String>,
+    ) -> ParseError {
+        ParseError::Malformed {
+            format: self.format,
+            line,
+            rule,
+            detail: detail.into(),
+        }
     }
 
     /// A valid feature Playhead does not support, at every level.
     pub(crate) fn unsupported(&self, line: Line, detail: impl Into<String>) -> ParseError {
-        ParseError::Unsupported { format: self.format, line, detail: detail.into() }
+        ParseError::Unsupported {
+            format: self.format,
+            line,
+            detail: detail.into(),
+        }
     }
 
     /// A refused URL.
-    pub(crate) fn unsafe_url(&self, line: Line, url: &str, refusal: &crate::url::Refusal) -> ParseError {
+    pub(crate) fn unsafe_url(
+        &self,
+        line: Line,
+        url: &str,
+        refusal: &crate::url::Refusal,
+    ) -> ParseError {
         ParseError::UnsafeUrl {
             format: self.format,
             line,
@@ -97,7 +126,11 @@ impl Diag {
     }
 
     fn limit(&self, what: LimitKind, limit: u64) -> ParseError {
-        ParseError::LimitExceeded { format: self.format, what, limit }
+        ParseError::LimitExceeded {
+            format: self.format,
+            what,
+            limit,
+        }
     }
 
     /// Counts `n` more segments against the limit.

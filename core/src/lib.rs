@@ -42,8 +42,8 @@ mod xml;
 
 #[cfg(feature = "dash-mpd-core")]
 pub use dash::oracle::from_dash_mpd_core;
-pub use error::{LimitKind, ParseError, RefreshError, Warning};
 pub use dash::refresh::refresh_dash;
+pub use error::{LimitKind, ParseError, RefreshError, Warning};
 pub use hls::refresh::{RefreshOutcome, refresh_hls_media};
 pub use model::*;
 pub use options::{Limits, ParseOptions, Strictness};
@@ -61,14 +61,18 @@ pub struct Parsed {
 
 /// Sniffs the format of manifest bytes (HLS, DASH, Smooth), or `None`.
 pub fn detect(bytes: &[u8]) -> Option<ManifestFormat> {
-    text::decode(bytes, None).ok().as_deref().and_then(text::sniff)
+    text::decode(bytes, None)
+        .ok()
+        .as_deref()
+        .and_then(text::sniff)
 }
 
 /// Parses a manifest of any supported format into the model.
 pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError> {
     if bytes.len() as u64 > options.limits.max_manifest_bytes {
         return Err(ParseError::LimitExceeded {
-            format: text::sniff_lossy(&bytes[..bytes.len().min(4096)]).unwrap_or(ManifestFormat::HlsMedia),
+            format: text::sniff_lossy(&bytes[..bytes.len().min(4096)])
+                .unwrap_or(ManifestFormat::HlsMedia),
             what: LimitKind::ManifestBytes,
             limit: options.limits.max_manifest_bytes,
         });
@@ -78,7 +82,9 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError>
         // Not decodable: name the format if the readable part shows it.
         Err(e) => {
             return Err(match (text::sniff_lossy(bytes), e) {
-                (Some(format), ParseError::UnknownFormat { detail }) => ParseError::Encoding { format, detail },
+                (Some(format), ParseError::UnknownFormat { detail }) => {
+                    ParseError::Encoding { format, detail }
+                }
                 (_, e) => e,
             });
         }
@@ -90,7 +96,11 @@ pub fn parse(bytes: &[u8], options: &ParseOptions) -> Result<Parsed, ParseError>
 }
 
 /// Parses manifest text known to be of `format`.
-pub fn parse_text(text: &str, format: ManifestFormat, options: &ParseOptions) -> Result<Parsed, ParseError> {
+pub fn parse_text(
+    text: &str,
+    format: ManifestFormat,
+    options: &ParseOptions,
+) -> Result<Parsed, ParseError> {
     let base = match &options.url {
         Some(u) => validate_base(u).map_err(|detail| ParseError::UnsafeUrl {
             format,
@@ -101,7 +111,9 @@ pub fn parse_text(text: &str, format: ManifestFormat, options: &ParseOptions) ->
         None => String::new(),
     };
     match format {
-        ManifestFormat::HlsMedia | ManifestFormat::HlsMultivariant => hls::parse(text, &base, options),
+        ManifestFormat::HlsMedia | ManifestFormat::HlsMultivariant => {
+            hls::parse(text, &base, options)
+        }
         ManifestFormat::Dash => dash::parse(text, &base, options),
         ManifestFormat::Smooth => smooth::parse(text, &base, options),
     }
@@ -109,8 +121,14 @@ pub fn parse_text(text: &str, format: ManifestFormat, options: &ParseOptions) ->
 
 fn describe_start(text: &str) -> String {
     if let Some(root) = text::xml_root_name(text) {
-        return format!("XML whose root element is <{root}> (expected <MPD> or <SmoothStreamingMedia>)");
+        return format!(
+            "XML whose root element is <{root}> (expected <MPD> or <SmoothStreamingMedia>)"
+        );
     }
     let start: String = text.trim_start().chars().take(32).collect();
-    if start.is_empty() { "empty input".into() } else { format!("starts with {start:?}") }
+    if start.is_empty() {
+        "empty input".into()
+    } else {
+        format!("starts with {start:?}")
+    }
 }

@@ -7,7 +7,10 @@ use crate::error::ParseError;
 use crate::model::ManifestFormat;
 
 /// Decodes manifest bytes to text. UTF-16 needs a BOM; invalid UTF-8 is an error.
-pub(crate) fn decode(bytes: &[u8], format_hint: Option<ManifestFormat>) -> Result<Cow<'_, str>, ParseError> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    format_hint: Option<ManifestFormat>,
+) -> Result<Cow<'_, str>, ParseError> {
     let enc_err = |detail: String| match format_hint {
         Some(format) => ParseError::Encoding { format, detail },
         None => ParseError::UnknownFormat { detail },
@@ -22,7 +25,11 @@ pub(crate) fn decode(bytes: &[u8], format_hint: Option<ManifestFormat>) -> Resul
             return Err(enc_err("UTF-16 text with an odd number of bytes".into()));
         }
         let units = rest.chunks_exact(2).map(|c| {
-            if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
         });
         char::decode_utf16(units)
             .collect::<Result<String, _>>()
@@ -45,9 +52,15 @@ pub(crate) fn sniff_lossy(bytes: &[u8]) -> Option<ManifestFormat> {
     let le = bytes.starts_with(&[0xFF, 0xFE]);
     if le || bytes.starts_with(&[0xFE, 0xFF]) {
         let units = bytes[2..].chunks_exact(2).map(|c| {
-            if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
         });
-        let text: String = char::decode_utf16(units).map(|c| c.unwrap_or('\u{fffd}')).collect();
+        let text: String = char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{fffd}'))
+            .collect();
         return sniff(&text);
     }
     sniff(&String::from_utf8_lossy(bytes))
@@ -63,7 +76,11 @@ pub(crate) fn sniff(text: &str) -> Option<ManifestFormat> {
             cut -= 1;
         }
         let head = &t[..cut];
-        if t.starts_with("#EXTM3U") || head.lines().any(|l| l.starts_with("#EXTM3U") || l.starts_with("#EXTINF") || l.starts_with("#EXT-X-")) {
+        if t.starts_with("#EXTM3U")
+            || head.lines().any(|l| {
+                l.starts_with("#EXTM3U") || l.starts_with("#EXTINF") || l.starts_with("#EXT-X-")
+            })
+        {
             return Some(hls_kind(t));
         }
     }
@@ -98,7 +115,11 @@ fn hls_kind(t: &str) -> ManifestFormat {
 /// Local name of the root element of XML text, if it is XML.
 pub(crate) fn xml_root_name(text: &str) -> Option<&str> {
     let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if t.starts_with('<') { xml_root(t) } else { None }
+    if t.starts_with('<') {
+        xml_root(t)
+    } else {
+        None
+    }
 }
 
 /// Local name of the first element, skipping the XML declaration, comments, PIs and DOCTYPE.
@@ -112,7 +133,9 @@ fn xml_root(mut t: &str) -> Option<&str> {
         } else if let Some(r) = t.strip_prefix("<!") {
             t = &r[r.find('>')? + 1..];
         } else if let Some(r) = t.strip_prefix('<') {
-            let end = r.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(r.len());
+            let end = r
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                .unwrap_or(r.len());
             let name = &r[..end];
             return Some(name.rsplit(':').next().unwrap_or(name));
         } else {
@@ -128,14 +151,26 @@ mod tests {
 
     #[test]
     fn sniffs() {
-        assert_eq!(sniff("#EXTM3U\n#EXTINF:1,\na.ts"), Some(ManifestFormat::HlsMedia));
+        assert_eq!(
+            sniff("#EXTM3U\n#EXTINF:1,\na.ts"),
+            Some(ManifestFormat::HlsMedia)
+        );
         assert_eq!(
             sniff("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8"),
             Some(ManifestFormat::HlsMultivariant)
         );
-        assert_eq!(sniff("<?xml version=\"1.0\"?>\n<!-- x --><MPD/>"), Some(ManifestFormat::Dash));
-        assert_eq!(sniff("<mpd:MPD xmlns:mpd='x'/>"), Some(ManifestFormat::Dash));
-        assert_eq!(sniff("<SmoothStreamingMedia>"), Some(ManifestFormat::Smooth));
+        assert_eq!(
+            sniff("<?xml version=\"1.0\"?>\n<!-- x --><MPD/>"),
+            Some(ManifestFormat::Dash)
+        );
+        assert_eq!(
+            sniff("<mpd:MPD xmlns:mpd='x'/>"),
+            Some(ManifestFormat::Dash)
+        );
+        assert_eq!(
+            sniff("<SmoothStreamingMedia>"),
+            Some(ManifestFormat::Smooth)
+        );
         assert_eq!(sniff("<html>"), None);
         assert_eq!(sniff("hello"), None);
         // A multi-byte character across the 4 KiB sniffing window.

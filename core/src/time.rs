@@ -72,7 +72,11 @@ impl Micros {
 
     /// Converts to ticks of `timescale` (rounding down, negative values clamp to zero).
     pub fn to_ticks(self, timescale: Timescale) -> u64 {
-        rescale(u64::try_from(self.0).unwrap_or(0), Timescale::MICROS, timescale)
+        rescale(
+            u64::try_from(self.0).unwrap_or(0),
+            Timescale::MICROS,
+            timescale,
+        )
     }
 
     /// Saturating addition.
@@ -263,7 +267,10 @@ pub fn parse_datetime(text: &str) -> Result<UnixMicros, TimeError> {
     let year = digits(&date[0..4], 4).ok_or_else(bad)?;
     let month = digits(&date[5..7], 2).ok_or_else(bad)?;
     let day = digits(&date[8..10], 2).ok_or_else(bad)?;
-    if &date[4..5] != "-" || &date[7..8] != "-" || !(1..=12).contains(&month) || !(1..=31).contains(&day)
+    if &date[4..5] != "-"
+        || &date[7..8] != "-"
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
     {
         return Err(bad());
     }
@@ -333,7 +340,10 @@ impl FrameRate {
         let ticks = parse_decimal_ticks(t, Timescale::new(1000)?).ok()?;
         let num = u32::try_from(ticks).ok()?;
         if num % 1000 == 0 {
-            Some(FrameRate { num: num / 1000, den: 1 })
+            Some(FrameRate {
+                num: num / 1000,
+                den: 1,
+            })
         } else {
             Some(FrameRate { num, den: 1000 })
         }
@@ -346,15 +356,30 @@ mod tests {
 
     #[test]
     fn decimal_is_exact() {
-        assert_eq!(parse_decimal_ticks("6.006", Timescale::MICROS), Ok(6_006_000));
-        assert_eq!(parse_decimal_ticks("0.1", Timescale::new(90_000).unwrap()), Ok(9_000));
+        assert_eq!(
+            parse_decimal_ticks("6.006", Timescale::MICROS),
+            Ok(6_006_000)
+        );
+        assert_eq!(
+            parse_decimal_ticks("0.1", Timescale::new(90_000).unwrap()),
+            Ok(9_000)
+        );
         assert_eq!(parse_decimal_ticks("10", Timescale::MICROS), Ok(10_000_000));
         assert_eq!(parse_decimal_ticks(".5", Timescale::MICROS), Ok(500_000));
         // Rounded half-up, once.
-        assert_eq!(parse_decimal_ticks("1.0000005", Timescale::MICROS), Ok(1_000_001));
-        assert_eq!(parse_decimal_ticks("1.00000049", Timescale::MICROS), Ok(1_000_000));
+        assert_eq!(
+            parse_decimal_ticks("1.0000005", Timescale::MICROS),
+            Ok(1_000_001)
+        );
+        assert_eq!(
+            parse_decimal_ticks("1.00000049", Timescale::MICROS),
+            Ok(1_000_000)
+        );
         for bad in ["", ".", "1e3", "inf", "NaN", "1.2.3", "0x10", "-1"] {
-            assert!(parse_decimal_ticks(bad, Timescale::MICROS).is_err(), "{bad}");
+            assert!(
+                parse_decimal_ticks(bad, Timescale::MICROS).is_err(),
+                "{bad}"
+            );
         }
         assert!(parse_decimal_ticks("99999999999999999999999", Timescale::MICROS).is_err());
     }
@@ -366,7 +391,10 @@ mod tests {
         assert_eq!(parse_xs_duration("PT0S"), Ok(Micros(0)));
         assert_eq!(parse_xs_duration("-PT5S"), Ok(Micros(-5_000_000)));
         assert_eq!(parse_xs_duration("PT634.566S"), Ok(Micros(634_566_000)));
-        assert_eq!(parse_xs_duration("P0Y0M0DT0H2M17.000S"), Ok(Micros(137_000_000)));
+        assert_eq!(
+            parse_xs_duration("P0Y0M0DT0H2M17.000S"),
+            Ok(Micros(137_000_000))
+        );
         for bad in ["", "P", "PT", "1S", "PT1X", "P1Y", "P2M", "PTS", "PT1.5"] {
             assert!(parse_xs_duration(bad).is_err(), "{bad}");
         }
@@ -387,8 +415,19 @@ mod tests {
             parse_datetime("2024-02-29T10:34:56.789-0200"),
             parse_datetime("2024-02-29T12:34:56.789Z")
         );
-        assert_eq!(parse_datetime("2024-02-29T12:34:56"), parse_datetime("2024-02-29T12:34:56Z"));
-        for bad in ["", "2024", "2024-13-01T00:00:00Z", "2024-01-01T25:00:00Z", "x024-01-01", "2016\u{fffd}14T17:00:17", "2016-01-01T00:00+0\u{e9}"] {
+        assert_eq!(
+            parse_datetime("2024-02-29T12:34:56"),
+            parse_datetime("2024-02-29T12:34:56Z")
+        );
+        for bad in [
+            "",
+            "2024",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T25:00:00Z",
+            "x024-01-01",
+            "2016\u{fffd}14T17:00:17",
+            "2016-01-01T00:00+0\u{e9}",
+        ] {
             assert!(parse_datetime(bad).is_err(), "{bad}");
         }
     }
@@ -398,15 +437,33 @@ mod tests {
         let ts90 = Timescale::new(90_000).unwrap();
         assert_eq!(rescale(90_000, ts90, Timescale::MICROS), 1_000_000);
         assert_eq!(rescale(1, Timescale::MICROS, ts90), 0);
-        assert_eq!(rescale(u64::MAX, Timescale::SECONDS, Timescale::MICROS), u64::MAX);
-        assert_eq!(rescale_signed(-1, Timescale::MICROS, Timescale::SECONDS), -1);
+        assert_eq!(
+            rescale(u64::MAX, Timescale::SECONDS, Timescale::MICROS),
+            u64::MAX
+        );
+        assert_eq!(
+            rescale_signed(-1, Timescale::MICROS, Timescale::SECONDS),
+            -1
+        );
     }
 
     #[test]
     fn frame_rates() {
-        assert_eq!(FrameRate::parse("30000/1001"), Some(FrameRate { num: 30000, den: 1001 }));
+        assert_eq!(
+            FrameRate::parse("30000/1001"),
+            Some(FrameRate {
+                num: 30000,
+                den: 1001
+            })
+        );
         assert_eq!(FrameRate::parse("25"), Some(FrameRate { num: 25, den: 1 }));
-        assert_eq!(FrameRate::parse("29.970"), Some(FrameRate { num: 29970, den: 1000 }));
+        assert_eq!(
+            FrameRate::parse("29.970"),
+            Some(FrameRate {
+                num: 29970,
+                den: 1000
+            })
+        );
         assert_eq!(FrameRate::parse("1/0"), None);
     }
 }

@@ -61,18 +61,25 @@ pub(crate) fn check(reference: &str, allow: Allow) -> Result<(), Refusal> {
 pub(crate) fn resolve(base: &str, reference: &str, allow: Allow) -> Result<String, Refusal> {
     let reference = reference.trim();
     check(reference, allow)?;
-    let base_url = match url::Url::parse(base) {
+    if let Some(joined) = fast_join(base, reference) {
+        return Ok(joined);
+    }
+    let base_url = match parse_base(base) {
         Ok(b) => b,
         // No base (a local file), or a relative one: absolute references stand alone,
         // relative ones are joined as text.
         Err(_) => {
             if scheme_of(reference).is_some() {
-                return url::Url::parse(reference).map(Into::into).map_err(|e| Refusal::Unparseable(e.to_string()));
+                return url::Url::parse(reference)
+                    .map(Into::into)
+                    .map_err(|e| Refusal::Unparseable(e.to_string()));
             }
             return Ok(join_relative(base, reference));
         }
     };
-    let joined = base_url.join(reference).map_err(|e| Refusal::Unparseable(e.to_string()))?;
+    let joined = base_url
+        .join(reference)
+        .map_err(|e| Refusal::Unparseable(e.to_string()))?;
     let scheme = joined.scheme();
     if scheme == "http"
         || scheme == "https"
@@ -83,6 +90,100 @@ pub(crate) fn resolve(base: &str, reference: &str, allow: Allow) -> Result<Strin
     } else {
         Err(Refusal::Scheme(scheme.to_owned()))
     }
+}
+
+/// The common case without the URL parser: a plain relative path (with an optional query)
+/// against an absolute http(s) base already in normalized form. Anything the URL parser
+/// would rewrite (dot segments, percent-encoding, `//` authority, a fragment, other
+/// characters) returns `None` and takes the full path. Tested against `url::Url::join`.
+fn fast_join(base: &str, reference: &str) -> Option<String> {
+    let rest = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"))?;
+    // The base must already be what the URL parser would print: plain characters only.
+    if !rest.bytes().all(plain)
+        || rest.contains('#')
+        || rest.contains("/./")
+        || rest.contains("/../")
+    {
+        return None;
+    }
+    let authority_end = rest.find('/')?;
+    let authority = &rest[..authority_end];
+    if authority
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || b == b'@' || b == b'%')
+        || authority.ends_with(":80")
+        || authority.ends_with(":443")
+        || authority.ends_with('.')
+    {
+        return None;
+    }
+    let (path, query) = reference.split_once('?').unwrap_or((reference, ""));
+    if path.is_empty()
+        || path.starts_with('/')
+        || !reference.bytes().all(plain)
+        || query.contains('?')
+        || path.split('/').any(|seg| seg == "." || seg == "..")
+        || path.contains(':') && !path.contains('/')
+        || path
+            .split('/')
+            .next()
+            .is_some_and(|first| first.contains(':'))
+    {
+        return None;
+    }
+    let base_path_end = base.find('?').unwrap_or(base.len());
+    let dir_end = base[..base_path_end].rfind('/')? + 1;
+    let mut out = String::with_capacity(dir_end + reference.len());
+    out.push_str(&base[..dir_end]);
+    out.push_str(reference);
+    Some(out)
+}
+
+/// Characters that the URL parser leaves as they are in a path or query.
+fn plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'/'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'?'
+        )
+}
+
+thread_local! {
+    /// The last base parsed: manifests resolve many references against one base, and
+    /// parsing it is most of the cost. Keyed by the base text, so results never change.
+    static LAST_BASE: std::cell::RefCell<Option<(String, url::Url)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn parse_base(base: &str) -> Result<url::Url, url::ParseError> {
+    LAST_BASE.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if let Some((text, parsed)) = last.as_ref() {
+            if text == base {
+                return Ok(parsed.clone());
+            }
+        }
+        let parsed = url::Url::parse(base)?;
+        *last = Some((base.to_owned(), parsed.clone()));
+        Ok(parsed)
+    })
 }
 
 /// Joins a relative reference to a relative base as text (`a/b/` + `c.mp4`).
@@ -115,17 +216,89 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fast_join_agrees_with_the_url_parser() {
+        let bases = [
+            "https://cdn.example/a/b/master.m3u8",
+            "https://cdn.example/a/b/master.m3u8?token=x&y=1",
+            "http://cdn.example:8080/live/",
+            "https://cdn.example",
+            "https://CDN.example/x/",
+            "https://cdn.example/a%20b/c",
+            "https://cdn.example/a/./b/c",
+            "https://u@cdn.example/a/",
+            "https://cdn.example/a/m#frag",
+            "https://cdn.example:443/x/",
+            "http://cdn.example:80/x/",
+            "https://cdn.example./x/",
+        ];
+        let refs = [
+            "seg1.ts",
+            "v/1080/seg-00001.m4s",
+            "seg.ts?tok=1&b=2",
+            "a:b/c.ts",
+            "./x.ts",
+            "../x.ts",
+            "x/../y.ts",
+            "a b.ts",
+            "é.ts",
+            "/abs.ts",
+            "//other/x",
+            "x.ts#f",
+            "QualityLevels(1000)/Fragments(video=0)",
+            "x.ts?a?b",
+            "x%41.ts",
+            "seg$1.ts",
+            ".",
+            "..",
+            "a/./b",
+            "c:d",
+            "?q=1",
+            "",
+        ];
+        for b in bases {
+            for r in refs {
+                if let Some(fast) = fast_join(b, r) {
+                    let slow = url::Url::parse(b).unwrap().join(r).unwrap().to_string();
+                    assert_eq!(fast, slow, "base {b:?} + {r:?}");
+                }
+            }
+        }
+        assert!(fast_join("https://cdn.example/a/b/m.m3u8", "seg1.ts").is_some());
+    }
+
+    #[test]
     fn resolves_and_refuses() {
         let b = "https://cdn.example/a/b/master.m3u8";
-        assert_eq!(resolve(b, "v/1.m3u8", Allow::Http).unwrap(), "https://cdn.example/a/b/v/1.m3u8");
-        assert_eq!(resolve(b, "../x.ts", Allow::Http).unwrap(), "https://cdn.example/a/x.ts");
-        assert_eq!(resolve(b, "//other.example/x", Allow::Http).unwrap(), "https://other.example/x");
+        assert_eq!(
+            resolve(b, "v/1.m3u8", Allow::Http).unwrap(),
+            "https://cdn.example/a/b/v/1.m3u8"
+        );
+        assert_eq!(
+            resolve(b, "../x.ts", Allow::Http).unwrap(),
+            "https://cdn.example/a/x.ts"
+        );
+        assert_eq!(
+            resolve(b, "//other.example/x", Allow::Http).unwrap(),
+            "https://other.example/x"
+        );
         assert_eq!(resolve("", "x.ts", Allow::Http).unwrap(), "x.ts");
-        assert_eq!(resolve("media/", "x.ts", Allow::Http).unwrap(), "media/x.ts");
-        assert_eq!(resolve("media/", "http://h.example/x", Allow::Http).unwrap(), "http://h.example/x");
+        assert_eq!(
+            resolve("media/", "x.ts", Allow::Http).unwrap(),
+            "media/x.ts"
+        );
+        assert_eq!(
+            resolve("media/", "http://h.example/x", Allow::Http).unwrap(),
+            "http://h.example/x"
+        );
         assert!(resolve("", "file:///x", Allow::Http).is_err());
-        assert!(matches!(resolve(b, "file:///etc/passwd", Allow::Http), Err(Refusal::Scheme(_))));
-        assert!(matches!(resolve(b, "javascript:alert(1)", Allow::Http), Err(Refusal::Scheme(_))));
+        assert!(matches!(
+            resolve(b, "file:///etc/passwd", Allow::Http),
+            Err(Refusal::Scheme(_))
+        ));
+        assert!(matches!(
+            resolve(b, "javascript:alert(1)", Allow::Http),
+            Err(Refusal::Scheme(_))
+        ));
         assert!(resolve(b, "data:text/plain;base64,AAAA", Allow::Http).is_err());
         assert!(resolve(b, "data:text/plain;base64,AAAA", Allow::KeyUri).is_ok());
         assert!(resolve(b, "skd://key42", Allow::KeyUri).is_ok());

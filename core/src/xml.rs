@@ -3,6 +3,8 @@
 //! undeclared namespace prefixes and excessive nesting refused, and error lines.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::ops::Range;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -25,6 +27,16 @@ pub(crate) struct Elem<'a> {
     start: BytesStart<'a>,
     /// True for `<X/>`: there is no content and no end event.
     pub(crate) empty: bool,
+    /// Byte ranges (local name, raw value) of the attributes within the tag, found once on
+    /// the first lookup instead of re-scanning the tag for every attribute asked for.
+    spans: OnceCell<Vec<(Range<usize>, Range<usize>)>>,
+}
+
+/// Where `part` lies within `whole`, if it is a sub-slice of it.
+fn span_in(whole: &[u8], part: &[u8]) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= whole.len()).then_some(start..end)
 }
 
 impl<'a> Elem<'a> {
@@ -33,15 +45,37 @@ impl<'a> Elem<'a> {
         local_of(self.start.name().into_inner())
     }
 
+    fn spans(&self) -> &[(Range<usize>, Range<usize>)] {
+        self.spans.get_or_init(|| {
+            let whole: &[u8] = &self.start;
+            self.start
+                .attributes()
+                .with_checks(false)
+                .flatten()
+                .filter(|a| !a.key.into_inner().starts_with(b"xmlns"))
+                .filter_map(|a| {
+                    Some((
+                        span_in(whole, local_of(a.key.into_inner()))?,
+                        span_in(whole, &a.value)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
     /// Value of the attribute with this local name, unescaped.
     pub(crate) fn attr(&self, local: &str) -> Option<String> {
-        for a in self.start.attributes().with_checks(false).flatten() {
-            let key = a.key.into_inner();
-            if local_of(key) == local.as_bytes() && !key.starts_with(b"xmlns") {
-                return a.unescape_value().ok().map(Cow::into_owned);
-            }
+        let whole: &[u8] = &self.start;
+        let (_, value) = self
+            .spans()
+            .iter()
+            .find(|(k, _)| whole.get(k.clone()) == Some(local.as_bytes()))?;
+        let raw = std::str::from_utf8(whole.get(value.clone())?).ok()?;
+        if raw.contains('&') {
+            quick_xml::escape::unescape(raw).ok().map(Cow::into_owned)
+        } else {
+            Some(raw.to_owned())
         }
-        None
     }
 
     /// Calls `f(local name, raw value)` for each attribute, without unescaping or
@@ -105,16 +139,32 @@ impl<'a> Xml<'a> {
         cfg.trim_text(false);
         cfg.check_end_names = true;
         cfg.expand_empty_elements = false;
-        Xml { reader, text, depth: 0, ns: Vec::new(), line_cache: (0, 1) }
+        Xml {
+            reader,
+            text,
+            depth: 0,
+            ns: Vec::new(),
+            line_cache: (0, 1),
+        }
     }
 
     /// 1-based line of the reader's position. Positions only move forward, so the count
     /// continues from the last call: linear over the whole document.
     pub(crate) fn line(&mut self) -> Line {
-        let pos = usize::try_from(self.reader.buffer_position()).unwrap_or(usize::MAX).min(self.text.len());
+        let pos = usize::try_from(self.reader.buffer_position())
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
         let (last_pos, last_line) = self.line_cache;
-        let (from, base) = if pos >= last_pos { (last_pos, last_line) } else { (0, 1) };
-        let n = base + self.text.as_bytes()[from..pos].iter().filter(|&&b| b == b'\n').count();
+        let (from, base) = if pos >= last_pos {
+            (last_pos, last_line)
+        } else {
+            (0, 1)
+        };
+        let n = base
+            + self.text.as_bytes()[from..pos]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
         self.line_cache = (pos, n);
         u32::try_from(n).unwrap_or(u32::MAX)
     }
@@ -130,12 +180,20 @@ impl<'a> Xml<'a> {
                 Event::Start(s) => {
                     self.depth += 1;
                     diag.check_depth(self.depth)?;
-                    let el = Elem { start: s, empty: false };
+                    let el = Elem {
+                        start: s,
+                        empty: false,
+                        spans: OnceCell::new(),
+                    };
                     self.check_ns(&el, diag)?;
                     return Ok(Ev::Start(el));
                 }
                 Event::Empty(s) => {
-                    let el = Elem { start: s, empty: true };
+                    let el = Elem {
+                        start: s,
+                        empty: true,
+                        spans: OnceCell::new(),
+                    };
                     self.depth += 1;
                     self.check_ns(&el, diag)?;
                     self.depth -= 1;
@@ -148,27 +206,41 @@ impl<'a> Xml<'a> {
                     return Ok(Ev::End);
                 }
                 Event::Text(t) => {
-                    let s = t.decode().map_err(|e| diag.malformed(self.line(), R_XML, e.to_string()))?;
+                    let s = t
+                        .decode()
+                        .map_err(|e| diag.malformed(self.line(), R_XML, e.to_string()))?;
                     return Ok(Ev::Text(s));
                 }
                 Event::CData(c) => {
-                    let s = c.decode().map_err(|e| diag.malformed(self.line(), R_XML, e.to_string()))?;
+                    let s = c
+                        .decode()
+                        .map_err(|e| diag.malformed(self.line(), R_XML, e.to_string()))?;
                     return Ok(Ev::Text(s));
                 }
                 Event::GeneralRef(r) => {
-                    let name = r.decode().map_err(|e| diag.malformed(self.line(), R_XML, e.to_string()))?;
+                    let name = r
+                        .decode()
+                        .map_err(|e| diag.malformed(self.line(), R_XML, e.to_string()))?;
                     let resolved = if let Ok(Some(c)) = r.resolve_char_ref() {
                         c.to_string()
                     } else if let Some(v) = quick_xml::escape::resolve_predefined_entity(&name) {
                         v.to_owned()
                     } else {
-                        return Err(diag.malformed(self.line(), R_XML, format!("unknown entity &{name};")));
+                        return Err(diag.malformed(
+                            self.line(),
+                            R_XML,
+                            format!("unknown entity &{name};"),
+                        ));
                     };
                     return Ok(Ev::Text(Cow::Owned(resolved)));
                 }
                 Event::Eof => {
                     if self.depth > 0 {
-                        return Err(diag.malformed(self.line(), R_XML, "document ends inside an element (truncated?)"));
+                        return Err(diag.malformed(
+                            self.line(),
+                            R_XML,
+                            "document ends inside an element (truncated?)",
+                        ));
                     }
                     return Ok(Ev::Eof);
                 }
@@ -184,7 +256,11 @@ impl<'a> Xml<'a> {
         }
         for p in used {
             if !self.ns.iter().any(|(d, _)| *d == p) {
-                diag.should(self.line(), R_NS, format!("undeclared namespace prefix {p:?}"))?;
+                diag.should(
+                    self.line(),
+                    R_NS,
+                    format!("undeclared namespace prefix {p:?}"),
+                )?;
             }
         }
         Ok(())
@@ -206,7 +282,12 @@ impl<'a> Xml<'a> {
 
     /// Reads all text inside the element just started (descendant text concatenated,
     /// capped at `max` bytes), consuming its end.
-    pub(crate) fn text(&mut self, el: &Elem<'_>, diag: &mut Diag, max: usize) -> Result<String, ParseError> {
+    pub(crate) fn text(
+        &mut self,
+        el: &Elem<'_>,
+        diag: &mut Diag,
+        max: usize,
+    ) -> Result<String, ParseError> {
         let mut out = String::new();
         if el.empty {
             return Ok(out);
@@ -219,7 +300,13 @@ impl<'a> Xml<'a> {
                         out.push_str(&t);
                     }
                 }
-                Ev::Eof => return Err(diag.malformed(self.line(), R_XML, "document ends inside an element")),
+                Ev::Eof => {
+                    return Err(diag.malformed(
+                        self.line(),
+                        R_XML,
+                        "document ends inside an element",
+                    ));
+                }
                 Ev::Start(_) | Ev::End => {}
             }
         }
@@ -228,7 +315,13 @@ impl<'a> Xml<'a> {
 
     /// Text of the element with the given local name found among the descendants of the
     /// element just started (e.g. `scte35:Binary` inside an `Event`), and all text.
-    pub(crate) fn text_and_child(&mut self, el: &Elem<'_>, child: &[u8], diag: &mut Diag, max: usize) -> Result<(String, Option<String>), ParseError> {
+    pub(crate) fn text_and_child(
+        &mut self,
+        el: &Elem<'_>,
+        child: &[u8],
+        diag: &mut Diag,
+        max: usize,
+    ) -> Result<(String, Option<String>), ParseError> {
         let mut all = String::new();
         let mut found: Option<String> = None;
         if el.empty {
@@ -261,7 +354,13 @@ impl<'a> Xml<'a> {
                         in_child = None;
                     }
                 }
-                Ev::Eof => return Err(diag.malformed(self.line(), R_XML, "document ends inside an element")),
+                Ev::Eof => {
+                    return Err(diag.malformed(
+                        self.line(),
+                        R_XML,
+                        "document ends inside an element",
+                    ));
+                }
             }
         }
         Ok((all, found))

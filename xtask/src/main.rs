@@ -37,9 +37,19 @@ fn root() -> PathBuf {
 fn run(name: &str, cmd: &mut Command) -> Result<(), String> {
     eprintln!("\n==> {name}: {cmd:?}");
     let start = Instant::now();
-    let status = cmd.current_dir(root()).status().map_err(|e| format!("{name}: {e}"))?;
-    eprintln!("<== {name}: {status} in {:.1}s", start.elapsed().as_secs_f64());
-    if status.success() { Ok(()) } else { Err(format!("{name} failed ({status})")) }
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("{name}: {e}"))?;
+    eprintln!(
+        "<== {name}: {status} in {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
 }
 
 fn cargo() -> Command {
@@ -49,21 +59,47 @@ fn cargo() -> Command {
 fn ci() -> Result<(), String> {
     let start = Instant::now();
     // Idempotent installs: present components and targets are left as they are.
-    run("rustup components", Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
-    run("rustup wasm32 target", Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    run(
+        "rustup components",
+        Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]),
+    )?;
+    run(
+        "rustup wasm32 target",
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+    )?;
     run("rustfmt", cargo().args(["fmt", "--all", "--check"]))?;
     run(
         "clippy",
-        cargo().args(["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
     )?;
-    run("tests", cargo().args(["test", "--workspace", "--all-features"]))?;
+    run(
+        "tests",
+        cargo().args(["test", "--workspace", "--all-features"]),
+    )?;
     run(
         "rustdoc",
-        cargo().args(["doc", "--workspace", "--no-deps", "--all-features"]).env("RUSTDOCFLAGS", "-D warnings"),
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
     )?;
     run(
         "wasm32 build",
-        cargo().args(["build", "-p", "playhead-wasm", "--target", "wasm32-unknown-unknown", "--release"]),
+        cargo().args([
+            "build",
+            "-p",
+            "playhead-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--release",
+        ]),
     )?;
     let wasm = root().join("target/wasm32-unknown-unknown/release/playhead_wasm.wasm");
     let bytes = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
@@ -72,7 +108,10 @@ fn ci() -> Result<(), String> {
     if modules.iter().any(|m| m == "env") {
         return Err("the core's wasm imports from \"env\": it reached for host I/O".into());
     }
-    eprintln!("\nci: all steps passed in {:.0}s", start.elapsed().as_secs_f64());
+    eprintln!(
+        "\nci: all steps passed in {:.0}s",
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -152,16 +191,34 @@ fn wasm_import_modules(b: &[u8]) -> Result<Vec<String>, String> {
 /// The main job until the playback demo exists: inspect one HLS, one DASH and one Smooth
 /// manifest of the conformance vectors with the release CLI.
 fn demo() -> Result<(), String> {
-    run("build", cargo().args(["build", "--release", "-p", "playhead-cli"]))?;
+    run(
+        "build",
+        cargo().args(["build", "--release", "-p", "playhead-cli"]),
+    )?;
     let bin = root().join("target/release/playhead");
     for (base, path) in [
-        ("https://cdn.example/live/master.m3u8", "conformance/vectors/hls/multivariant-full.m3u8"),
-        ("https://cdn.example/live/media.m3u8?token=t0k3n", "conformance/vectors/hls/ll-hls.m3u8"),
-        ("https://cdn.example/dash/manifest.mpd", "conformance/vectors/dash/dynamic-timeline-open-r.mpd"),
-        ("https://cdn.example/ss/x.ism/Manifest", "conformance/vectors/smooth/vod-playready.ismc"),
+        (
+            "https://cdn.example/live/master.m3u8",
+            "conformance/vectors/hls/multivariant-full.m3u8",
+        ),
+        (
+            "https://cdn.example/live/media.m3u8?token=t0k3n",
+            "conformance/vectors/hls/ll-hls.m3u8",
+        ),
+        (
+            "https://cdn.example/dash/manifest.mpd",
+            "conformance/vectors/dash/dynamic-timeline-open-r.mpd",
+        ),
+        (
+            "https://cdn.example/ss/x.ism/Manifest",
+            "conformance/vectors/smooth/vod-playready.ismc",
+        ),
     ] {
         println!("\n$ playhead inspect {path} --base-url {base}");
-        run("inspect", Command::new(&bin).args(["inspect", path, "--base-url", base]))?;
+        run(
+            "inspect",
+            Command::new(&bin).args(["inspect", path, "--base-url", base]),
+        )?;
     }
     Ok(())
 }

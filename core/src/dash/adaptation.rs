@@ -51,7 +51,12 @@ impl Common {
     }
 
     /// Handles a child element shared by both levels; returns false when not one of them.
-    fn read_child(&mut self, c: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<bool, ParseError> {
+    fn read_child(
+        &mut self,
+        c: &Elem<'_>,
+        x: &mut Xml<'_>,
+        diag: &mut Diag,
+    ) -> Result<bool, ParseError> {
         match c.name() {
             b"ContentProtection" => self.protection.push(read_protection(c, x, diag)?),
             b"EssentialProperty" | b"SupplementalProperty" => {
@@ -72,7 +77,10 @@ impl Common {
                 x.skip(c, diag)?;
             }
             b"InbandEventStream" => {
-                self.inband.push(SchemeRef { scheme_id_uri: c.attr("schemeIdUri").unwrap_or_default(), value: c.attr("value") });
+                self.inband.push(SchemeRef {
+                    scheme_id_uri: c.attr("schemeIdUri").unwrap_or_default(),
+                    value: c.attr("value"),
+                });
                 x.skip(c, diag)?;
             }
             _ => return Ok(false),
@@ -104,7 +112,12 @@ impl Common {
     }
 }
 
-fn u32_attr(el: &Elem<'_>, name: &str, line: Line, diag: &mut Diag) -> Result<Option<u32>, ParseError> {
+fn u32_attr(
+    el: &Elem<'_>,
+    name: &str,
+    line: Line,
+    diag: &mut Diag,
+) -> Result<Option<u32>, ParseError> {
     match el.attr(name) {
         None => Ok(None),
         Some(v) => match v.trim().parse::<u32>() {
@@ -118,11 +131,20 @@ fn u32_attr(el: &Elem<'_>, name: &str, line: Line, diag: &mut Diag) -> Result<Op
 }
 
 pub(crate) fn descriptor(c: &Elem<'_>, essential: bool) -> Descriptor {
-    Descriptor { scheme_id_uri: c.attr("schemeIdUri").unwrap_or_default(), value: c.attr("value"), essential }
+    Descriptor {
+        scheme_id_uri: c.attr("schemeIdUri").unwrap_or_default(),
+        value: c.attr("value"),
+        essential,
+    }
 }
 
 /// Reads a `BaseURL`, resolved against `parent`.
-pub(crate) fn read_base_url(c: &Elem<'_>, x: &mut Xml<'_>, parent: &str, diag: &mut Diag) -> Result<BaseUrl, ParseError> {
+pub(crate) fn read_base_url(
+    c: &Elem<'_>,
+    x: &mut Xml<'_>,
+    parent: &str,
+    diag: &mut Diag,
+) -> Result<BaseUrl, ParseError> {
     let line = x.line();
     let text = x.text(c, diag, 8192)?;
     let text = text.trim();
@@ -135,7 +157,11 @@ pub(crate) fn read_base_url(c: &Elem<'_>, x: &mut Xml<'_>, parent: &str, diag: &
     })
 }
 
-fn read_protection(c: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<ContentProtection, ParseError> {
+fn read_protection(
+    c: &Elem<'_>,
+    x: &mut Xml<'_>,
+    diag: &mut Diag,
+) -> Result<ContentProtection, ParseError> {
     let line = x.line();
     let mut cp = ContentProtection::new(&c.attr("schemeIdUri").unwrap_or_default());
     cp.value = c.attr("value");
@@ -220,7 +246,8 @@ pub(crate) fn read_set(
             x.skip(el, diag)?;
             return Ok(None);
         }
-        let url = resolve(parent_base, &href, Allow::Http).map_err(|r| diag.unsafe_url(line, &href, &r))?;
+        let url = resolve(parent_base, &href, Allow::Http)
+            .map_err(|r| diag.unsafe_url(line, &href, &r))?;
         pending.push(PendingFetch {
             target: XlinkTarget::AdaptationSet(indexes.0, indexes.1),
             url,
@@ -289,29 +316,53 @@ pub(crate) fn read_set(
     Ok(Some(raw))
 }
 
-fn read_rep(el: &Elem<'_>, x: &mut Xml<'_>, parent_base: &str, ordinal: usize, diag: &mut Diag) -> Result<RawRep, ParseError> {
+fn read_rep(
+    el: &Elem<'_>,
+    x: &mut Xml<'_>,
+    parent_base: &str,
+    ordinal: usize,
+    diag: &mut Diag,
+) -> Result<RawRep, ParseError> {
     let line = x.line();
     let id = match el.attr("id") {
         Some(id) => id,
         None => {
-            diag.should(line, R_REP_ID, format!("Representation without @id: named r{ordinal}"))?;
+            diag.should(
+                line,
+                R_REP_ID,
+                format!("Representation without @id: named r{ordinal}"),
+            )?;
             format!("r{ordinal}")
         }
     };
     let bandwidth = match el.attr("bandwidth").map(|b| b.trim().parse::<u64>()) {
         Some(Ok(b)) => b,
         Some(Err(_)) => {
-            diag.shall(line, R_BANDWIDTH, format!("@bandwidth={:?}", el.attr("bandwidth").unwrap_or_default()))?;
+            diag.shall(
+                line,
+                R_BANDWIDTH,
+                format!("@bandwidth={:?}", el.attr("bandwidth").unwrap_or_default()),
+            )?;
             0
         }
         None => {
-            diag.should(line, R_BANDWIDTH, "Representation without @bandwidth: taken as 0")?;
+            diag.should(
+                line,
+                R_BANDWIDTH,
+                "Representation without @bandwidth: taken as 0",
+            )?;
             0
         }
     };
     let mut track = Track::new(id, SegmentIndex::Unloaded);
     track.bandwidth = bandwidth;
-    let mut raw = RawRep { common: Common::read_attrs(el, line, diag)?, track, seg: Levels::default(), base: parent_base.to_owned(), line };
+    let mut raw = RawRep {
+        common: Common::read_attrs(el, line, diag)?,
+        track,
+        seg: Levels::default(),
+        base: parent_base.to_owned(),
+        line,
+    };
     if el.empty {
         return Ok(raw);
     }
@@ -360,7 +411,11 @@ pub(crate) fn apply_common(track: &mut Track, c: &Common) {
 }
 
 /// Content type from `@contentType`, then MIME type, then codecs.
-pub(crate) fn content_type(declared: Option<&str>, mime: Option<&str>, codecs: Option<&str>) -> ContentType {
+pub(crate) fn content_type(
+    declared: Option<&str>,
+    mime: Option<&str>,
+    codecs: Option<&str>,
+) -> ContentType {
     let from = |s: &str| match s {
         "video" => Some(ContentType::Video),
         "audio" => Some(ContentType::Audio),
@@ -381,13 +436,24 @@ pub(crate) fn content_type(declared: Option<&str>, mime: Option<&str>, codecs: O
     }
     if let Some(c) = codecs {
         let c = c.trim();
-        if ["stpp", "wvtt", "tx3g", "ttml"].iter().any(|p| c.starts_with(p)) {
+        if ["stpp", "wvtt", "tx3g", "ttml"]
+            .iter()
+            .any(|p| c.starts_with(p))
+        {
             return ContentType::Text;
         }
-        if ["avc", "hvc", "hev", "vp0", "vp8", "vp9", "av01", "dvh", "dva", "mp4v"].iter().any(|p| c.starts_with(p)) {
+        if [
+            "avc", "hvc", "hev", "vp0", "vp8", "vp9", "av01", "dvh", "dva", "mp4v",
+        ]
+        .iter()
+        .any(|p| c.starts_with(p))
+        {
             return ContentType::Video;
         }
-        if ["mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "dts"].iter().any(|p| c.starts_with(p)) {
+        if ["mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "dts"]
+            .iter()
+            .any(|p| c.starts_with(p))
+        {
             return ContentType::Audio;
         }
     }

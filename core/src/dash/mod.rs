@@ -15,9 +15,12 @@ pub(crate) mod oracle;
 pub(crate) mod refresh;
 mod segment;
 
-use adaptation::{RawSet, apply_common, content_type, descriptor, read_base_url, read_set, text_kind};
+use adaptation::{
+    RawSet, apply_common, content_type, descriptor, read_base_url, read_set, text_kind,
+};
 use segment::{Levels, RepCtx, RunsCache, SegKind, build_index};
 
+use crate::Parsed;
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::{
@@ -28,13 +31,13 @@ use crate::options::ParseOptions;
 use crate::time::{Micros, Timescale, parse_datetime, parse_decimal_ticks, parse_xs_duration};
 use crate::url::{Allow, resolve};
 use crate::xml::{Elem, Ev, Xml};
-use crate::Parsed;
 
 const R_ROOT: &str = "ISO/IEC 23009-1 §5.3.1: the root element is MPD";
 const R_TYPE: &str = "ISO/IEC 23009-1 §5.3.1.2: MPD@type is static or dynamic";
 const R_DURATION: &str = "ISO/IEC 23009-1 §5.3.1.2: durations are xs:duration";
 const R_DATETIME: &str = "ISO/IEC 23009-1 §5.3.1.2: times are xs:dateTime";
-const R_AST: &str = "ISO/IEC 23009-1 §5.3.1.2: MPD@availabilityStartTime is required for dynamic MPDs";
+const R_AST: &str =
+    "ISO/IEC 23009-1 §5.3.1.2: MPD@availabilityStartTime is required for dynamic MPDs";
 const R_PERIOD: &str = "ISO/IEC 23009-1 §5.3.1.2: an MPD has at least one Period";
 const R_PERIOD_START: &str = "ISO/IEC 23009-1 §5.3.2.1: a Period's start comes from @start or the previous Period's @start + @duration";
 const R_PERIOD_ORDER: &str = "ISO/IEC 23009-1 §5.3.2.1: Period@start values are increasing";
@@ -50,12 +53,18 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
         match x.next(&mut diag)? {
             Ev::Start(el) => break el,
             Ev::Text(t) if t.trim().is_empty() => {}
-            Ev::Text(_) | Ev::End => return Err(diag.malformed(x.line(), R_ROOT, "text before the root element")),
+            Ev::Text(_) | Ev::End => {
+                return Err(diag.malformed(x.line(), R_ROOT, "text before the root element"));
+            }
             Ev::Eof => return Err(diag.malformed(x.line(), R_ROOT, "no root element")),
         }
     };
     if root.name() != b"MPD" {
-        return Err(diag.invalid(x.line(), R_ROOT, format!("root element {:?}", String::from_utf8_lossy(root.name()))));
+        return Err(diag.invalid(
+            x.line(),
+            R_ROOT,
+            format!("root element {:?}", String::from_utf8_lossy(root.name())),
+        ));
     }
     let presentation = read_mpd(&root, &mut x, base, &mut diag)?;
     // Only whitespace and comments may follow the root.
@@ -66,13 +75,24 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
             _ => return Err(diag.malformed(x.line(), R_ROOT, "content after the root element")),
         }
     }
-    Ok(Parsed { presentation, warnings: diag.warnings })
+    Ok(Parsed {
+        presentation,
+        warnings: diag.warnings,
+    })
 }
 
 /// Reads an xs:duration attribute. A bad value of a `critical` one (the presentation's and
 /// periods' timing) breaks the model; a bad optional live parameter is dropped.
-fn duration_attr(el: &Elem<'_>, name: &str, critical: bool, line: Line, diag: &mut Diag) -> Result<Option<Micros>, ParseError> {
-    let Some(v) = el.attr(name) else { return Ok(None) };
+fn duration_attr(
+    el: &Elem<'_>,
+    name: &str,
+    critical: bool,
+    line: Line,
+    diag: &mut Diag,
+) -> Result<Option<Micros>, ParseError> {
+    let Some(v) = el.attr(name) else {
+        return Ok(None);
+    };
     let detail = match parse_xs_duration(&v) {
         Ok(d) if d.0 >= 0 => return Ok(Some(d)),
         Ok(d) => format!("@{name} is negative ({d})"),
@@ -86,7 +106,12 @@ fn duration_attr(el: &Elem<'_>, name: &str, critical: bool, line: Line, diag: &m
     Ok(None)
 }
 
-fn datetime_attr(el: &Elem<'_>, name: &str, line: Line, diag: &mut Diag) -> Result<Option<crate::UnixMicros>, ParseError> {
+fn datetime_attr(
+    el: &Elem<'_>,
+    name: &str,
+    line: Line,
+    diag: &mut Diag,
+) -> Result<Option<crate::UnixMicros>, ParseError> {
     match el.attr(name) {
         None => Ok(None),
         Some(v) => match parse_datetime(&v) {
@@ -109,9 +134,17 @@ struct RawPeriod {
     line: Line,
 }
 
-fn read_mpd(root: &Elem<'_>, x: &mut Xml<'_>, doc_url: &str, diag: &mut Diag) -> Result<Presentation, ParseError> {
+fn read_mpd(
+    root: &Elem<'_>,
+    x: &mut Xml<'_>,
+    doc_url: &str,
+    diag: &mut Diag,
+) -> Result<Presentation, ParseError> {
     let line = x.line();
-    let mut p = Presentation::new(ManifestFormat::Dash, (!doc_url.is_empty()).then(|| doc_url.to_owned()));
+    let mut p = Presentation::new(
+        ManifestFormat::Dash,
+        (!doc_url.is_empty()).then(|| doc_url.to_owned()),
+    );
     let dynamic = match root.attr("type").as_deref() {
         None | Some("static") => false,
         Some("dynamic") => true,
@@ -167,15 +200,19 @@ fn read_mpd(root: &Elem<'_>, x: &mut Xml<'_>, doc_url: &str, diag: &mut Diag) ->
                         });
                         x.skip(&c, diag)?;
                     }
-                    b"ServiceDescription" => live.service_description = Some(read_service_description(&c, x, diag)?),
+                    b"ServiceDescription" => {
+                        live.service_description = Some(read_service_description(&c, x, diag)?)
+                    }
                     b"ContentSteering" => {
                         let l = x.line();
                         let t = x.text(&c, diag, 8192)?;
-                        let server_url = resolve(&base, t.trim(), Allow::Http).map_err(|r| diag.unsafe_url(l, t.trim(), &r))?;
+                        let server_url = resolve(&base, t.trim(), Allow::Http)
+                            .map_err(|r| diag.unsafe_url(l, t.trim(), &r))?;
                         p.steering = Some(ContentSteering {
                             server_url,
                             default_pathway: c.attr("defaultServiceLocation"),
-                            query_before_start: c.attr("queryBeforeStart").as_deref() == Some("true"),
+                            query_before_start: c.attr("queryBeforeStart").as_deref()
+                                == Some("true"),
                             proxy_server_url: c.attr("proxyServerURL"),
                         });
                     }
@@ -213,7 +250,8 @@ fn read_period(
             x.skip(el, diag)?;
             return Ok(None);
         }
-        let url = resolve(parent_base, &href, Allow::Http).map_err(|r| diag.unsafe_url(line, &href, &r))?;
+        let url = resolve(parent_base, &href, Allow::Http)
+            .map_err(|r| diag.unsafe_url(line, &href, &r))?;
         pending.push(PendingFetch {
             target: XlinkTarget::Period(index),
             url,
@@ -260,16 +298,25 @@ fn read_period(
                     x.skip(&c, diag)?;
                 }
                 b"EssentialProperty" | b"SupplementalProperty" => {
-                    rp.period.properties.push(descriptor(&c, c.name() == b"EssentialProperty"));
+                    rp.period
+                        .properties
+                        .push(descriptor(&c, c.name() == b"EssentialProperty"));
                     x.skip(&c, diag)?;
                 }
                 b"EventStream" => {
                     if let Some(href) = c.attr("href") {
                         let l = x.line();
-                        let url = resolve(&rp.base, &href, Allow::Http).map_err(|r| diag.unsafe_url(l, &href, &r))?;
-                        pending.push(PendingFetch { target: XlinkTarget::EventStream(index), url, actuate_on_load: true });
+                        let url = resolve(&rp.base, &href, Allow::Http)
+                            .map_err(|r| diag.unsafe_url(l, &href, &r))?;
+                        pending.push(PendingFetch {
+                            target: XlinkTarget::EventStream(index),
+                            url,
+                            actuate_on_load: true,
+                        });
                     }
-                    rp.period.event_streams.push(read_event_stream(&c, x, diag)?);
+                    rp.period
+                        .event_streams
+                        .push(read_event_stream(&c, x, diag)?);
                 }
                 b"AdaptationSet" => {
                     let si = u32::try_from(rp.sets.len()).unwrap_or(u32::MAX);
@@ -285,7 +332,11 @@ fn read_period(
     Ok(Some(rp))
 }
 
-fn read_event_stream(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<EventStream, ParseError> {
+fn read_event_stream(
+    el: &Elem<'_>,
+    x: &mut Xml<'_>,
+    diag: &mut Diag,
+) -> Result<EventStream, ParseError> {
     let line = x.line();
     let timescale = el
         .attr("timescale")
@@ -296,7 +347,10 @@ fn read_event_stream(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<
         scheme_id_uri: el.attr("schemeIdUri").unwrap_or_default(),
         value: el.attr("value"),
         timescale,
-        presentation_time_offset: el.attr("presentationTimeOffset").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+        presentation_time_offset: el
+            .attr("presentationTimeOffset")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
         events: Vec::new(),
     };
     if el.empty {
@@ -331,14 +385,18 @@ fn read_event_stream(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<
                 let text = text.trim();
                 let scte35 = match binary {
                     Some(b) => crate::base64::decode(b.trim()).map(Bytes),
-                    None if es.scheme_id_uri.starts_with("urn:scte:scte35:2013:bin") => crate::base64::decode(text).map(Bytes),
+                    None if es.scheme_id_uri.starts_with("urn:scte:scte35:2013:bin") => {
+                        crate::base64::decode(text).map(Bytes)
+                    }
                     None => None,
                 };
                 es.events.push(Event {
                     id,
                     presentation_time,
                     duration,
-                    message: message_data.or_else(|| (!text.is_empty() && scte35.is_none()).then(|| text.to_owned())),
+                    message: message_data.or_else(|| {
+                        (!text.is_empty() && scte35.is_none()).then(|| text.to_owned())
+                    }),
                     scte35,
                 });
             }
@@ -347,14 +405,24 @@ fn read_event_stream(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<
     Ok(es)
 }
 
-fn read_service_description(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<ServiceDescription, ParseError> {
+fn read_service_description(
+    el: &Elem<'_>,
+    x: &mut Xml<'_>,
+    diag: &mut Diag,
+) -> Result<ServiceDescription, ParseError> {
     let mut sd = ServiceDescription::default();
     if el.empty {
         return Ok(sd);
     }
-    let ms = |v: Option<String>| v.and_then(|v| v.trim().parse::<i64>().ok()).map(|m| Micros(m.saturating_mul(1000)));
+    let ms = |v: Option<String>| {
+        v.and_then(|v| v.trim().parse::<i64>().ok())
+            .map(|m| Micros(m.saturating_mul(1000)))
+    };
     let milli = |v: Option<String>| {
-        v.and_then(|v| parse_decimal_ticks(&v, Timescale::new(1000).unwrap_or(Timescale::MICROS)).ok()).and_then(|m| u32::try_from(m).ok())
+        v.and_then(|v| {
+            parse_decimal_ticks(&v, Timescale::new(1000).unwrap_or(Timescale::MICROS)).ok()
+        })
+        .and_then(|m| u32::try_from(m).ok())
     };
     loop {
         match x.next(diag)? {
@@ -381,7 +449,12 @@ fn read_service_description(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> 
 }
 
 /// Period timing (ISO/IEC 23009-1 §5.3.2.1), then each representation's segment index.
-fn finalize(p: &mut Presentation, raws: Vec<RawPeriod>, dynamic: bool, diag: &mut Diag) -> Result<(), ParseError> {
+fn finalize(
+    p: &mut Presentation,
+    raws: Vec<RawPeriod>,
+    dynamic: bool,
+    diag: &mut Diag,
+) -> Result<(), ParseError> {
     let n = raws.len();
     let mut starts: Vec<Micros> = Vec::with_capacity(n);
     for (i, rp) in raws.iter().enumerate() {
@@ -401,7 +474,11 @@ fn finalize(p: &mut Presentation, raws: Vec<RawPeriod>, dynamic: bool, diag: &mu
         };
         if let Some(&prev) = starts.last() {
             if start < prev {
-                diag.shall(rp.line, R_PERIOD_ORDER, format!("Period starts at {start}, before the previous one at {prev}"))?;
+                diag.shall(
+                    rp.line,
+                    R_PERIOD_ORDER,
+                    format!("Period starts at {start}, before the previous one at {prev}"),
+                )?;
             }
         }
         starts.push(start);
@@ -412,7 +489,10 @@ fn finalize(p: &mut Presentation, raws: Vec<RawPeriod>, dynamic: bool, diag: &mu
         let duration = rp.period.duration.or_else(|| match starts.get(i + 1) {
             Some(next) if *next >= start => Some(Micros(next.0 - start.0)),
             Some(_) => None,
-            None => p.duration.filter(|d| *d >= start).map(|d| Micros(d.0 - start.0)),
+            None => p
+                .duration
+                .filter(|d| *d >= start)
+                .map(|d| Micros(d.0 - start.0)),
         });
         let mut period = rp.period;
         period.start = start;
@@ -428,7 +508,11 @@ fn finalize(p: &mut Presentation, raws: Vec<RawPeriod>, dynamic: bool, diag: &mu
             set.protection = rs.common.protection.clone();
             set.properties = rs.common.properties.clone();
             set.inband_events = rs.common.inband.clone();
-            set.trick_mode = rs.common.properties.iter().any(|d| d.scheme_id_uri == "http://dashif.org/guidelines/trickmode");
+            set.trick_mode = rs
+                .common
+                .properties
+                .iter()
+                .any(|d| d.scheme_id_uri == "http://dashif.org/guidelines/trickmode");
             let mut kinds = Vec::new();
             for rr in rs.reps {
                 diag.add_track()?;
@@ -445,19 +529,28 @@ fn finalize(p: &mut Presentation, raws: Vec<RawPeriod>, dynamic: bool, diag: &mu
                 };
                 let chain = [&rr.seg, &rs.seg, &rp.seg];
                 track.segments = build_index(Levels::effective(&chain), &ctx, &mut cache, diag)?;
-                kinds.push(content_type(None, eff.mime_type.as_deref(), eff.codecs.as_deref()));
+                kinds.push(content_type(
+                    None,
+                    eff.mime_type.as_deref(),
+                    eff.codecs.as_deref(),
+                ));
                 set.tracks.push(track);
             }
             set.content_type = if set_type != ContentType::Unknown {
                 set_type
             } else {
-                kinds.into_iter().find(|k| *k != ContentType::Unknown).unwrap_or(ContentType::Unknown)
+                kinds
+                    .into_iter()
+                    .find(|k| *k != ContentType::Unknown)
+                    .unwrap_or(ContentType::Unknown)
             };
             if set.content_type == ContentType::Text {
                 set.text_kind = Some(text_kind(&set.roles));
             }
+            set.tracks.shrink_to_fit();
             period.switching_sets.push(set);
         }
+        period.switching_sets.shrink_to_fit();
         p.periods.push(period);
     }
     if p.duration.is_none() && !dynamic {

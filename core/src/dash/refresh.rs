@@ -23,37 +23,60 @@ fn span(period_start: Micros, s: &SegmentIndex) -> Option<(i64, i64, u64)> {
         SegmentIndex::Base(b) => b.presentation_time_offset,
         _ => 0,
     };
-    let at = |ticks: u64| period_start.0.saturating_add(Micros::from_ticks(ticks.saturating_sub(pto), ts).0);
+    let at = |ticks: u64| {
+        period_start
+            .0
+            .saturating_add(Micros::from_ticks(ticks.saturating_sub(pto), ts).0)
+    };
     Some((at(first), at(end), s.len()))
 }
 
 /// Merges a refreshed MPD (`bytes`, fetched from `options.url`) into `presentation`.
-pub fn refresh_dash(presentation: &mut Presentation, bytes: &[u8], options: &ParseOptions) -> Result<RefreshOutcome, RefreshError> {
+pub fn refresh_dash(
+    presentation: &mut Presentation,
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<RefreshOutcome, RefreshError> {
     if presentation.format != ManifestFormat::Dash {
-        return Err(RefreshError::Mismatch { detail: "the presentation was not read from an MPD".into() });
+        return Err(RefreshError::Mismatch {
+            detail: "the presentation was not read from an MPD".into(),
+        });
     }
     let parsed = crate::parse(bytes, options)?;
     let new = parsed.presentation;
     if new.format != ManifestFormat::Dash {
-        return Err(RefreshError::Mismatch { detail: format!("the refreshed document is a {}, not an MPD", new.format) });
+        return Err(RefreshError::Mismatch {
+            detail: format!("the refreshed document is a {}, not an MPD", new.format),
+        });
     }
     let old_publish = presentation.live.as_ref().and_then(|l| l.publish_time);
     let new_publish = new.live.as_ref().and_then(|l| l.publish_time);
     if let (Some(o), Some(n)) = (old_publish, new_publish) {
         if n < o {
-            return Err(RefreshError::Regressed { detail: format!("MPD@publishTime went back from {} to {} µs", o.0, n.0) });
+            return Err(RefreshError::Regressed {
+                detail: format!("MPD@publishTime went back from {} to {} µs", o.0, n.0),
+            });
         }
     }
     let (mut added, mut removed) = (0u64, 0u64);
     let mut same_segments = true;
     for (pi, np) in new.periods.iter().enumerate() {
         let op = match &np.id {
-            Some(id) => presentation.periods.iter().find(|p| p.id.as_ref() == Some(id)),
+            Some(id) => presentation
+                .periods
+                .iter()
+                .find(|p| p.id.as_ref() == Some(id)),
             None => presentation.periods.get(pi),
         };
         let Some(op) = op else {
             same_segments = false;
-            added = added.saturating_add(np.switching_sets.iter().flat_map(|s| &s.tracks).map(|t| t.segments.len()).sum());
+            added = added.saturating_add(
+                np.switching_sets
+                    .iter()
+                    .flat_map(|s| &s.tracks)
+                    .map(|t| t.segments.len())
+                    .sum(),
+            );
             continue;
         };
         if np.id.is_some() && np.start != op.start {
@@ -62,7 +85,12 @@ pub fn refresh_dash(presentation: &mut Presentation, bytes: &[u8], options: &Par
             });
         }
         for nt in np.switching_sets.iter().flat_map(|s| &s.tracks) {
-            let Some(ot) = op.switching_sets.iter().flat_map(|s| &s.tracks).find(|t| t.id == nt.id) else {
+            let Some(ot) = op
+                .switching_sets
+                .iter()
+                .flat_map(|s| &s.tracks)
+                .find(|t| t.id == nt.id)
+            else {
                 same_segments = false;
                 continue;
             };
@@ -70,7 +98,10 @@ pub fn refresh_dash(presentation: &mut Presentation, bytes: &[u8], options: &Par
                 (Some((os, oe, on)), Some((ns, ne, nn))) => {
                     if ne < oe {
                         return Err(RefreshError::Regressed {
-                            detail: format!("track {} ends at {} µs, before the previous {} µs", nt.id, ne, oe),
+                            detail: format!(
+                                "track {} ends at {} µs, before the previous {} µs",
+                                nt.id, ne, oe
+                            ),
                         });
                     }
                     if (os, oe, on) != (ns, ne, nn) {
@@ -80,7 +111,8 @@ pub fn refresh_dash(presentation: &mut Presentation, bytes: &[u8], options: &Par
                     let avg = (ne - ns) / i64::try_from(nn.max(1)).unwrap_or(i64::MAX);
                     if avg > 0 {
                         added = added.saturating_add(u64::try_from((ne - oe) / avg).unwrap_or(0));
-                        removed = removed.saturating_add(u64::try_from((ns - os).max(0) / avg).unwrap_or(0));
+                        removed = removed
+                            .saturating_add(u64::try_from((ns - os).max(0) / avg).unwrap_or(0));
                     }
                 }
                 (None, Some(_)) => same_segments = false,
@@ -88,10 +120,18 @@ pub fn refresh_dash(presentation: &mut Presentation, bytes: &[u8], options: &Par
             }
         }
     }
-    let unchanged = same_segments && new.periods.len() == presentation.periods.len() && new_publish == old_publish;
+    let unchanged = same_segments
+        && new.periods.len() == presentation.periods.len()
+        && new_publish == old_publish;
     let ended = presentation.is_live() && !new.is_live();
     *presentation = new;
-    Ok(RefreshOutcome { added, removed, unchanged, ended, gap: false })
+    Ok(RefreshOutcome {
+        added,
+        removed,
+        unchanged,
+        ended,
+        gap: false,
+    })
 }
 
 #[cfg(test)]
@@ -100,7 +140,11 @@ mod tests {
     use crate::{RefreshError, parse};
 
     fn mpd(publish: &str, first_t: u64, count: u32, dynamic: bool) -> String {
-        let kind = if dynamic { "dynamic" } else { "static\" mediaPresentationDuration=\"PT100S" };
+        let kind = if dynamic {
+            "dynamic"
+        } else {
+            "static\" mediaPresentationDuration=\"PT100S"
+        };
         format!(
             r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="{kind}" availabilityStartTime="2026-11-21T12:00:00Z" publishTime="{publish}" minimumUpdatePeriod="PT2S" timeShiftBufferDepth="PT10S">
 <Period id="p0" start="PT0S"><AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1000" media="$Time$.m4s"><SegmentTimeline><S t="{first_t}" d="2000" r="{}"/></SegmentTimeline></SegmentTemplate>
@@ -110,28 +154,72 @@ mod tests {
     }
 
     fn opts() -> ParseOptions {
-        ParseOptions { url: Some("https://cdn.example/live/manifest.mpd".into()), ..Default::default() }
+        ParseOptions {
+            url: Some("https://cdn.example/live/manifest.mpd".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn window_slides_and_live_edge_grows() {
-        let mut p = parse(mpd("2026-11-21T12:00:10Z", 0, 5, true).as_bytes(), &opts()).unwrap().presentation;
-        let out = refresh_dash(&mut p, mpd("2026-11-21T12:00:14Z", 4000, 5, true).as_bytes(), &opts()).unwrap();
-        assert_eq!((out.added, out.removed, out.unchanged, out.ended), (2, 2, false, false));
-        assert_eq!(p.tracks().next().unwrap().segments.segment(0).unwrap().start, 4000);
-        let out = refresh_dash(&mut p, mpd("2026-11-21T12:00:14Z", 4000, 5, true).as_bytes(), &opts()).unwrap();
+        let mut p = parse(mpd("2026-11-21T12:00:10Z", 0, 5, true).as_bytes(), &opts())
+            .unwrap()
+            .presentation;
+        let out = refresh_dash(
+            &mut p,
+            mpd("2026-11-21T12:00:14Z", 4000, 5, true).as_bytes(),
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(
+            (out.added, out.removed, out.unchanged, out.ended),
+            (2, 2, false, false)
+        );
+        assert_eq!(
+            p.tracks()
+                .next()
+                .unwrap()
+                .segments
+                .segment(0)
+                .unwrap()
+                .start,
+            4000
+        );
+        let out = refresh_dash(
+            &mut p,
+            mpd("2026-11-21T12:00:14Z", 4000, 5, true).as_bytes(),
+            &opts(),
+        )
+        .unwrap();
         assert!(out.unchanged);
-        let out = refresh_dash(&mut p, mpd("2026-11-21T12:00:16Z", 4000, 6, false).as_bytes(), &opts()).unwrap();
+        let out = refresh_dash(
+            &mut p,
+            mpd("2026-11-21T12:00:16Z", 4000, 6, false).as_bytes(),
+            &opts(),
+        )
+        .unwrap();
         assert!(out.ended, "live-to-VOD");
     }
 
     #[test]
     fn regressions_leave_the_model_untouched() {
-        let mut p = parse(mpd("2026-11-21T12:00:10Z", 0, 5, true).as_bytes(), &opts()).unwrap().presentation;
+        let mut p = parse(mpd("2026-11-21T12:00:10Z", 0, 5, true).as_bytes(), &opts())
+            .unwrap()
+            .presentation;
         let before = p.clone();
-        let e = refresh_dash(&mut p, mpd("2026-11-21T12:00:09Z", 0, 5, true).as_bytes(), &opts()).unwrap_err();
+        let e = refresh_dash(
+            &mut p,
+            mpd("2026-11-21T12:00:09Z", 0, 5, true).as_bytes(),
+            &opts(),
+        )
+        .unwrap_err();
         assert!(matches!(e, RefreshError::Regressed { .. }), "{e}");
-        let e = refresh_dash(&mut p, mpd("2026-11-21T12:00:12Z", 0, 4, true).as_bytes(), &opts()).unwrap_err();
+        let e = refresh_dash(
+            &mut p,
+            mpd("2026-11-21T12:00:12Z", 0, 4, true).as_bytes(),
+            &opts(),
+        )
+        .unwrap_err();
         assert!(matches!(e, RefreshError::Regressed { .. }), "{e}");
         assert_eq!(p, before);
         let e = refresh_dash(&mut p, b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n", &opts()).unwrap_err();

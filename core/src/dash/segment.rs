@@ -18,10 +18,12 @@ use crate::xml::{Elem, Ev, Xml};
 
 const R_TEMPLATE_ID: &str = "ISO/IEC 23009-1 §5.3.9.4.4: template identifiers are $$, $RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$";
 const R_TIME_NEEDS_TIMELINE: &str = "ISO/IEC 23009-1 §5.3.9.4.4: $Time$ requires a SegmentTimeline";
-const R_TEMPLATE_TIMING: &str = "ISO/IEC 23009-1 §5.3.9.2: multiple-segment addressing needs @duration or a SegmentTimeline";
+const R_TEMPLATE_TIMING: &str =
+    "ISO/IEC 23009-1 §5.3.9.2: multiple-segment addressing needs @duration or a SegmentTimeline";
 const R_S_D: &str = "ISO/IEC 23009-1 §5.3.9.6: S@d is required and positive";
 const R_TIMESCALE: &str = "ISO/IEC 23009-1 §5.3.9.2: @timescale is a positive integer";
-const R_STATIC_END: &str = "ISO/IEC 23009-1 §5.3.9.6: S@r=-1 in a static MPD needs a known period end";
+const R_STATIC_END: &str =
+    "ISO/IEC 23009-1 §5.3.9.6: S@r=-1 in a static MPD needs a known period end";
 const R_RANGE: &str = "ISO/IEC 23009-1 §5.3.9.2: byte ranges are first-last";
 const R_UINT: &str = "ISO/IEC 23009-1 §5.3.9: unsigned integer attribute expected";
 
@@ -70,7 +72,10 @@ impl SegInfo {
             start_number: self.start_number.or(parent.start_number),
             end_number: self.end_number.or(parent.end_number),
             media: self.media.clone().or_else(|| parent.media.clone()),
-            initialization: self.initialization.clone().or_else(|| parent.initialization.clone()),
+            initialization: self
+                .initialization
+                .clone()
+                .or_else(|| parent.initialization.clone()),
             init_elem: self.init_elem.clone().or_else(|| parent.init_elem.clone()),
             index_range: self.index_range.or(parent.index_range),
             timeline: self.timeline.clone().or_else(|| parent.timeline.clone()),
@@ -126,7 +131,13 @@ impl Levels {
     }
 
     /// Reads a `SegmentBase`, `SegmentList` or `SegmentTemplate` element into its slot.
-    pub(crate) fn read(&mut self, kind: SegKind, el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<(), ParseError> {
+    pub(crate) fn read(
+        &mut self,
+        kind: SegKind,
+        el: &Elem<'_>,
+        x: &mut Xml<'_>,
+        diag: &mut Diag,
+    ) -> Result<(), ParseError> {
         let info = read_seg(el, x, diag)?;
         let slot = match kind {
             SegKind::Base => &mut self.base,
@@ -146,7 +157,11 @@ fn uint(el: &Elem<'_>, name: &str, line: Line, diag: &mut Diag) -> Result<Option
             Err(_) => match crate::time::parse_decimal_ticks(&v, Timescale::SECONDS) {
                 // `2000000.0`: written by some packagers; rounded.
                 Ok(n) => {
-                    diag.should(line, R_UINT, format!("@{name}={v:?} is not an integer; rounded to {n}"))?;
+                    diag.should(
+                        line,
+                        R_UINT,
+                        format!("@{name}={v:?} is not an integer; rounded to {n}"),
+                    )?;
                     Ok(Some(n))
                 }
                 Err(_) => {
@@ -257,7 +272,12 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
                     match k {
                         b"t" => t = s.parse().map_err(|_| bad = Some(format!("S@t={s:?}"))).ok(),
                         b"d" => d = s.parse().map_err(|_| bad = Some(format!("S@d={s:?}"))).ok(),
-                        b"r" => r = s.parse().map_err(|_| bad = Some(format!("S@r={s:?}"))).unwrap_or(0),
+                        b"r" => {
+                            r = s
+                                .parse()
+                                .map_err(|_| bad = Some(format!("S@r={s:?}")))
+                                .unwrap_or(0)
+                        }
                         b"p" | b"pE" => pattern = true,
                         _ => {}
                     }
@@ -265,7 +285,9 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
                 let line = x.line();
                 x.skip(&c, diag)?;
                 if pattern {
-                    return Err(diag.unsupported(line, "SegmentTimeline patterns (S@p, 5th edition)"));
+                    return Err(
+                        diag.unsupported(line, "SegmentTimeline patterns (S@p, 5th edition)")
+                    );
                 }
                 if let Some(b) = bad {
                     diag.shall(line, R_S_D, b)?;
@@ -281,14 +303,19 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
                 }
                 if r == -1 {
                     tl.open.push(tl.runs.len());
-                    tl.runs.push(TimelineRun { start, duration: d, count: 1 });
+                    tl.runs.push(TimelineRun {
+                        start,
+                        duration: d,
+                        count: 1,
+                    });
                     next_start = start.saturating_add(d);
                     continue;
                 }
                 let count = u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX);
                 diag.add_segments(u64::from(count))?;
                 // Merge an S that continues the previous (closed) run with the same duration.
-                let last_is_open = !tl.runs.is_empty() && tl.open.last() == Some(&(tl.runs.len() - 1));
+                let last_is_open =
+                    !tl.runs.is_empty() && tl.open.last() == Some(&(tl.runs.len() - 1));
                 push_run(&mut tl.runs, start, d, count, !last_is_open);
                 next_start = start.saturating_add(d.saturating_mul(u64::from(count)));
             }
@@ -298,7 +325,15 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
 }
 
 /// A `$...$` template with the per-representation identifiers substituted.
-fn template(text: &str, rep_id: &str, bandwidth: u64, base: &str, allow: Allow, line: Line, diag: &mut Diag) -> Result<UrlTemplate, ParseError> {
+fn template(
+    text: &str,
+    rep_id: &str,
+    bandwidth: u64,
+    base: &str,
+    allow: Allow,
+    line: Line,
+    diag: &mut Diag,
+) -> Result<UrlTemplate, ParseError> {
     let mut parts = Vec::new();
     let mut lit = String::new();
     let mut rest = text;
@@ -323,7 +358,12 @@ fn template(text: &str, rep_id: &str, bandwidth: u64, base: &str, allow: Allow, 
         };
         let width = match fmt {
             None => 0,
-            Some(f) => match f.strip_prefix('0').unwrap_or(f).strip_suffix('d').and_then(|w| w.parse::<u8>().ok()) {
+            Some(f) => match f
+                .strip_prefix('0')
+                .unwrap_or(f)
+                .strip_suffix('d')
+                .and_then(|w| w.parse::<u8>().ok())
+            {
                 Some(w) if w <= 32 => w,
                 _ => {
                     diag.shall(line, R_TEMPLATE_ID, format!("format tag %{f} in {text:?}"))?;
@@ -333,7 +373,9 @@ fn template(text: &str, rep_id: &str, bandwidth: u64, base: &str, allow: Allow, 
         };
         match name {
             "RepresentationID" => lit.push_str(rep_id),
-            "Bandwidth" => lit.push_str(&format!("{bandwidth:0width$}", width = usize::from(width))),
+            "Bandwidth" => {
+                lit.push_str(&format!("{bandwidth:0width$}", width = usize::from(width)))
+            }
             "Number" | "Time" | "SubNumber" => {
                 if !lit.is_empty() {
                     parts.push(TemplatePart::Literal(std::mem::take(&mut lit)));
@@ -357,7 +399,10 @@ fn template(text: &str, rep_id: &str, bandwidth: u64, base: &str, allow: Allow, 
     if let Some(TemplatePart::Literal(head)) = parts.first() {
         check(head, allow).map_err(|r| diag.unsafe_url(line, head, &r))?;
     }
-    Ok(UrlTemplate { base: base.to_owned(), parts })
+    Ok(UrlTemplate {
+        base: base.to_owned(),
+        parts,
+    })
 }
 
 /// Everything needed to resolve one representation's addressing.
@@ -397,15 +442,31 @@ pub(crate) fn build_index(
     let pto = info.pto.unwrap_or(0);
     let init = match (&info.initialization, &info.init_elem) {
         (Some(t), _) if kind == SegKind::Template => {
-            let tpl = template(t, ctx.rep_id, ctx.bandwidth, ctx.base, Allow::Data, line, diag)?;
-            Some(InitSegment { url: tpl.expand(0, 0), byte_range: None })
+            let tpl = template(
+                t,
+                ctx.rep_id,
+                ctx.bandwidth,
+                ctx.base,
+                Allow::Data,
+                line,
+                diag,
+            )?;
+            Some(InitSegment {
+                url: tpl.expand(0, 0),
+                byte_range: None,
+            })
         }
         (_, Some((src, range))) => {
             let url = match src {
-                Some(s) => resolve(ctx.base, s, Allow::Data).map_err(|r| diag.unsafe_url(line, s, &r))?,
+                Some(s) => {
+                    resolve(ctx.base, s, Allow::Data).map_err(|r| diag.unsafe_url(line, s, &r))?
+                }
                 None => ctx.base.to_owned(),
             };
-            Some(InitSegment { url, byte_range: *range })
+            Some(InitSegment {
+                url,
+                byte_range: *range,
+            })
         }
         _ => None,
     };
@@ -428,9 +489,26 @@ pub(crate) fn build_index(
                 diag.shall(line, R_TEMPLATE_TIMING, "SegmentTemplate without @media")?;
                 return Ok(SegmentIndex::Unloaded);
             };
-            let media = template(media, ctx.rep_id, ctx.bandwidth, ctx.base, Allow::Http, line, diag)?;
+            let media = template(
+                media,
+                ctx.rep_id,
+                ctx.bandwidth,
+                ctx.base,
+                Allow::Http,
+                line,
+                diag,
+            )?;
             if let Some(tl) = &info.timeline {
-                let (runs, open_ended) = resolve_runs(tl, timescale, pto, period_ticks, ctx.dynamic, line, cache, diag)?;
+                let (runs, open_ended) = resolve_runs(
+                    tl,
+                    timescale,
+                    pto,
+                    period_ticks,
+                    ctx.dynamic,
+                    line,
+                    cache,
+                    diag,
+                )?;
                 Ok(SegmentIndex::Timeline(TimelineIndex {
                     timescale,
                     presentation_time_offset: pto,
@@ -441,8 +519,16 @@ pub(crate) fn build_index(
                     open_ended,
                 }))
             } else if let Some(d) = info.duration {
-                if media.parts.iter().any(|p| matches!(p, TemplatePart::Time(_))) {
-                    diag.shall(line, R_TIME_NEEDS_TIMELINE, "$Time$ in a template without SegmentTimeline")?;
+                if media
+                    .parts
+                    .iter()
+                    .any(|p| matches!(p, TemplatePart::Time(_)))
+                {
+                    diag.shall(
+                        line,
+                        R_TIME_NEEDS_TIMELINE,
+                        "$Time$ in a template without SegmentTimeline",
+                    )?;
                 }
                 let mut count = period_ticks.map(|p| p.div_ceil(d));
                 if let Some(end) = info.end_number {
@@ -450,7 +536,11 @@ pub(crate) fn build_index(
                     count = Some(count.map_or(by_end, |c| c.min(by_end)));
                 }
                 if count.is_none() && !ctx.dynamic {
-                    diag.should(line, R_TEMPLATE_TIMING, "static MPD without a period duration: segment count unknown")?;
+                    diag.should(
+                        line,
+                        R_TEMPLATE_TIMING,
+                        "static MPD without a period duration: segment count unknown",
+                    )?;
                 }
                 diag.add_segments(count.unwrap_or(0))?;
                 Ok(SegmentIndex::Template(TemplateIndex {
@@ -463,7 +553,11 @@ pub(crate) fn build_index(
                     init,
                 }))
             } else {
-                diag.shall(line, R_TEMPLATE_TIMING, "SegmentTemplate with neither @duration nor SegmentTimeline")?;
+                diag.shall(
+                    line,
+                    R_TEMPLATE_TIMING,
+                    "SegmentTemplate with neither @duration nor SegmentTimeline",
+                )?;
                 Ok(SegmentIndex::Unloaded)
             }
         }
@@ -476,13 +570,25 @@ pub(crate) fn build_index(
             };
             let mut times: Vec<(u64, u64)> = Vec::new();
             if let Some(tl) = &info.timeline {
-                let (runs, _) = resolve_runs(tl, timescale, pto, period_ticks, ctx.dynamic, line, cache, diag)?;
+                let (runs, _) = resolve_runs(
+                    tl,
+                    timescale,
+                    pto,
+                    period_ticks,
+                    ctx.dynamic,
+                    line,
+                    cache,
+                    diag,
+                )?;
                 'outer: for r in runs.iter() {
                     for k in 0..u64::from(r.count) {
                         if times.len() >= urls.len() {
                             break 'outer;
                         }
-                        times.push((r.start.saturating_add(k.saturating_mul(r.duration)), r.duration));
+                        times.push((
+                            r.start.saturating_add(k.saturating_mul(r.duration)),
+                            r.duration,
+                        ));
                     }
                 }
             } else if let Some(d) = info.duration {
@@ -490,14 +596,27 @@ pub(crate) fn build_index(
                     times.push((pto.saturating_add(i.saturating_mul(d)), d));
                 }
             } else if urls.len() > 1 {
-                diag.shall(line, R_TEMPLATE_TIMING, "SegmentList with several SegmentURLs needs @duration or a SegmentTimeline")?;
+                diag.shall(
+                    line,
+                    R_TEMPLATE_TIMING,
+                    "SegmentList with several SegmentURLs needs @duration or a SegmentTimeline",
+                )?;
             } else {
                 times.push((pto, period_ticks.unwrap_or(0)));
             }
             for ((media, range), (start, duration)) in urls.iter().zip(times) {
                 let uri = media.as_deref().unwrap_or("");
                 check(uri, Allow::Http).map_err(|r| diag.unsafe_url(line, uri, &r))?;
-                list.push_at(start, NewEntry { uri, duration, byte_range: *range, map, ..Default::default() });
+                list.push_at(
+                    start,
+                    NewEntry {
+                        uri,
+                        duration,
+                        byte_range: *range,
+                        map,
+                        ..Default::default()
+                    },
+                );
             }
             list.shrink_to_fit();
             Ok(SegmentIndex::List(list))
@@ -539,7 +658,11 @@ fn resolve_runs(
             Some(_) => runs[i].count = 1,
             None => {
                 if !dynamic {
-                    diag.shall(line, R_STATIC_END, "S@r=-1 with no following S@t and no period end")?;
+                    diag.shall(
+                        line,
+                        R_STATIC_END,
+                        "S@r=-1 with no following S@t and no period end",
+                    )?;
                 }
                 open_ended = true;
             }

@@ -5,8 +5,10 @@ use std::borrow::Cow;
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 
-const RULE_ATTR: &str = "RFC 8216 §4.2: attribute-list is AttributeName=AttributeValue pairs separated by commas";
-const RULE_VAR: &str = "RFC 8216bis §4.3: a variable reference MUST name a variable defined by EXT-X-DEFINE";
+const RULE_ATTR: &str =
+    "RFC 8216 §4.2: attribute-list is AttributeName=AttributeValue pairs separated by commas";
+const RULE_VAR: &str =
+    "RFC 8216bis §4.3: a variable reference MUST name a variable defined by EXT-X-DEFINE";
 
 /// One attribute: its name, its value without quotes, and whether it was quoted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,18 +54,29 @@ impl<'a> AttrList<'a> {
             }
             if i < b.len() && b[i] == b'"' {
                 let start = i + 1;
-                let end = text[start..]
-                    .find('"')
-                    .map(|k| start + k)
-                    .ok_or_else(|| diag.malformed(line, RULE_ATTR, format!("unterminated quoted string in {name}")))?;
-                attrs.push(Attr { name, value: &text[start..end], quoted: true });
+                let end = text[start..].find('"').map(|k| start + k).ok_or_else(|| {
+                    diag.malformed(
+                        line,
+                        RULE_ATTR,
+                        format!("unterminated quoted string in {name}"),
+                    )
+                })?;
+                attrs.push(Attr {
+                    name,
+                    value: &text[start..end],
+                    quoted: true,
+                });
                 i = end + 1;
             } else {
                 let start = i;
                 while i < b.len() && b[i] != b',' {
                     i += 1;
                 }
-                attrs.push(Attr { name, value: text[start..i].trim(), quoted: false });
+                attrs.push(Attr {
+                    name,
+                    value: text[start..i].trim(),
+                    quoted: false,
+                });
             }
         }
         Ok(AttrList { attrs })
@@ -92,29 +105,58 @@ impl Vars {
     pub(crate) fn from_url(url: Option<&str>) -> Self {
         let query = url
             .and_then(|u| ::url::Url::parse(u).ok())
-            .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+            .map(|u| {
+                u.query_pairs()
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
             .unwrap_or_default();
-        Vars { defined: Vec::new(), query }
+        Vars {
+            defined: Vec::new(),
+            query,
+        }
     }
 
     /// Handles an `EXT-X-DEFINE` attribute list.
-    pub(crate) fn define(&mut self, attrs: &AttrList<'_>, line: Line, diag: &mut Diag) -> Result<(), ParseError> {
+    pub(crate) fn define(
+        &mut self,
+        attrs: &AttrList<'_>,
+        line: Line,
+        diag: &mut Diag,
+    ) -> Result<(), ParseError> {
         let rule = "RFC 8216bis §4.4.2.3: EXT-X-DEFINE needs NAME/VALUE, IMPORT or QUERYPARAM";
         if let (Some(name), Some(value)) = (attrs.get("NAME"), attrs.get("VALUE")) {
             self.set(name, value);
         } else if let Some(q) = attrs.get("QUERYPARAM") {
-            match self.query.iter().find(|(k, _)| k == q).map(|(_, v)| v.clone()) {
+            match self
+                .query
+                .iter()
+                .find(|(k, _)| k == q)
+                .map(|(_, v)| v.clone())
+            {
                 Some(v) => self.set(q, &v),
-                None => diag.shall(line, rule, format!("QUERYPARAM {q:?} is not in the playlist URL"))?,
+                None => diag.shall(
+                    line,
+                    rule,
+                    format!("QUERYPARAM {q:?} is not in the playlist URL"),
+                )?,
             }
         } else if let Some(name) = attrs.get("IMPORT") {
             // Imports come from the multivariant playlist, which a media playlist parsed on
             // its own does not have: tolerated when the name was already given.
             if !self.defined.iter().any(|(k, _)| k == name) {
-                diag.should(line, rule, format!("IMPORT {name:?} has no multivariant playlist to import from"))?;
+                diag.should(
+                    line,
+                    rule,
+                    format!("IMPORT {name:?} has no multivariant playlist to import from"),
+                )?;
             }
         } else {
-            diag.shall(line, rule, "EXT-X-DEFINE without NAME/VALUE, IMPORT or QUERYPARAM")?;
+            diag.shall(
+                line,
+                rule,
+                "EXT-X-DEFINE without NAME/VALUE, IMPORT or QUERYPARAM",
+            )?;
         }
         Ok(())
     }
@@ -127,7 +169,12 @@ impl Vars {
     }
 
     /// Replaces `{$name}` references (only when variables were defined).
-    pub(crate) fn substitute<'t>(&self, text: &'t str, line: Line, diag: &mut Diag) -> Result<Cow<'t, str>, ParseError> {
+    pub(crate) fn substitute<'t>(
+        &self,
+        text: &'t str,
+        line: Line,
+        diag: &mut Diag,
+    ) -> Result<Cow<'t, str>, ParseError> {
         if self.defined.is_empty() || !text.contains("{$") {
             return Ok(Cow::Borrowed(text));
         }
@@ -172,7 +219,12 @@ mod tests {
     #[test]
     fn attribute_lists() {
         let mut d = diag();
-        let a = AttrList::parse(r#"BANDWIDTH=1280000,CODECS="avc1.4d401f,mp4a.40.2", RESOLUTION=640x360"#, 1, &mut d).unwrap();
+        let a = AttrList::parse(
+            r#"BANDWIDTH=1280000,CODECS="avc1.4d401f,mp4a.40.2", RESOLUTION=640x360"#,
+            1,
+            &mut d,
+        )
+        .unwrap();
         assert_eq!(a.get("BANDWIDTH"), Some("1280000"));
         assert_eq!(a.get("CODECS"), Some("avc1.4d401f,mp4a.40.2"));
         assert_eq!(a.get("RESOLUTION"), Some("640x360"));
@@ -183,9 +235,23 @@ mod tests {
     fn variables() {
         let mut d = diag();
         let mut v = Vars::from_url(Some("https://a.example/x.m3u8?token=abc"));
-        v.define(&AttrList::parse(r#"NAME="host",VALUE="cdn.example""#, 1, &mut d).unwrap(), 1, &mut d).unwrap();
-        v.define(&AttrList::parse(r#"QUERYPARAM="token""#, 2, &mut d).unwrap(), 2, &mut d).unwrap();
-        assert_eq!(v.substitute("https://{$host}/a.ts?t={$token}", 3, &mut d).unwrap(), "https://cdn.example/a.ts?t=abc");
+        v.define(
+            &AttrList::parse(r#"NAME="host",VALUE="cdn.example""#, 1, &mut d).unwrap(),
+            1,
+            &mut d,
+        )
+        .unwrap();
+        v.define(
+            &AttrList::parse(r#"QUERYPARAM="token""#, 2, &mut d).unwrap(),
+            2,
+            &mut d,
+        )
+        .unwrap();
+        assert_eq!(
+            v.substitute("https://{$host}/a.ts?t={$token}", 3, &mut d)
+                .unwrap(),
+            "https://cdn.example/a.ts?t=abc"
+        );
         assert!(v.substitute("{$nope}", 4, &mut d).is_err());
     }
 }

@@ -7,14 +7,17 @@ use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::segments::NewEntry;
 use crate::model::{
-    Bytes, ByteRange, ContentType, DateRange, HlsKey, HlsPlaylistInfo, InitSegment, KeyMethod,
+    ByteRange, Bytes, ContentType, DateRange, HlsKey, HlsPlaylistInfo, InitSegment, KeyMethod,
     KeySystem, Kid, ListIndex, LiveParams, ManifestFormat, PartInfo, PartialSegment, Period,
     PreloadHint, Presentation, RenditionReport, SegmentIndex, ServerControl, SwitchingSet, Track,
 };
-use crate::time::{Micros, Timescale, parse_datetime, parse_decimal_ticks, parse_signed_decimal_ticks};
+use crate::time::{
+    Micros, Timescale, parse_datetime, parse_decimal_ticks, parse_signed_decimal_ticks,
+};
 use crate::url::{Allow, check, resolve};
 
-const R_EXTINF: &str = "RFC 8216 §4.3.2.1: EXTINF duration is a non-negative decimal-floating-point";
+const R_EXTINF: &str =
+    "RFC 8216 §4.3.2.1: EXTINF duration is a non-negative decimal-floating-point";
 const R_SEGMENT: &str = "RFC 8216 §4.3.2.1: each media segment URI MUST follow an EXTINF tag";
 const R_TARGET: &str = "RFC 8216 §4.3.3.1: EXT-X-TARGETDURATION is REQUIRED";
 const R_TARGET_MAX: &str = "RFC 8216 §4.3.3.1: EXTINF rounded MUST NOT exceed the target duration";
@@ -25,7 +28,8 @@ const R_PDT: &str = "RFC 8216 §4.3.2.6: EXT-X-PROGRAM-DATE-TIME is an ISO 8601 
 const R_DATERANGE: &str = "RFC 8216 §4.3.2.7: EXT-X-DATERANGE needs ID and START-DATE";
 const R_INT: &str = "RFC 8216 §4.2: decimal-integer expected";
 const R_PART: &str = "RFC 8216bis §4.4.4.9: EXT-X-PART needs URI and DURATION";
-const R_MIXED: &str = "RFC 8216 §4.1: a playlist is either a media or a multivariant playlist, not both";
+const R_MIXED: &str =
+    "RFC 8216 §4.1: a playlist is either a media or a multivariant playlist, not both";
 
 /// Parses a media playlist into a one-track presentation.
 pub(crate) fn parse_presentation(
@@ -36,7 +40,10 @@ pub(crate) fn parse_presentation(
 ) -> Result<Presentation, ParseError> {
     let mut ctx = MediaCtx::default();
     let index = parse_media(text, base, diag, vars, &mut ctx)?;
-    let mut p = Presentation::new(ManifestFormat::HlsMedia, (!base.is_empty()).then(|| base.to_owned()));
+    let mut p = Presentation::new(
+        ManifestFormat::HlsMedia,
+        (!base.is_empty()).then(|| base.to_owned()),
+    );
     let info = index.hls.as_deref().cloned().unwrap_or_default();
     let total = Micros::from_ticks(index.end_time(), index.timescale());
     if info.ended || info.playlist_type.as_deref() == Some("VOD") {
@@ -75,11 +82,22 @@ pub(crate) fn parse_presentation(
 
 /// Guesses a media playlist's content from its segment names (a media playlist says nothing else).
 fn guess_content(index: &ListIndex) -> ContentType {
-    let Some(s) = index.get(0) else { return ContentType::Unknown };
-    let path = s.url.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    let Some(s) = index.get(0) else {
+        return ContentType::Unknown;
+    };
+    let path = s
+        .url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if path.ends_with(".vtt") || path.ends_with(".webvtt") || path.ends_with(".ttml") {
         ContentType::Text
-    } else if path.ends_with(".aac") || path.ends_with(".mp3") || path.ends_with(".ac3") || path.ends_with(".ec3") {
+    } else if path.ends_with(".aac")
+        || path.ends_with(".mp3")
+        || path.ends_with(".ac3")
+        || path.ends_with(".ec3")
+    {
         ContentType::Audio
     } else {
         ContentType::Unknown
@@ -150,7 +168,12 @@ pub(crate) fn parse_media(
             if pending.range_continues && last_range.as_ref().is_some_and(|(u, _)| *u != *uri) {
                 diag.shall(n, R_BYTERANGE, format!("byte range without offset, but the previous range was of another resource than {:?}", clip(&uri)))?;
             }
-            last_range = pending.byte_range.map(|r| (uri.to_string(), r.start.saturating_add(r.length.unwrap_or(0))));
+            last_range = pending.byte_range.map(|r| {
+                (
+                    uri.to_string(),
+                    r.start.saturating_add(r.length.unwrap_or(0)),
+                )
+            });
             max_extinf = max_extinf.max(duration);
             list.push(NewEntry {
                 uri: &uri,
@@ -208,7 +231,8 @@ pub(crate) fn parse_media(
                     continue;
                 };
                 let uri = vars.substitute(uri, n, diag)?;
-                let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                let url =
+                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                 let byte_range = match attrs.get("BYTERANGE") {
                     Some(r) => Some(byte_range(r, n, diag, None)?),
                     None => None,
@@ -219,18 +243,25 @@ pub(crate) fn parse_media(
                 let t = match int(value) {
                     Some(v) => v.saturating_mul(1_000_000),
                     None => {
-                        diag.should(n, R_TARGET, format!("target duration {value:?} is not a decimal-integer"))?;
-                        parse_decimal_ticks(value, Timescale::MICROS).map_err(|e| diag.invalid(n, R_TARGET, e.to_string()))?
+                        diag.should(
+                            n,
+                            R_TARGET,
+                            format!("target duration {value:?} is not a decimal-integer"),
+                        )?;
+                        parse_decimal_ticks(value, Timescale::MICROS)
+                            .map_err(|e| diag.invalid(n, R_TARGET, e.to_string()))?
                     }
                 };
                 target = Some(t);
             }
             "EXT-X-MEDIA-SEQUENCE" => {
-                info.media_sequence = int(value).ok_or_else(|| diag.invalid(n, R_INT, format!("media sequence {value:?}")))?;
+                info.media_sequence = int(value)
+                    .ok_or_else(|| diag.invalid(n, R_INT, format!("media sequence {value:?}")))?;
             }
             "EXT-X-DISCONTINUITY-SEQUENCE" => {
-                info.discontinuity_sequence =
-                    int(value).ok_or_else(|| diag.invalid(n, R_INT, format!("discontinuity sequence {value:?}")))?;
+                info.discontinuity_sequence = int(value).ok_or_else(|| {
+                    diag.invalid(n, R_INT, format!("discontinuity sequence {value:?}"))
+                })?;
             }
             "EXT-X-ENDLIST" => info.ended = true,
             "EXT-X-PLAYLIST-TYPE" => info.playlist_type = Some(value.trim().to_owned()),
@@ -240,7 +271,9 @@ pub(crate) fn parse_media(
             "EXT-X-START" => {
                 let attrs = AttrList::parse(value, n, diag)?;
                 if let Some(off) = attrs.get("TIME-OFFSET") {
-                    ctx.start_offset = parse_signed_decimal_ticks(off, Timescale::MICROS).ok().map(Micros);
+                    ctx.start_offset = parse_signed_decimal_ticks(off, Timescale::MICROS)
+                        .ok()
+                        .map(Micros);
                 }
             }
             "EXT-X-DEFINE" => {
@@ -249,7 +282,11 @@ pub(crate) fn parse_media(
             }
             "EXT-X-SERVER-CONTROL" => {
                 let a = AttrList::parse(value, n, diag)?;
-                let secs = |k: &str| a.get(k).and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok()).map(|v| Micros(v as i64));
+                let secs = |k: &str| {
+                    a.get(k)
+                        .and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok())
+                        .map(|v| Micros(v as i64))
+                };
                 info.server_control = Some(ServerControl {
                     can_skip_until: secs("CAN-SKIP-UNTIL"),
                     can_skip_dateranges: a.yes("CAN-SKIP-DATERANGES"),
@@ -263,8 +300,16 @@ pub(crate) fn parse_media(
                 let t = a
                     .get("PART-TARGET")
                     .and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok())
-                    .ok_or_else(|| diag.invalid(n, "RFC 8216bis §4.4.3.7: EXT-X-PART-INF needs PART-TARGET", value.to_owned()))?;
-                info.part_info = Some(PartInfo { part_target: Micros(t as i64) });
+                    .ok_or_else(|| {
+                        diag.invalid(
+                            n,
+                            "RFC 8216bis §4.4.3.7: EXT-X-PART-INF needs PART-TARGET",
+                            value.to_owned(),
+                        )
+                    })?;
+                info.part_info = Some(PartInfo {
+                    part_target: Micros(t as i64),
+                });
             }
             "EXT-X-PART" => {
                 let a = AttrList::parse(value, n, diag)?;
@@ -273,8 +318,10 @@ pub(crate) fn parse_media(
                     continue;
                 };
                 let uri = vars.substitute(uri, n, diag)?;
-                let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
-                let d = parse_decimal_ticks(d, Timescale::MICROS).map_err(|e| diag.invalid(n, R_PART, e.to_string()))?;
+                let url =
+                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                let d = parse_decimal_ticks(d, Timescale::MICROS)
+                    .map_err(|e| diag.invalid(n, R_PART, e.to_string()))?;
                 let byte_range = match a.get("BYTERANGE") {
                     Some(r) => Some(byte_range(r, n, diag, None)?),
                     None => None,
@@ -293,7 +340,8 @@ pub(crate) fn parse_media(
                 let a = AttrList::parse(value, n, diag)?;
                 if let (Some(t), Some(uri)) = (a.get("TYPE"), a.get("URI")) {
                     let uri = vars.substitute(uri, n, diag)?;
-                    let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    let url = resolve(base, &uri, Allow::Http)
+                        .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                     info.preload_hints.push(PreloadHint {
                         hint_type: t.to_owned(),
                         url,
@@ -301,14 +349,19 @@ pub(crate) fn parse_media(
                         byte_range_length: a.get("BYTERANGE-LENGTH").and_then(int),
                     });
                 } else {
-                    diag.shall(n, "RFC 8216bis §4.4.5.3: EXT-X-PRELOAD-HINT needs TYPE and URI", value.to_owned())?;
+                    diag.shall(
+                        n,
+                        "RFC 8216bis §4.4.5.3: EXT-X-PRELOAD-HINT needs TYPE and URI",
+                        value.to_owned(),
+                    )?;
                 }
             }
             "EXT-X-RENDITION-REPORT" => {
                 let a = AttrList::parse(value, n, diag)?;
                 if let Some(uri) = a.get("URI") {
                     let uri = vars.substitute(uri, n, diag)?;
-                    let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    let url = resolve(base, &uri, Allow::Http)
+                        .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                     info.rendition_reports.push(RenditionReport {
                         url,
                         last_msn: a.get("LAST-MSN").and_then(int),
@@ -318,10 +371,13 @@ pub(crate) fn parse_media(
             }
             "EXT-X-SKIP" => {
                 let a = AttrList::parse(value, n, diag)?;
-                let skipped = a
-                    .get("SKIPPED-SEGMENTS")
-                    .and_then(int)
-                    .ok_or_else(|| diag.invalid(n, "RFC 8216bis §4.4.5.2: EXT-X-SKIP needs SKIPPED-SEGMENTS", value.to_owned()))?;
+                let skipped = a.get("SKIPPED-SEGMENTS").and_then(int).ok_or_else(|| {
+                    diag.invalid(
+                        n,
+                        "RFC 8216bis §4.4.5.2: EXT-X-SKIP needs SKIPPED-SEGMENTS",
+                        value.to_owned(),
+                    )
+                })?;
                 diag.add_segments(0)?;
                 info.skipped_segments = Some(skipped);
             }
@@ -332,14 +388,27 @@ pub(crate) fn parse_media(
                     info.date_ranges.push(dr);
                 }
             }
-            "EXT-X-CUE-OUT" | "EXT-X-CUE-IN" | "EXT-X-CUE-OUT-CONT" | "EXT-X-SCTE35" | "EXT-OATCLS-SCTE35"
-            | "EXT-X-CUE" | "EXT-X-SPLICEPOINT-SCTE35" | "EXT-X-ASSET" => {
+            "EXT-X-CUE-OUT"
+            | "EXT-X-CUE-IN"
+            | "EXT-X-CUE-OUT-CONT"
+            | "EXT-X-SCTE35"
+            | "EXT-OATCLS-SCTE35"
+            | "EXT-X-CUE"
+            | "EXT-X-SPLICEPOINT-SCTE35"
+            | "EXT-X-ASSET" => {
                 diag.add_event()?;
                 info.cues.push((next_number(&info, &list), line.to_owned()));
             }
-            "EXT-X-STREAM-INF" | "EXT-X-I-FRAME-STREAM-INF" | "EXT-X-MEDIA" | "EXT-X-SESSION-DATA"
+            "EXT-X-STREAM-INF"
+            | "EXT-X-I-FRAME-STREAM-INF"
+            | "EXT-X-MEDIA"
+            | "EXT-X-SESSION-DATA"
             | "EXT-X-SESSION-KEY" => {
-                return Err(diag.invalid(n, R_MIXED, format!("multivariant tag #{tag} in a media playlist")));
+                return Err(diag.invalid(
+                    n,
+                    R_MIXED,
+                    format!("multivariant tag #{tag} in a media playlist"),
+                ));
             }
             _ => {} // Unknown tags MUST be ignored (RFC 8216 §4.1).
         }
@@ -352,19 +421,31 @@ pub(crate) fn parse_media(
             info.target_duration = Micros(i64::try_from(t).unwrap_or(i64::MAX));
             // Rounded to the nearest integer, EXTINF must not exceed the target.
             if max_extinf > t && (max_extinf + 500_000) / 1_000_000 * 1_000_000 > t {
-                diag.should(first_segment_line.unwrap_or(0), R_TARGET_MAX, format!(
-                    "longest EXTINF {} exceeds target duration {}",
-                    Micros(max_extinf as i64),
-                    Micros(t as i64)
-                ))?;
+                diag.should(
+                    first_segment_line.unwrap_or(0),
+                    R_TARGET_MAX,
+                    format!(
+                        "longest EXTINF {} exceeds target duration {}",
+                        Micros(max_extinf as i64),
+                        Micros(t as i64)
+                    ),
+                )?;
             }
         }
         None => {
-            diag.should(0, R_TARGET, "no EXT-X-TARGETDURATION; using the longest EXTINF")?;
-            info.target_duration = Micros(i64::try_from(max_extinf.div_ceil(1_000_000) * 1_000_000).unwrap_or(i64::MAX));
+            diag.should(
+                0,
+                R_TARGET,
+                "no EXT-X-TARGETDURATION; using the longest EXTINF",
+            )?;
+            info.target_duration = Micros(
+                i64::try_from(max_extinf.div_ceil(1_000_000) * 1_000_000).unwrap_or(i64::MAX),
+            );
         }
     }
-    list.first_number = info.media_sequence.saturating_add(info.skipped_segments.unwrap_or(0));
+    list.first_number = info
+        .media_sequence
+        .saturating_add(info.skipped_segments.unwrap_or(0));
     list.shrink_to_fit();
     list.hls = Some(Box::new(info));
     Ok(list)
@@ -372,7 +453,9 @@ pub(crate) fn parse_media(
 
 /// Media sequence number of the next segment to be listed (after any skipped ones).
 fn next_number(info: &HlsPlaylistInfo, list: &ListIndex) -> u64 {
-    info.media_sequence.saturating_add(info.skipped_segments.unwrap_or(0)).saturating_add(list.len() as u64)
+    info.media_sequence
+        .saturating_add(info.skipped_segments.unwrap_or(0))
+        .saturating_add(list.len() as u64)
 }
 
 fn clip(s: &str) -> String {
@@ -380,7 +463,12 @@ fn clip(s: &str) -> String {
 }
 
 /// `<n>[@<o>]`; without `@o` the range continues the previous one of the same resource.
-fn byte_range(value: &str, n: Line, diag: &mut Diag, last: Option<&(String, u64)>) -> Result<ByteRange, ParseError> {
+fn byte_range(
+    value: &str,
+    n: Line,
+    diag: &mut Diag,
+    last: Option<&(String, u64)>,
+) -> Result<ByteRange, ParseError> {
     let (len, off) = match value.trim().split_once('@') {
         Some((l, o)) => (l, Some(o)),
         None => (value.trim(), None),
@@ -391,16 +479,29 @@ fn byte_range(value: &str, n: Line, diag: &mut Diag, last: Option<&(String, u64)
         None => match last {
             Some((_, end)) => *end,
             None => {
-                diag.shall(n, R_BYTERANGE, "byte range without offset and no previous range")?;
+                diag.shall(
+                    n,
+                    R_BYTERANGE,
+                    "byte range without offset and no previous range",
+                )?;
                 0
             }
         },
     };
-    Ok(ByteRange { start, length: Some(length) })
+    Ok(ByteRange {
+        start,
+        length: Some(length),
+    })
 }
 
 /// Reads an `EXT-X-KEY` / `EXT-X-SESSION-KEY` attribute list.
-pub(crate) fn key(a: &AttrList<'_>, base: &str, n: Line, diag: &mut Diag, vars: &Vars) -> Result<Option<HlsKey>, ParseError> {
+pub(crate) fn key(
+    a: &AttrList<'_>,
+    base: &str,
+    n: Line,
+    diag: &mut Diag,
+    vars: &Vars,
+) -> Result<Option<HlsKey>, ParseError> {
     let method = match a.get("METHOD") {
         Some("NONE") => KeyMethod::None,
         Some("AES-128") => KeyMethod::Aes128,
@@ -447,13 +548,23 @@ pub(crate) fn key(a: &AttrList<'_>, base: &str, n: Line, diag: &mut Diag, vars: 
 /// them (a warning); odd digit counts and longer values are refused.
 fn iv(v: &str, n: Line, diag: &mut Diag) -> Result<Option<[u8; 16]>, ParseError> {
     const R_IV: &str = "RFC 8216 §4.3.2.4: IV is a 128-bit hexadecimal-sequence";
-    let digits = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")).unwrap_or("");
+    let digits = v
+        .strip_prefix("0x")
+        .or_else(|| v.strip_prefix("0X"))
+        .unwrap_or("");
     if digits.is_empty() || digits.len() > 32 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         diag.shall(n, R_IV, format!("IV {v:?}"))?;
         return Ok(None);
     }
     if digits.len() < 32 {
-        diag.should(n, R_IV, format!("IV {v:?} has {} hex digits; left-padded with zeros", digits.len()))?;
+        diag.should(
+            n,
+            R_IV,
+            format!(
+                "IV {v:?} has {} hex digits; left-padded with zeros",
+                digits.len()
+            ),
+        )?;
     }
     let padded = format!("0x{digits:0>32}");
     Ok(hex(&padded).and_then(|b| <[u8; 16]>::try_from(b).ok()))
@@ -495,7 +606,11 @@ fn date_range(a: &AttrList<'_>, n: Line, diag: &mut Diag) -> Result<Option<DateR
             return Ok(None);
         }
     };
-    let secs = |k: &str| a.get(k).and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok()).map(|v| Micros(v as i64));
+    let secs = |k: &str| {
+        a.get(k)
+            .and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok())
+            .map(|v| Micros(v as i64))
+    };
     let bytes = |k: &str| a.get(k).and_then(hex).map(Bytes);
     Ok(Some(DateRange {
         id: id.to_owned(),
@@ -522,7 +637,10 @@ mod tests {
     use crate::{ParseOptions, Strictness, parse};
 
     fn opts() -> ParseOptions {
-        ParseOptions { url: Some("https://cdn.example/live/v1/media.m3u8".into()), ..Default::default() }
+        ParseOptions {
+            url: Some("https://cdn.example/live/v1/media.m3u8".into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -534,7 +652,13 @@ mod tests {
         let s = t.segments.segment(2).unwrap();
         assert_eq!(s.number, 12);
         assert_eq!(s.start, 12_012_000);
-        assert_eq!(s.byte_range, Some(crate::ByteRange { start: 100, length: Some(50) }));
+        assert_eq!(
+            s.byte_range,
+            Some(crate::ByteRange {
+                start: 100,
+                length: Some(50)
+            })
+        );
         assert_eq!(p.duration, Some(crate::Micros(13_012_000)));
         assert!(p.live.is_none());
     }
@@ -542,11 +666,26 @@ mod tests {
     #[test]
     fn refuses_bad_input_with_typed_errors() {
         for (text, class) in [
-            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:-1,\na.ts\n", "invalid"),
-            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:INF,\na.ts\n", "invalid"),
-            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:1,\nfile:///etc/passwd\n", "unsafe-url"),
-            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:x\n", "invalid"),
-            ("#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\n#EXTINF:1,\na.ts\n", "malformed"),
+            (
+                "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:-1,\na.ts\n",
+                "invalid",
+            ),
+            (
+                "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:INF,\na.ts\n",
+                "invalid",
+            ),
+            (
+                "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:1,\nfile:///etc/passwd\n",
+                "unsafe-url",
+            ),
+            (
+                "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:x\n",
+                "invalid",
+            ),
+            (
+                "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\n#EXTINF:1,\na.ts\n",
+                "malformed",
+            ),
         ] {
             let e = parse(text.as_bytes(), &opts()).unwrap_err();
             assert_eq!(e.class(), class, "{text:?}: {e}");
@@ -557,11 +696,17 @@ mod tests {
     fn strictness_levels() {
         let text = b"#EXTM3U\n#EXTINF:10,\na.ts\n#EXT-X-ENDLIST\n"; // no TARGETDURATION
         assert!(parse(text, &opts()).is_ok());
-        let strict = ParseOptions { strictness: Strictness::Strict, ..opts() };
+        let strict = ParseOptions {
+            strictness: Strictness::Strict,
+            ..opts()
+        };
         assert!(parse(text, &strict).is_err());
         let headless = b"#EXT-X-TARGETDURATION:10\n#EXTINF:10,\na.ts\n";
         assert!(parse(headless, &opts()).is_err());
-        let permissive = ParseOptions { strictness: Strictness::Permissive, ..opts() };
+        let permissive = ParseOptions {
+            strictness: Strictness::Permissive,
+            ..opts()
+        };
         let parsed = parse(headless, &permissive).unwrap();
         assert_eq!(parsed.warnings.len(), 1);
     }
@@ -570,21 +715,32 @@ mod tests {
     fn hostile_numbers_and_byte_range_continuity() {
         let max = u64::MAX;
         for text in [
-            format!("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n#EXT-X-BYTERANGE:{max}@{max}\na.ts\n#EXTINF:4,\n#EXT-X-BYTERANGE:5\na.ts\n"),
-            format!("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXT-X-SKIP:SKIPPED-SEGMENTS=2\n#EXTINF:4,\na.ts\n"),
-            format!("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXTINF:4,\na.ts\n#EXT-X-PART:DURATION=1,URI=\"p.ts\"\n"),
+            format!(
+                "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n#EXT-X-BYTERANGE:{max}@{max}\na.ts\n#EXTINF:4,\n#EXT-X-BYTERANGE:5\na.ts\n"
+            ),
+            format!(
+                "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXT-X-SKIP:SKIPPED-SEGMENTS=2\n#EXTINF:4,\na.ts\n"
+            ),
+            format!(
+                "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:{max}\n#EXTINF:4,\na.ts\n#EXT-X-PART:DURATION=1,URI=\"p.ts\"\n"
+            ),
         ] {
             let _ = parse(text.as_bytes(), &opts());
         }
         let other = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n#EXT-X-BYTERANGE:100@0\na.ts\n#EXTINF:4,\n#EXT-X-BYTERANGE:100\nb.ts\n";
-        assert_eq!(parse(other.as_bytes(), &opts()).unwrap_err().class(), "invalid");
+        assert_eq!(
+            parse(other.as_bytes(), &opts()).unwrap_err().class(),
+            "invalid"
+        );
     }
 
     #[test]
     fn parts_after_a_skip_belong_to_the_right_segment() {
         let text = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PART-INF:PART-TARGET=1\n#EXT-X-MEDIA-SEQUENCE:10\n#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n#EXTINF:4,\ns13.ts\n#EXT-X-PART:DURATION=1,URI=\"s14.p0.ts\"\n";
         let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
-        let crate::SegmentIndex::List(l) = &p.tracks().next().unwrap().segments else { panic!() };
+        let crate::SegmentIndex::List(l) = &p.tracks().next().unwrap().segments else {
+            panic!()
+        };
         assert_eq!(l.hls.as_ref().unwrap().parts[0].segment_number, 14);
     }
 
@@ -598,8 +754,15 @@ mod tests {
         let t = p.tracks().next().unwrap();
         let s0 = t.segments.segment(0).unwrap();
         assert_eq!(s0.keys.len(), 2);
-        let fp = s0.keys.iter().find(|k| k.system == crate::KeySystem::FairPlay).unwrap();
-        assert_eq!(fp.kid.map(|k| k.to_string()).as_deref(), Some("10000000-1000-1000-1000-100000000001"));
+        let fp = s0
+            .keys
+            .iter()
+            .find(|k| k.system == crate::KeySystem::FairPlay)
+            .unwrap();
+        assert_eq!(
+            fp.kid.map(|k| k.to_string()).as_deref(),
+            Some("10000000-1000-1000-1000-100000000001")
+        );
         assert!(t.segments.segment(1).unwrap().keys.is_empty());
         assert!(p.live.is_some());
     }

@@ -29,19 +29,28 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
         ManifestFormat::HlsMultivariant => multivariant::parse(text, base, &mut diag, &mut vars)?,
         _ => media::parse_presentation(text, base, &mut diag, &mut vars)?,
     };
-    Ok(Parsed { presentation, warnings: diag.warnings })
+    Ok(Parsed {
+        presentation,
+        warnings: diag.warnings,
+    })
 }
 
 /// Lines of a playlist with 1-based numbers, `\r` and surrounding blanks removed.
 pub(crate) fn lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
-    text.split('\n').enumerate().map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.trim()))
+    text.split('\n')
+        .enumerate()
+        .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.trim()))
 }
 
 /// Checks the `#EXTM3U` header (RFC 8216 §4.3.1.1).
 pub(crate) fn check_header(text: &str, diag: &mut Diag) -> Result<(), ParseError> {
     let first = text.trim_start_matches('\u{feff}').trim_start();
     if !first.starts_with("#EXTM3U") {
-        diag.shall(1, "RFC 8216 §4.3.1.1: the first line MUST be #EXTM3U", "missing #EXTM3U header")?;
+        diag.shall(
+            1,
+            "RFC 8216 §4.3.1.1: the first line MUST be #EXTM3U",
+            "missing #EXTM3U header",
+        )?;
     }
     Ok(())
 }
@@ -57,7 +66,9 @@ pub(crate) fn split_tag(line: &str) -> (&str, &str) {
 
 /// Decodes `0x`-prefixed hex (DATERANGE SCTE35 attributes, key IVs).
 pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
-    let t = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
+    let t = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))?;
     if t.len() % 2 != 0 {
         return None;
     }

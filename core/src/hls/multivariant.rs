@@ -14,16 +14,26 @@ use crate::model::{
 use crate::time::{FrameRate, Micros, Timescale, parse_signed_decimal_ticks};
 use crate::url::{Allow, resolve};
 
-const R_STREAM_INF: &str = "RFC 8216 §4.3.4.2: EXT-X-STREAM-INF needs BANDWIDTH and is followed by a URI line";
+const R_STREAM_INF: &str =
+    "RFC 8216 §4.3.4.2: EXT-X-STREAM-INF needs BANDWIDTH and is followed by a URI line";
 const R_MEDIA: &str = "RFC 8216 §4.3.4.1: EXT-X-MEDIA needs TYPE, GROUP-ID and NAME";
-const R_MIXED: &str = "RFC 8216 §4.1: a playlist is either a media or a multivariant playlist, not both";
+const R_MIXED: &str =
+    "RFC 8216 §4.1: a playlist is either a media or a multivariant playlist, not both";
 const R_RESOLUTION: &str = "RFC 8216 §4.2: RESOLUTION is a decimal-resolution <width>x<height>";
 
 /// Parses a multivariant playlist: one period, a set for the variants, one for I-frame
 /// variants, and one per rendition group.
-pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) -> Result<Presentation, ParseError> {
+pub(crate) fn parse(
+    text: &str,
+    base: &str,
+    diag: &mut Diag,
+    vars: &mut Vars,
+) -> Result<Presentation, ParseError> {
     check_header(text, diag)?;
-    let mut p = Presentation::new(ManifestFormat::HlsMultivariant, (!base.is_empty()).then(|| base.to_owned()));
+    let mut p = Presentation::new(
+        ManifestFormat::HlsMultivariant,
+        (!base.is_empty()).then(|| base.to_owned()),
+    );
     let mut variants = SwitchingSet::new(ContentType::Video);
     variants.id = Some("variants".into());
     let mut iframes = SwitchingSet::new(ContentType::Video);
@@ -40,13 +50,27 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
         }
         if !line.starts_with('#') {
             let Some((_, mut track, key)) = pending.take() else {
-                diag.should(n, R_STREAM_INF, format!("URI line {:?} without EXT-X-STREAM-INF: ignored", clip(line)))?;
+                diag.should(
+                    n,
+                    R_STREAM_INF,
+                    format!(
+                        "URI line {:?} without EXT-X-STREAM-INF: ignored",
+                        clip(line)
+                    ),
+                )?;
                 continue;
             };
             let uri = vars.substitute(line, n, diag)?;
             let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
-            let pathway = track.hls.as_mut().and_then(|h| h.playlists.pop()).and_then(|r| r.pathway_id);
-            let playlist = HlsPlaylistRef { url, pathway_id: pathway };
+            let pathway = track
+                .hls
+                .as_mut()
+                .and_then(|h| h.playlists.pop())
+                .and_then(|r| r.pathway_id);
+            let playlist = HlsPlaylistRef {
+                url,
+                pathway_id: pathway,
+            };
             match variant_keys.get(&key) {
                 Some(&i) => {
                     if let Some(h) = variants.tracks[i].hls.as_mut() {
@@ -80,12 +104,24 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
                 let (mut track, key) = variant(&a, n, diag, vars, variants.tracks.len())?;
                 if let Some(uri) = a.get("URI") {
                     // Not in the RFC, but written by some packagers instead of a URI line.
-                    diag.should(n, R_STREAM_INF, "EXT-X-STREAM-INF with a URI attribute instead of a URI line")?;
+                    diag.should(
+                        n,
+                        R_STREAM_INF,
+                        "EXT-X-STREAM-INF with a URI attribute instead of a URI line",
+                    )?;
                     let uri = vars.substitute(uri, n, diag)?;
-                    let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
-                    let pathway = track.hls.as_mut().and_then(|h| h.playlists.pop()).and_then(|r| r.pathway_id);
+                    let url = resolve(base, &uri, Allow::Http)
+                        .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    let pathway = track
+                        .hls
+                        .as_mut()
+                        .and_then(|h| h.playlists.pop())
+                        .and_then(|r| r.pathway_id);
                     if let Some(h) = track.hls.as_mut() {
-                        h.playlists.push(HlsPlaylistRef { url, pathway_id: pathway });
+                        h.playlists.push(HlsPlaylistRef {
+                            url,
+                            pathway_id: pathway,
+                        });
                     }
                     diag.add_track()?;
                     variants.tracks.push(track);
@@ -97,14 +133,22 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
                 let a = AttrList::parse(value, n, diag)?;
                 let (mut track, _) = variant(&a, n, diag, vars, iframes.tracks.len())?;
                 let Some(uri) = a.get("URI") else {
-                    diag.shall(n, "RFC 8216 §4.3.4.3: EXT-X-I-FRAME-STREAM-INF needs URI", "URI missing")?;
+                    diag.shall(
+                        n,
+                        "RFC 8216 §4.3.4.3: EXT-X-I-FRAME-STREAM-INF needs URI",
+                        "URI missing",
+                    )?;
                     continue;
                 };
                 let uri = vars.substitute(uri, n, diag)?;
-                let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                let url =
+                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                 if let Some(h) = track.hls.as_mut() {
                     let pathway = h.playlists.pop().and_then(|r| r.pathway_id);
-                    h.playlists.push(HlsPlaylistRef { url, pathway_id: pathway });
+                    h.playlists.push(HlsPlaylistRef {
+                        url,
+                        pathway_id: pathway,
+                    });
                 }
                 track.id = format!("i{}", iframes.tracks.len());
                 if let Some(id) = a.get("STABLE-VARIANT-ID") {
@@ -120,13 +164,20 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
             "EXT-X-SESSION-DATA" => {
                 let a = AttrList::parse(value, n, diag)?;
                 let Some(id) = a.get("DATA-ID") else {
-                    diag.shall(n, "RFC 8216 §4.3.4.4: EXT-X-SESSION-DATA needs DATA-ID", "DATA-ID missing")?;
+                    diag.shall(
+                        n,
+                        "RFC 8216 §4.3.4.4: EXT-X-SESSION-DATA needs DATA-ID",
+                        "DATA-ID missing",
+                    )?;
                     continue;
                 };
                 let uri = match a.get("URI") {
                     Some(u) => {
                         let u = vars.substitute(u, n, diag)?;
-                        Some(resolve(base, &u, Allow::Http).map_err(|r| diag.unsafe_url(n, &u, &r))?)
+                        Some(
+                            resolve(base, &u, Allow::Http)
+                                .map_err(|r| diag.unsafe_url(n, &u, &r))?,
+                        )
                     }
                     None => None,
                 };
@@ -146,11 +197,16 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
             "EXT-X-CONTENT-STEERING" => {
                 let a = AttrList::parse(value, n, diag)?;
                 let Some(uri) = a.get("SERVER-URI") else {
-                    diag.shall(n, "RFC 8216bis §4.4.6.6: EXT-X-CONTENT-STEERING needs SERVER-URI", "SERVER-URI missing")?;
+                    diag.shall(
+                        n,
+                        "RFC 8216bis §4.4.6.6: EXT-X-CONTENT-STEERING needs SERVER-URI",
+                        "SERVER-URI missing",
+                    )?;
                     continue;
                 };
                 let uri = vars.substitute(uri, n, diag)?;
-                let server_url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                let server_url =
+                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                 p.steering = Some(ContentSteering {
                     server_url,
                     default_pathway: a.get("PATHWAY-ID").map(str::to_owned),
@@ -165,13 +221,23 @@ pub(crate) fn parse(text: &str, base: &str, diag: &mut Diag, vars: &mut Vars) ->
             "EXT-X-START" => {
                 let a = AttrList::parse(value, n, diag)?;
                 if let Some(off) = a.get("TIME-OFFSET") {
-                    p.start_offset = parse_signed_decimal_ticks(off, Timescale::MICROS).ok().map(Micros);
+                    p.start_offset = parse_signed_decimal_ticks(off, Timescale::MICROS)
+                        .ok()
+                        .map(Micros);
                 }
             }
             "EXT-X-INDEPENDENT-SEGMENTS" => p.independent_segments = true,
             "EXT-X-VERSION" => p.profiles = int(value).map(|v| format!("hls-v{v}")),
-            "EXTINF" | "EXT-X-TARGETDURATION" | "EXT-X-MEDIA-SEQUENCE" | "EXT-X-ENDLIST" | "EXT-X-PART" => {
-                return Err(diag.invalid(n, R_MIXED, format!("media playlist tag #{tag} in a multivariant playlist")));
+            "EXTINF"
+            | "EXT-X-TARGETDURATION"
+            | "EXT-X-MEDIA-SEQUENCE"
+            | "EXT-X-ENDLIST"
+            | "EXT-X-PART" => {
+                return Err(diag.invalid(
+                    n,
+                    R_MIXED,
+                    format!("media playlist tag #{tag} in a multivariant playlist"),
+                ));
             }
             _ => {}
         }
@@ -214,29 +280,47 @@ fn is_audio_only(t: &Track) -> bool {
         && t.codecs.as_deref().is_some_and(|c| {
             c.split(',').all(|c| {
                 let c = c.trim();
-                ["mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "mp3", "alac", "dtsc", "dtse"].iter().any(|a| c.starts_with(a))
+                [
+                    "mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "mp3", "alac", "dtsc", "dtse",
+                ]
+                .iter()
+                .any(|a| c.starts_with(a))
             })
         })
 }
 
 /// Builds a variant track (segments unloaded) and its redundancy key.
-fn variant(a: &AttrList<'_>, n: Line, diag: &mut Diag, vars: &Vars, ordinal: usize) -> Result<(Track, String), ParseError> {
+fn variant(
+    a: &AttrList<'_>,
+    n: Line,
+    diag: &mut Diag,
+    vars: &Vars,
+    ordinal: usize,
+) -> Result<(Track, String), ParseError> {
     let bandwidth = match a.get("BANDWIDTH").and_then(int) {
         Some(b) => b,
         None => {
-            diag.shall(n, R_STREAM_INF, "BANDWIDTH missing or not a decimal-integer")?;
+            diag.shall(
+                n,
+                R_STREAM_INF,
+                "BANDWIDTH missing or not a decimal-integer",
+            )?;
             0
         }
     };
     let mut t = Track::new(
-        a.get("STABLE-VARIANT-ID").map_or_else(|| format!("v{ordinal}"), str::to_owned),
+        a.get("STABLE-VARIANT-ID")
+            .map_or_else(|| format!("v{ordinal}"), str::to_owned),
         SegmentIndex::Unloaded,
     );
     t.bandwidth = bandwidth;
     t.average_bandwidth = a.get("AVERAGE-BANDWIDTH").and_then(int);
     t.codecs = a.get("CODECS").map(str::to_owned);
     if let Some(r) = a.get("RESOLUTION") {
-        match r.split_once(['x', 'X']).and_then(|(w, h)| Some((int(w)?, int(h)?))) {
+        match r
+            .split_once(['x', 'X'])
+            .and_then(|(w, h)| Some((int(w)?, int(h)?)))
+        {
             Some((w, h)) => {
                 t.width = u32::try_from(w).ok();
                 t.height = u32::try_from(h).ok();
@@ -254,7 +338,10 @@ fn variant(a: &AttrList<'_>, n: Line, diag: &mut Diag, vars: &Vars, ordinal: usi
     t.hdcp_level = a.get("HDCP-LEVEL").map(str::to_owned);
     let group = |k: &str| -> Result<Option<String>, ParseError> { Ok(a.get(k).map(str::to_owned)) };
     t.hls = Some(HlsTrackInfo {
-        playlists: vec![HlsPlaylistRef { url: String::new(), pathway_id: a.get("PATHWAY-ID").map(str::to_owned) }],
+        playlists: vec![HlsPlaylistRef {
+            url: String::new(),
+            pathway_id: a.get("PATHWAY-ID").map(str::to_owned),
+        }],
         audio_group: group("AUDIO")?,
         video_group: group("VIDEO")?,
         subtitles_group: group("SUBTITLES")?,
@@ -267,14 +354,20 @@ fn variant(a: &AttrList<'_>, n: Line, diag: &mut Diag, vars: &Vars, ordinal: usi
         embedded: false,
     });
     let _ = vars;
-    let mut key: Vec<String> = a
+    // Redundant copies repeat the same attributes (in the same order, as packagers write
+    // them) but for PATHWAY-ID and the URI.
+    let mut key = String::with_capacity(128);
+    for x in a
         .attrs
         .iter()
         .filter(|x| x.name != "PATHWAY-ID" && x.name != "URI")
-        .map(|x| format!("{}={}", x.name, x.value))
-        .collect();
-    key.sort();
-    Ok((t, key.join(",")))
+    {
+        key.push_str(x.name);
+        key.push('=');
+        key.push_str(x.value);
+        key.push('\n');
+    }
+    Ok((t, key))
 }
 
 /// Adds an `EXT-X-MEDIA` rendition to its group's switching set.
@@ -286,14 +379,23 @@ fn rendition(
     vars: &Vars,
     groups: &mut Vec<SwitchingSet>,
 ) -> Result<(), ParseError> {
-    let (Some(kind), Some(group_id), Some(name)) = (a.get("TYPE"), a.get("GROUP-ID"), a.get("NAME")) else {
+    let (Some(kind), Some(group_id), Some(name)) =
+        (a.get("TYPE"), a.get("GROUP-ID"), a.get("NAME"))
+    else {
         diag.shall(n, R_MEDIA, "TYPE, GROUP-ID or NAME missing")?;
         return Ok(());
     };
     let (content_type, text_kind) = match kind {
         "AUDIO" => (ContentType::Audio, None),
         "VIDEO" => (ContentType::Video, None),
-        "SUBTITLES" => (ContentType::Text, Some(if a.yes("FORCED") { TextKind::Forced } else { TextKind::Subtitles })),
+        "SUBTITLES" => (
+            ContentType::Text,
+            Some(if a.yes("FORCED") {
+                TextKind::Forced
+            } else {
+                TextKind::Subtitles
+            }),
+        ),
         "CLOSED-CAPTIONS" => (ContentType::Text, Some(TextKind::ClosedCaptions)),
         other => {
             diag.shall(n, R_MEDIA, format!("TYPE {other:?}"))?;
@@ -302,7 +404,11 @@ fn rendition(
     };
     let url = match a.get("URI") {
         Some(_) if text_kind == Some(TextKind::ClosedCaptions) => {
-            diag.shall(n, "RFC 8216 §4.3.4.1: CLOSED-CAPTIONS renditions MUST NOT have a URI", "URI present")?;
+            diag.shall(
+                n,
+                "RFC 8216 §4.3.4.1: CLOSED-CAPTIONS renditions MUST NOT have a URI",
+                "URI present",
+            )?;
             None
         }
         Some(u) => {
@@ -311,10 +417,12 @@ fn rendition(
         }
         None => None,
     };
-    let set_index = match groups
-        .iter()
-        .position(|g| g.id.as_deref() == Some(group_id) && g.content_type == content_type && g.text_kind.map(|k| k == TextKind::ClosedCaptions) == text_kind.map(|k| k == TextKind::ClosedCaptions))
-    {
+    let set_index = match groups.iter().position(|g| {
+        g.id.as_deref() == Some(group_id)
+            && g.content_type == content_type
+            && g.text_kind.map(|k| k == TextKind::ClosedCaptions)
+                == text_kind.map(|k| k == TextKind::ClosedCaptions)
+    }) {
         Some(i) => i,
         None => {
             let mut s = SwitchingSet::new(content_type);
@@ -326,14 +434,23 @@ fn rendition(
     };
     let set = &mut groups[set_index];
     let mut t = Track::new(
-        a.get("STABLE-RENDITION-ID").map_or_else(|| format!("{}:{}:{}", kind.to_ascii_lowercase(), group_id, name), str::to_owned),
+        a.get("STABLE-RENDITION-ID").map_or_else(
+            || format!("{}:{}:{}", kind.to_ascii_lowercase(), group_id, name),
+            str::to_owned,
+        ),
         SegmentIndex::Unloaded,
     );
     t.language = a.get("LANGUAGE").map(str::to_owned);
     t.label = Some(name.to_owned());
     t.audio_channels = a.get("CHANNELS").map(str::to_owned);
     t.hls = Some(HlsTrackInfo {
-        playlists: url.map(|url| HlsPlaylistRef { url, pathway_id: None }).into_iter().collect(),
+        playlists: url
+            .map(|url| HlsPlaylistRef {
+                url,
+                pathway_id: None,
+            })
+            .into_iter()
+            .collect(),
         audio_group: None,
         video_group: None,
         subtitles_group: None,
@@ -396,7 +513,10 @@ https://b.example/v/360.m3u8
 v/1080.m3u8
 #EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=200000,URI="v/iframe.m3u8"
 "#;
-        let opts = ParseOptions { url: Some("https://a.example/master.m3u8".into()), ..Default::default() };
+        let opts = ParseOptions {
+            url: Some("https://a.example/master.m3u8".into()),
+            ..Default::default()
+        };
         let p = parse(text.as_bytes(), &opts).unwrap().presentation;
         let sets = &p.periods[0].switching_sets;
         assert_eq!(sets.len(), 4);
@@ -404,11 +524,17 @@ v/1080.m3u8
         let v0 = sets[0].tracks[0].hls.as_ref().unwrap();
         assert_eq!(v0.playlists.len(), 2);
         assert_eq!(v0.playlists[1].pathway_id.as_deref(), Some("cdn-b"));
-        assert_eq!(sets[0].tracks[1].hls.as_ref().unwrap().playlists[0].url, "https://a.example/v/1080.m3u8");
+        assert_eq!(
+            sets[0].tracks[1].hls.as_ref().unwrap().playlists[0].url,
+            "https://a.example/v/1080.m3u8"
+        );
         assert_eq!(sets[1].content_type, ContentType::Audio);
         assert_eq!(sets[1].tracks.len(), 2);
         assert!(sets[2].tracks[0].hls.as_ref().unwrap().embedded);
         assert!(sets[3].trick_mode);
-        assert_eq!(p.steering.as_ref().unwrap().server_url, "https://a.example/steer");
+        assert_eq!(
+            p.steering.as_ref().unwrap().server_url,
+            "https://a.example/steer"
+        );
     }
 }

@@ -6,8 +6,8 @@
 //! the segments already held. A playlist whose media sequence goes back, or that lost
 //! segments at its live edge, is reported as regressed and the model is left unchanged.
 
-use super::media::{MediaCtx, parse_media};
 use super::Vars;
+use super::media::{MediaCtx, parse_media};
 use crate::diag::Diag;
 use crate::error::RefreshError;
 use crate::model::{ListIndex, ManifestFormat, SegmentIndex, Track};
@@ -31,15 +31,23 @@ pub struct RefreshOutcome {
 }
 
 /// Merges a refreshed media playlist (`bytes`, fetched from `options.url`) into `track`.
-pub fn refresh_hls_media(track: &mut Track, bytes: &[u8], options: &ParseOptions) -> Result<RefreshOutcome, RefreshError> {
+pub fn refresh_hls_media(
+    track: &mut Track,
+    bytes: &[u8],
+    options: &ParseOptions,
+) -> Result<RefreshOutcome, RefreshError> {
     let text = text::decode(bytes, Some(ManifestFormat::HlsMedia))?;
     if text::sniff(&text) != Some(ManifestFormat::HlsMedia) {
-        return Err(RefreshError::Mismatch { detail: "the refreshed document is not an HLS media playlist".into() });
+        return Err(RefreshError::Mismatch {
+            detail: "the refreshed document is not an HLS media playlist".into(),
+        });
     }
     let mut diag = Diag::new(ManifestFormat::HlsMedia, options);
     diag.check_size(text.len())?;
     let base = match (&options.url, &track.segments) {
-        (Some(u), _) => crate::url::validate_base(u).map_err(|detail| RefreshError::Mismatch { detail })?,
+        (Some(u), _) => {
+            crate::url::validate_base(u).map_err(|detail| RefreshError::Mismatch { detail })?
+        }
         (None, SegmentIndex::List(l)) => l.base().to_owned(),
         (None, _) => String::new(),
     };
@@ -50,9 +58,22 @@ pub fn refresh_hls_media(track: &mut Track, bytes: &[u8], options: &ParseOptions
         SegmentIndex::Unloaded => {
             let ended = new.hls.as_ref().is_some_and(|h| h.ended);
             let added = new.len() as u64;
-            (RefreshOutcome { added, removed: 0, unchanged: false, ended, gap: false }, new)
+            (
+                RefreshOutcome {
+                    added,
+                    removed: 0,
+                    unchanged: false,
+                    ended,
+                    gap: false,
+                },
+                new,
+            )
         }
-        _ => return Err(RefreshError::Mismatch { detail: "the track is not an HLS segment list".into() }),
+        _ => {
+            return Err(RefreshError::Mismatch {
+                detail: "the track is not an HLS segment list".into(),
+            });
+        }
     };
     track.segments = SegmentIndex::List(merged);
     Ok(outcome)
@@ -67,15 +88,23 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
     let new_first = new.first_number(); // ms + skipped
     let new_end = new_first + new.len() as u64;
     if ms < old_first {
-        return Err(RefreshError::Regressed { detail: format!("media sequence went back from {old_first} to {ms}") });
+        return Err(RefreshError::Regressed {
+            detail: format!("media sequence went back from {old_first} to {ms}"),
+        });
     }
     if new_end < old_end {
         return Err(RefreshError::Regressed {
-            detail: format!("the live edge went back from segment {} to {}", old_end.saturating_sub(1), new_end.saturating_sub(1)),
+            detail: format!(
+                "the live edge went back from segment {} to {}",
+                old_end.saturating_sub(1),
+                new_end.saturating_sub(1)
+            ),
         });
     }
     if old_info.ended && !info.ended {
-        return Err(RefreshError::Regressed { detail: "an ended playlist became live again".into() });
+        return Err(RefreshError::Regressed {
+            detail: "an ended playlist became live again".into(),
+        });
     }
     let unchanged = ms == old_first
         && new_end == old_end
@@ -83,7 +112,9 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
         && info.parts.len() == old_info.parts.len();
     if info.skipped_segments.is_some() && (old_first > ms || old_end < new_first) {
         return Err(RefreshError::Mismatch {
-            detail: format!("delta update skips segments {ms}..{new_first} that were never loaded (held {old_first}..{old_end})"),
+            detail: format!(
+                "delta update skips segments {ms}..{new_first} that were never loaded (held {old_first}..{old_end})"
+            ),
         });
     }
     // Where the first new segment starts on the existing timeline.
@@ -93,7 +124,10 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
         None if new_first == old_end => (old.end_time(), false),
         None => {
             let missed = new_first.saturating_sub(old_end);
-            (old.end_time().saturating_add(missed.saturating_mul(target)), old_end < new_first)
+            (
+                old.end_time().saturating_add(missed.saturating_mul(target)),
+                old_end < new_first,
+            )
         }
     };
     let mut merged = old.clone();
@@ -139,11 +173,22 @@ mod tests {
     }
 
     fn opts() -> ParseOptions {
-        ParseOptions { url: Some("https://cdn.example/live/media.m3u8".into()), ..Default::default() }
+        ParseOptions {
+            url: Some("https://cdn.example/live/media.m3u8".into()),
+            ..Default::default()
+        }
     }
 
     fn track(text: &str) -> Track {
-        parse(text.as_bytes(), &opts()).unwrap().presentation.periods.remove(0).switching_sets.remove(0).tracks.remove(0)
+        parse(text.as_bytes(), &opts())
+            .unwrap()
+            .presentation
+            .periods
+            .remove(0)
+            .switching_sets
+            .remove(0)
+            .tracks
+            .remove(0)
     }
 
     #[test]
@@ -151,9 +196,16 @@ mod tests {
         let mut t = track(&playlist(100, 5, false));
         let s102 = t.segments.segment(2).unwrap();
         let out = refresh_hls_media(&mut t, playlist(102, 5, false).as_bytes(), &opts()).unwrap();
-        assert_eq!((out.added, out.removed, out.unchanged, out.gap), (2, 2, false, false));
+        assert_eq!(
+            (out.added, out.removed, out.unchanged, out.gap),
+            (2, 2, false, false)
+        );
         assert_eq!(t.segments.len(), 5);
-        assert_eq!(t.segments.segment(0).unwrap(), s102, "segment 102 keeps its time and URL");
+        assert_eq!(
+            t.segments.segment(0).unwrap(),
+            s102,
+            "segment 102 keeps its time and URL"
+        );
         assert_eq!(t.segments.segment(4).unwrap().start, 12_000_000);
         let out = refresh_hls_media(&mut t, playlist(102, 5, false).as_bytes(), &opts()).unwrap();
         assert!(out.unchanged);
@@ -178,7 +230,10 @@ mod tests {
         let out = refresh_hls_media(&mut t, playlist(110, 3, false).as_bytes(), &opts()).unwrap();
         assert!(out.gap);
         let s = t.segments.segment(0).unwrap();
-        assert_eq!((s.number, s.start, s.discontinuity), (110, 20_000_000, true));
+        assert_eq!(
+            (s.number, s.start, s.discontinuity),
+            (110, 20_000_000, true)
+        );
     }
 
     #[test]

@@ -69,7 +69,10 @@ impl Kid {
     /// Reads `01234567-89ab-cdef-0123-456789abcdef` or 32 hex digits (optionally `0x`).
     pub fn parse(text: &str) -> Option<Kid> {
         let t = text.trim();
-        let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+        let t = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t);
         let hex: Vec<u8> = t.bytes().filter(|b| *b != b'-').collect();
         if hex.len() != 32 {
             return None;
@@ -202,18 +205,29 @@ pub struct HlsKey {
 /// base64 little-endian GUIDs, converted to big-endian key ids).
 pub fn playready_kids(pro: &[u8]) -> Vec<Kid> {
     let mut kids = Vec::new();
-    let Some(count) = pro.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]])) else { return kids };
+    let Some(count) = pro.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]])) else {
+        return kids;
+    };
     let mut at = 6usize;
     for _ in 0..count {
         let Some(h) = pro.get(at..at + 4) else { break };
-        let (kind, len) = (u16::from_le_bytes([h[0], h[1]]), usize::from(u16::from_le_bytes([h[2], h[3]])));
-        let Some(data) = pro.get(at + 4..at + 4 + len) else { break };
+        let (kind, len) = (
+            u16::from_le_bytes([h[0], h[1]]),
+            usize::from(u16::from_le_bytes([h[2], h[3]])),
+        );
+        let Some(data) = pro.get(at + 4..at + 4 + len) else {
+            break;
+        };
         at += 4 + len;
         if kind != 1 {
             continue;
         }
-        let units = data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
-        let xml: String = char::decode_utf16(units).map(|c| c.unwrap_or('\u{fffd}')).collect();
+        let units = data
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        let xml: String = char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{fffd}'))
+            .collect();
         // <KID>base64</KID> (v4.0) or <KID ... VALUE="base64"> (v4.1+).
         let mut rest = xml.as_str();
         while let Some(i) = rest.find("<KID") {
@@ -224,7 +238,9 @@ pub fn playready_kids(pro: &[u8]) -> Vec<Kid> {
                 Some(v) => attrs[v + 7..].split('"').next().unwrap_or(""),
                 None => after.split('<').next().unwrap_or(""),
             };
-            if let Some(b) = crate::base64::decode(b64.trim()).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+            if let Some(b) =
+                crate::base64::decode(b64.trim()).and_then(|b| <[u8; 16]>::try_from(b).ok())
+            {
                 kids.push(Kid::from_guid_le(b));
             }
         }
@@ -240,9 +256,17 @@ mod tests {
     fn kid_forms_and_playready_guid() {
         let k = Kid::parse("10000000-1000-1000-1000-100000000001").unwrap();
         assert_eq!(k.to_string(), "10000000-1000-1000-1000-100000000001");
-        assert_eq!(Kid::parse("0x100000001000100010001000000000001").map(|k| k.0[0]), None);
-        let le = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 9, 10, 11, 12, 13, 14, 15, 16];
-        assert_eq!(Kid::from_guid_le(le).to_string(), "04030201-0605-0807-090a-0b0c0d0e0f10");
+        assert_eq!(
+            Kid::parse("0x100000001000100010001000000000001").map(|k| k.0[0]),
+            None
+        );
+        let le = [
+            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 9, 10, 11, 12, 13, 14, 15, 16,
+        ];
+        assert_eq!(
+            Kid::from_guid_le(le).to_string(),
+            "04030201-0605-0807-090a-0b0c0d0e0f10"
+        );
     }
 
     #[test]
@@ -251,7 +275,10 @@ mod tests {
             KeySystem::from_scheme("urn:uuid:EDEF8BA9-79D6-4ACE-A3C8-27DCD51D21ED"),
             KeySystem::Widevine
         );
-        assert_eq!(KeySystem::from_scheme("com.apple.streamingkeydelivery"), KeySystem::FairPlay);
+        assert_eq!(
+            KeySystem::from_scheme("com.apple.streamingkeydelivery"),
+            KeySystem::FairPlay
+        );
         assert_eq!(KeySystem::Widevine.system_id().map(str::len), Some(36));
     }
 }

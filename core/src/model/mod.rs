@@ -19,9 +19,9 @@ pub use live::{
     ServiceDescription, UtcTiming,
 };
 pub use segments::{
-    ByteRange, HlsPlaylistInfo, InitSegment, ListEntry, ListIndex, NewEntry, PartialSegment, Segment,
-    SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart, TimelineIndex, TimelineRun,
-    UrlTemplate,
+    ByteRange, HlsPlaylistInfo, InitSegment, ListEntry, ListIndex, NewEntry, PartialSegment,
+    Segment, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart, TimelineIndex,
+    TimelineRun, UrlTemplate,
 };
 
 use crate::time::{FrameRate, Micros, UnixMicros};

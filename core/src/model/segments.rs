@@ -39,10 +39,16 @@ impl ByteRange {
         let (a, b) = text.trim().split_once('-')?;
         let start: u64 = a.trim().parse().ok()?;
         if b.trim().is_empty() {
-            return Some(ByteRange { start, length: None });
+            return Some(ByteRange {
+                start,
+                length: None,
+            });
         }
         let last: u64 = b.trim().parse().ok()?;
-        (last >= start).then(|| ByteRange { start, length: Some(last - start + 1) })
+        (last >= start).then(|| ByteRange {
+            start,
+            length: Some(last - start + 1),
+        })
     }
 }
 
@@ -200,9 +206,17 @@ pub struct TimelineRun {
 
 /// Appends `count` segments of `duration` starting at `start`, extending the last run when
 /// it continues it with the same duration and `mergeable` (written-out repeats stay compact).
-pub(crate) fn push_run(runs: &mut Vec<TimelineRun>, start: u64, duration: u64, count: u32, mergeable: bool) {
+pub(crate) fn push_run(
+    runs: &mut Vec<TimelineRun>,
+    start: u64,
+    duration: u64,
+    count: u32,
+    mergeable: bool,
+) {
     if let Some(last) = runs.last_mut() {
-        let last_end = last.start.saturating_add(last.duration.saturating_mul(u64::from(last.count)));
+        let last_end = last
+            .start
+            .saturating_add(last.duration.saturating_mul(u64::from(last.count)));
         if mergeable && last.duration == duration && last_end == start {
             if let Some(c) = last.count.checked_add(count) {
                 last.count = c;
@@ -210,7 +224,11 @@ pub(crate) fn push_run(runs: &mut Vec<TimelineRun>, start: u64, duration: u64, c
             }
         }
     }
-    runs.push(TimelineRun { start, duration, count });
+    runs.push(TimelineRun {
+        start,
+        duration,
+        count,
+    });
 }
 
 /// A run-length timeline (DASH `SegmentTimeline`, Smooth `c` elements). The runs are shared
@@ -356,7 +374,12 @@ pub struct NewEntry<'a> {
 impl ListIndex {
     /// An empty list whose relative URIs resolve against `base`.
     pub fn new(timescale: Timescale, base: String, first_number: u64) -> Self {
-        ListIndex { timescale: Some(timescale), base, first_number, ..Default::default() }
+        ListIndex {
+            timescale: Some(timescale),
+            base,
+            first_number,
+            ..Default::default()
+        }
     }
 
     /// Ticks per second.
@@ -418,7 +441,9 @@ impl ListIndex {
 
     /// End time (start + duration of the last entry) in ticks, or 0.
     pub fn end_time(&self) -> u64 {
-        self.entries.last().map_or(0, |e| e.start.saturating_add(e.duration))
+        self.entries
+            .last()
+            .map_or(0, |e| e.start.saturating_add(e.duration))
     }
 
     /// Appends an entry starting where the previous one ended.
@@ -443,7 +468,10 @@ impl ListIndex {
         }
         match e.program_date_time {
             // Keep an anchor only where the written time is not the extrapolated one.
-            Some(pdt) if e.discontinuity || self.extrapolated_pdt(self.entries.len(), start) != Some(pdt) => {
+            Some(pdt)
+                if e.discontinuity
+                    || self.extrapolated_pdt(self.entries.len(), start) != Some(pdt) =>
+            {
                 flags |= FLAG_PDT;
                 self.pdt.push((idx, Some(pdt)));
             }
@@ -475,11 +503,17 @@ impl ListIndex {
         let anchor_start = self.entries.get(ai as usize)?.start;
         let delta = start.checked_sub(anchor_start)?;
         let delta_us = crate::time::rescale(delta, self.timescale(), Timescale::MICROS);
-        Some(UnixMicros(at.0.saturating_add(i64::try_from(delta_us).ok()?)))
+        Some(UnixMicros(
+            at.0.saturating_add(i64::try_from(delta_us).ok()?),
+        ))
     }
 
     fn uri(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.entries[i - 1].uri_end as usize };
+        let start = if i == 0 {
+            0
+        } else {
+            self.entries[i - 1].uri_end as usize
+        };
         let end = self.entries[i].uri_end as usize;
         self.uris.get(start..end).unwrap_or("")
     }
@@ -497,7 +531,10 @@ impl ListIndex {
             None
         };
         let program_date_time = if e.flags & FLAG_PDT != 0 {
-            self.pdt.binary_search_by_key(&idx, |(k, _)| *k).ok().and_then(|k| self.pdt[k].1)
+            self.pdt
+                .binary_search_by_key(&idx, |(k, _)| *k)
+                .ok()
+                .and_then(|k| self.pdt[k].1)
         } else {
             self.extrapolated_pdt(i, e.start)
         };
@@ -516,7 +553,10 @@ impl ListIndex {
                 .and_then(|k| self.keys.get(k))
                 .cloned()
                 .unwrap_or_default(),
-            init: usize::from(e.map).checked_sub(1).and_then(|k| self.maps.get(k)).cloned(),
+            init: usize::from(e.map)
+                .checked_sub(1)
+                .and_then(|k| self.maps.get(k))
+                .cloned(),
         })
     }
 
@@ -553,7 +593,11 @@ impl ListIndex {
         if n >= self.entries.len() {
             return;
         }
-        let uri_end = if n == 0 { 0 } else { self.entries[n - 1].uri_end as usize };
+        let uri_end = if n == 0 {
+            0
+        } else {
+            self.entries[n - 1].uri_end as usize
+        };
         self.uris.truncate(uri_end);
         self.entries.truncate(n);
         let n32 = u32::try_from(n).unwrap_or(u32::MAX);
@@ -572,7 +616,12 @@ impl ListIndex {
         for m in &other.maps {
             map_map.push(self.add_map(m.clone()));
         }
-        let remap = |table: &[u16], i: u16| usize::from(i).checked_sub(1).and_then(|k| table.get(k).copied()).unwrap_or(0);
+        let remap = |table: &[u16], i: u16| {
+            usize::from(i)
+                .checked_sub(1)
+                .and_then(|k| table.get(k).copied())
+                .unwrap_or(0)
+        };
         let mut ranges = other.byte_ranges.iter().peekable();
         let mut pdts = other.pdt.iter().peekable();
         for (i, e) in other.entries.iter().enumerate() {
@@ -713,8 +762,9 @@ impl SegmentIndex {
                     return None;
                 }
                 let number = t.start_number.checked_add(i)?;
-                let start =
-                    t.presentation_time_offset.checked_add(i.checked_mul(t.duration)?)?;
+                let start = t
+                    .presentation_time_offset
+                    .checked_add(i.checked_mul(t.duration)?)?;
                 Some(Segment {
                     number,
                     url: t.media.expand(number, start),
@@ -827,7 +877,10 @@ mod tests {
         assert_eq!(s.start, 4_000_000);
         assert_eq!(s.program_date_time, Some(UnixMicros(1_004_000_000)));
         assert!(l.get(3).unwrap().discontinuity);
-        assert_eq!(l.get(4).unwrap().program_date_time, Some(UnixMicros(1_008_000_000)));
+        assert_eq!(
+            l.get(4).unwrap().program_date_time,
+            Some(UnixMicros(1_008_000_000))
+        );
         assert!(l.get(5).is_none());
     }
 
@@ -857,8 +910,16 @@ mod tests {
             presentation_time_offset: 0,
             start_number: 7,
             runs: Arc::from(vec![
-                TimelineRun { start: 0, duration: 180_000, count: 3 },
-                TimelineRun { start: 540_000, duration: 90_000, count: 1 },
+                TimelineRun {
+                    start: 0,
+                    duration: 180_000,
+                    count: 3,
+                },
+                TimelineRun {
+                    start: 540_000,
+                    duration: 90_000,
+                    count: 1,
+                },
             ]),
             media,
             init: None,
@@ -876,9 +937,19 @@ mod tests {
     fn byte_range_forms() {
         assert_eq!(
             ByteRange::parse_dash("100-199"),
-            Some(ByteRange { start: 100, length: Some(100) })
+            Some(ByteRange {
+                start: 100,
+                length: Some(100)
+            })
         );
         assert_eq!(ByteRange::parse_dash("9-3"), None);
-        assert_eq!(ByteRange { start: 100, length: Some(100) }.http_header(), "bytes=100-199");
+        assert_eq!(
+            ByteRange {
+                start: 100,
+                length: Some(100)
+            }
+            .http_header(),
+            "bytes=100-199"
+        );
     }
 }

@@ -6,19 +6,19 @@
 //! with `{bitrate}` and `{CustomAttributes}` filled per quality level and `{start time}`
 //! left as the timeline's `$Time$`.
 
+use crate::Parsed;
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::segments::push_run;
 use crate::model::{
-    Bytes, ContentProtection, ContentType, KeySystem, LiveParams, ManifestFormat, Period, Presentation,
-    SegmentIndex, SwitchingSet, TemplatePart, TextKind, TimelineIndex, TimelineRun, Track, UrlTemplate,
-    playready_kids,
+    Bytes, ContentProtection, ContentType, KeySystem, LiveParams, ManifestFormat, Period,
+    Presentation, SegmentIndex, SwitchingSet, TemplatePart, TextKind, TimelineIndex, TimelineRun,
+    Track, UrlTemplate, playready_kids,
 };
 use crate::options::ParseOptions;
 use crate::time::{Micros, Timescale};
 use crate::url::{Allow, check};
 use crate::xml::{Elem, Ev, Xml};
-use crate::Parsed;
 
 const R_ROOT: &str = "[MS-SSTR] §2.2.2.1: the root element is SmoothStreamingMedia";
 const R_TIMESCALE: &str = "[MS-SSTR] §2.2.2.1: TimeScale is a positive integer";
@@ -44,7 +44,10 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
         return Err(diag.invalid(x.line(), R_ROOT, "root element is not SmoothStreamingMedia"));
     }
     let presentation = read_root(&root, &mut x, base, &mut diag)?;
-    Ok(Parsed { presentation, warnings: diag.warnings })
+    Ok(Parsed {
+        presentation,
+        warnings: diag.warnings,
+    })
 }
 
 fn uint(el: &Elem<'_>, name: &str, line: Line, diag: &mut Diag) -> Result<Option<u64>, ParseError> {
@@ -70,20 +73,37 @@ fn timescale(el: &Elem<'_>, line: Line, diag: &mut Diag) -> Result<Option<Timesc
     }
 }
 
-fn read_root(root: &Elem<'_>, x: &mut Xml<'_>, base: &str, diag: &mut Diag) -> Result<Presentation, ParseError> {
+fn read_root(
+    root: &Elem<'_>,
+    x: &mut Xml<'_>,
+    base: &str,
+    diag: &mut Diag,
+) -> Result<Presentation, ParseError> {
     let line = x.line();
     let ts = timescale(root, line, diag)?.unwrap_or(Timescale::HNS);
-    let live = root.attr("IsLive").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let mut p = Presentation::new(ManifestFormat::Smooth, (!base.is_empty()).then(|| base.to_owned()));
+    let live = root
+        .attr("IsLive")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let mut p = Presentation::new(
+        ManifestFormat::Smooth,
+        (!base.is_empty()).then(|| base.to_owned()),
+    );
     p.profiles = Some(format!(
         "smooth-{}.{}",
         root.attr("MajorVersion").unwrap_or_else(|| "2".into()),
         root.attr("MinorVersion").unwrap_or_else(|| "0".into())
     ));
-    let duration = uint(root, "Duration", line, diag)?.filter(|d| *d > 0).map(|d| Micros::from_ticks(d, ts));
+    let duration = uint(root, "Duration", line, diag)?
+        .filter(|d| *d > 0)
+        .map(|d| Micros::from_ticks(d, ts));
     if live {
-        let dvr = uint(root, "DVRWindowLength", line, diag)?.filter(|d| *d > 0).map(|d| Micros::from_ticks(d, ts));
-        p.live = Some(LiveParams { time_shift_depth: dvr, ..LiveParams::default() });
+        let dvr = uint(root, "DVRWindowLength", line, diag)?
+            .filter(|d| *d > 0)
+            .map(|d| Micros::from_ticks(d, ts));
+        p.live = Some(LiveParams {
+            time_shift_depth: dvr,
+            ..LiveParams::default()
+        });
     } else {
         p.duration = duration;
     }
@@ -125,7 +145,12 @@ fn read_root(root: &Elem<'_>, x: &mut Xml<'_>, base: &str, diag: &mut Diag) -> R
     Ok(p)
 }
 
-fn read_protection(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag, out: &mut Vec<ContentProtection>) -> Result<(), ParseError> {
+fn read_protection(
+    el: &Elem<'_>,
+    x: &mut Xml<'_>,
+    diag: &mut Diag,
+    out: &mut Vec<ContentProtection>,
+) -> Result<(), ParseError> {
     if el.empty {
         return Ok(());
     }
@@ -137,7 +162,10 @@ fn read_protection(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag, out: &mut Ve
                 let line = x.line();
                 let id = c.attr("SystemID").unwrap_or_default();
                 let text = x.text(&c, diag, 1 << 20)?;
-                let mut cp = ContentProtection::new(&format!("urn:uuid:{}", id.trim().trim_matches(['{', '}'])));
+                let mut cp = ContentProtection::new(&format!(
+                    "urn:uuid:{}",
+                    id.trim().trim_matches(['{', '}'])
+                ));
                 match crate::base64::decode(text.trim()) {
                     Some(bytes) => {
                         if cp.system == KeySystem::PlayReady {
@@ -147,7 +175,11 @@ fn read_protection(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag, out: &mut Ve
                             cp.pssh = Some(Bytes(bytes));
                         }
                     }
-                    None => diag.shall(line, "[MS-SSTR] §2.2.2.2: ProtectionHeader holds base64", "not base64")?,
+                    None => diag.shall(
+                        line,
+                        "[MS-SSTR] §2.2.2.2: ProtectionHeader holds base64",
+                        "not base64",
+                    )?,
                 }
                 out.push(cp);
             }
@@ -163,7 +195,9 @@ fn codecs(fourcc: &str, private: &[u8]) -> Option<String> {
     Some(match f.as_str() {
         "H264" | "AVC1" | "DAVC" => {
             // The SPS follows a start code: 67 profile constraints level.
-            let sps = private.windows(4).position(|w| w == [0, 0, 1, 0x67] || (w[..3] == [0, 0, 1] && w[3] & 0x1f == 7))?;
+            let sps = private
+                .windows(4)
+                .position(|w| w == [0, 0, 1, 0x67] || (w[..3] == [0, 0, 1] && w[3] & 0x1f == 7))?;
             let b = private.get(sps + 4..sps + 7)?;
             format!("avc1.{:02X}{:02X}{:02X}", b[0], b[1], b[2])
         }
@@ -199,7 +233,10 @@ fn url_template(url: &str, bitrate: u64, custom: &str, base: &str) -> UrlTemplat
     let mut parts = Vec::new();
     let mut rest = filled.as_str();
     loop {
-        let at = ["{start time}", "{start_time}"].iter().filter_map(|t| rest.find(t).map(|i| (i, t.len()))).min();
+        let at = ["{start time}", "{start_time}"]
+            .iter()
+            .filter_map(|t| rest.find(t).map(|i| (i, t.len())))
+            .min();
         match at {
             Some((i, len)) => {
                 if i > 0 {
@@ -216,10 +253,19 @@ fn url_template(url: &str, bitrate: u64, custom: &str, base: &str) -> UrlTemplat
             }
         }
     }
-    UrlTemplate { base: base.to_owned(), parts }
+    UrlTemplate {
+        base: base.to_owned(),
+        parts,
+    }
 }
 
-fn read_stream(el: &Elem<'_>, x: &mut Xml<'_>, base: &str, parent_ts: Timescale, diag: &mut Diag) -> Result<Option<SwitchingSet>, ParseError> {
+fn read_stream(
+    el: &Elem<'_>,
+    x: &mut Xml<'_>,
+    base: &str,
+    parent_ts: Timescale,
+    diag: &mut Diag,
+) -> Result<Option<SwitchingSet>, ParseError> {
     let line = x.line();
     let ts = timescale(el, line, diag)?.unwrap_or(parent_ts);
     let kind = el.attr("Type").unwrap_or_default().to_ascii_lowercase();
@@ -253,7 +299,14 @@ fn read_stream(el: &Elem<'_>, x: &mut Xml<'_>, base: &str, parent_ts: Timescale,
                 Ev::Start(c) => match c.name() {
                     b"QualityLevel" => {
                         let l = x.line();
-                        if let Some(level) = read_level(&c, x, name.as_deref().unwrap_or(&kind), levels.len(), l, diag)? {
+                        if let Some(level) = read_level(
+                            &c,
+                            x,
+                            name.as_deref().unwrap_or(&kind),
+                            levels.len(),
+                            l,
+                            diag,
+                        )? {
                             levels.push(level);
                         }
                     }
@@ -274,7 +327,8 @@ fn read_stream(el: &Elem<'_>, x: &mut Xml<'_>, base: &str, parent_ts: Timescale,
                         match d.filter(|d| *d > 0) {
                             Some(d) => {
                                 push_run(&mut runs, start, d, count, true);
-                                next_start = start.saturating_add(d.saturating_mul(u64::from(count)));
+                                next_start =
+                                    start.saturating_add(d.saturating_mul(u64::from(count)));
                             }
                             None => open = Some((start, 1, l)),
                         }
@@ -313,14 +367,24 @@ fn read_stream(el: &Elem<'_>, x: &mut Xml<'_>, base: &str, parent_ts: Timescale,
     Ok(Some(set))
 }
 
-fn read_level(el: &Elem<'_>, x: &mut Xml<'_>, stream: &str, ordinal: usize, line: Line, diag: &mut Diag) -> Result<Option<(Track, String)>, ParseError> {
+fn read_level(
+    el: &Elem<'_>,
+    x: &mut Xml<'_>,
+    stream: &str,
+    ordinal: usize,
+    line: Line,
+    diag: &mut Diag,
+) -> Result<Option<(Track, String)>, ParseError> {
     let Some(bitrate) = uint(el, "Bitrate", line, diag)? else {
         diag.shall(line, R_QL, "QualityLevel without Bitrate")?;
         x.skip(el, diag)?;
         return Ok(None);
     };
     let fourcc = el.attr("FourCC").unwrap_or_default();
-    let private = el.attr("CodecPrivateData").and_then(|h| decode_hex(&h)).unwrap_or_default();
+    let private = el
+        .attr("CodecPrivateData")
+        .and_then(|h| decode_hex(&h))
+        .unwrap_or_default();
     let index = el.attr("Index").unwrap_or_else(|| ordinal.to_string());
     let mut t = Track::new(format!("{stream}-{index}"), SegmentIndex::Unloaded);
     t.bandwidth = bitrate;
@@ -328,7 +392,11 @@ fn read_level(el: &Elem<'_>, x: &mut Xml<'_>, stream: &str, ordinal: usize, line
     if fourcc.is_empty() {
         diag.should(line, R_QL, "QualityLevel without FourCC")?;
     }
-    let dim = |a: &str, b: &str| el.attr(a).or_else(|| el.attr(b)).and_then(|v| v.trim().parse().ok());
+    let dim = |a: &str, b: &str| {
+        el.attr(a)
+            .or_else(|| el.attr(b))
+            .and_then(|v| v.trim().parse().ok())
+    };
     t.width = dim("MaxWidth", "Width");
     t.height = dim("MaxHeight", "Height");
     t.audio_sampling_rate = el.attr("SamplingRate").and_then(|v| v.trim().parse().ok());
@@ -382,7 +450,10 @@ mod tests {
     <c t="0" d="20000000"/><c d="20000000"/><c d="20000000"/>
   </StreamIndex>
 </SmoothStreamingMedia>"#;
-        let opts = ParseOptions { url: Some("https://ss.example/vod/x.ism/Manifest".into()), ..Default::default() };
+        let opts = ParseOptions {
+            url: Some("https://ss.example/vod/x.ism/Manifest".into()),
+            ..Default::default()
+        };
         let p = parse(text.as_bytes(), &opts).unwrap().presentation;
         assert_eq!(p.duration, Some(crate::Micros(6_000_000)));
         let sets = &p.periods[0].switching_sets;
@@ -392,9 +463,16 @@ mod tests {
         assert_eq!(v.segments.len(), 3);
         let s = v.segments.segment(2).unwrap();
         assert_eq!(s.start, 40_000_000);
-        assert_eq!(s.url, "https://ss.example/vod/x.ism/QualityLevels(1000000)/Fragments(video=40000000)");
+        assert_eq!(
+            s.url,
+            "https://ss.example/vod/x.ism/QualityLevels(1000000)/Fragments(video=40000000)"
+        );
         assert_eq!(sets[1].tracks[0].codecs.as_deref(), Some("mp4a.40.2"));
-        assert_eq!(sets[1].tracks.len(), 2, "a level after one with CustomAttributes is kept");
+        assert_eq!(
+            sets[1].tracks.len(),
+            2,
+            "a level after one with CustomAttributes is kept"
+        );
         assert_eq!(sets[1].tracks[1].segments.len(), 3);
         if let crate::SegmentIndex::Timeline(t) = &sets[1].tracks[0].segments {
             assert_eq!(t.runs.len(), 1, "written-out chunks merge into one run");

@@ -49,8 +49,15 @@ pub(crate) fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let url = args.base_url.clone().or_else(|| is_url.then(|| args.source.clone()));
-    let opts = ParseOptions { strictness, url, ..Default::default() };
+    let url = args
+        .base_url
+        .clone()
+        .or_else(|| is_url.then(|| args.source.clone()));
+    let opts = ParseOptions {
+        strictness,
+        url,
+        ..Default::default()
+    };
     let result = playhead::parse(&bytes, &opts);
     let mut out = std::io::stdout().lock();
     let written = match (&result, args.json) {
@@ -66,14 +73,28 @@ pub(crate) fn run(args: &Args) -> ExitCode {
     if written.is_err() {
         return ExitCode::from(1);
     }
-    if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(2) }
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
 }
 
 /// Fetches a URL with the system's curl (inspect is a one-shot tool; the playing host
 /// brings its own HTTP client).
 fn fetch(url: &str) -> Result<Vec<u8>, String> {
     let out = std::process::Command::new("curl")
-        .args(["--silent", "--show-error", "--fail", "--location", "--max-time", "30", "--proto", "=http,https", url])
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--location",
+            "--max-time",
+            "30",
+            "--proto",
+            "=http,https",
+            url,
+        ])
         .output()
         .map_err(|e| format!("curl: {e}"))?;
     if out.status.success() {
@@ -117,23 +138,45 @@ pub(crate) fn summary(parsed: &Parsed) -> String {
             let _ = write!(s, ", window {d}");
         }
     }
-    let _ = writeln!(s, ", {} period(s), {} segment(s)", p.periods.len(), p.segment_count());
+    let _ = writeln!(
+        s,
+        ", {} period(s), {} segment(s)",
+        p.periods.len(),
+        p.segment_count()
+    );
     for (pi, period) in p.periods.iter().enumerate() {
         let _ = writeln!(
             s,
             "  period {pi}{}: start {}{}",
-            period.id.as_deref().map(|i| format!(" [{i}]")).unwrap_or_default(),
+            period
+                .id
+                .as_deref()
+                .map(|i| format!(" [{i}]"))
+                .unwrap_or_default(),
             period.start,
-            period.duration.map(|d| format!(", duration {d}")).unwrap_or_default()
+            period
+                .duration
+                .map(|d| format!(", duration {d}"))
+                .unwrap_or_default()
         );
         for set in &period.switching_sets {
             let _ = writeln!(
                 s,
                 "    {:?} set{}{}{}: {} track(s)",
                 set.content_type,
-                set.id.as_deref().map(|i| format!(" [{i}]")).unwrap_or_default(),
-                set.language.as_deref().map(|l| format!(" lang={l}")).unwrap_or_default(),
-                if set.protection.is_empty() { String::new() } else { format!(" drm={}", set.protection.len()) },
+                set.id
+                    .as_deref()
+                    .map(|i| format!(" [{i}]"))
+                    .unwrap_or_default(),
+                set.language
+                    .as_deref()
+                    .map(|l| format!(" lang={l}"))
+                    .unwrap_or_default(),
+                if set.protection.is_empty() {
+                    String::new()
+                } else {
+                    format!(" drm={}", set.protection.len())
+                },
                 set.tracks.len()
             );
             for t in &set.tracks {
@@ -146,7 +189,10 @@ pub(crate) fn summary(parsed: &Parsed) -> String {
                     "      {} {} bit/s{res}{} — {} segment(s), {}",
                     t.id,
                     t.bandwidth,
-                    t.codecs.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+                    t.codecs
+                        .as_deref()
+                        .map(|c| format!(" {c}"))
+                        .unwrap_or_default(),
                     t.segments.len(),
                     index_kind(&t.segments)
                 );

@@ -11,7 +11,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "playhead", version, about = "Playhead: a portable video player core")]
+#[command(
+    name = "playhead",
+    version,
+    about = "Playhead: a portable video player core"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -11,12 +11,17 @@ use playhead_conformance::{corpus_dir, corpus_files, vectors_dir};
 
 fn inspect(path: &Path, json: bool) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_playhead"));
-    cmd.arg("inspect").arg(path).args(["--base-url", "https://cdn.example/x/manifest?token=t0k3n"]);
+    cmd.arg("inspect")
+        .arg(path)
+        .args(["--base-url", "https://cdn.example/x/manifest?token=t0k3n"]);
     if json {
         cmd.arg("--json");
     }
     let out = cmd.output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 fn check(path: &Path) -> bool {
@@ -24,8 +29,14 @@ fn check(path: &Path) -> bool {
     assert!(code == 0 || code == 2, "{}: exit {code}", path.display());
     assert!(!text.is_empty(), "{}: no output", path.display());
     let (jcode, json) = inspect(path, true);
-    assert_eq!(code, jcode, "{}: --json changed the exit code", path.display());
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: bad JSON: {e}", path.display()));
+    assert_eq!(
+        code,
+        jcode,
+        "{}: --json changed the exit code",
+        path.display()
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: bad JSON: {e}", path.display()));
     assert_eq!(v.get("error").is_some(), code == 2, "{}", path.display());
     code == 0
 }
@@ -33,12 +44,18 @@ fn check(path: &Path) -> bool {
 #[test]
 fn inspect_every_corpus_file() {
     let Some(dir) = corpus_dir() else {
-        eprintln!("\n==== SKIPPED: corpus not found (../shared/corpus or $PLAYHEAD_CORPUS); inspect was NOT run on it ====\n");
+        eprintln!(
+            "\n==== SKIPPED: corpus not found (../shared/corpus or $PLAYHEAD_CORPUS); inspect was NOT run on it ====\n"
+        );
         return;
     };
     let files = corpus_files(&dir).unwrap();
     let ok = files.iter().filter(|f| check(&f.path)).count();
-    eprintln!("inspect: {} corpus files, {ok} models, {} typed errors", files.len(), files.len() - ok);
+    eprintln!(
+        "inspect: {} corpus files, {ok} models, {} typed errors",
+        files.len(),
+        files.len() - ok
+    );
     assert!(files.len() > 400);
 }
 
