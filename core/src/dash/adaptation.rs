@@ -6,7 +6,7 @@ use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::{
     BaseUrl, Bytes, ContentProtection, ContentType, Descriptor, Kid, PendingFetch, SchemeRef,
-    SegmentIndex, SwitchingSet, TextKind, Track, VideoRange, XlinkTarget,
+    SegmentIndex, SwitchingSet, TextKind, Track, VideoRange, XlinkTarget, playready_kids,
 };
 use crate::time::FrameRate;
 use crate::url::{Allow, resolve};
@@ -207,6 +207,12 @@ fn read_protection(
                 }
                 _ => x.skip(&e, diag)?,
             },
+        }
+    }
+    // A PlayReady header names its key ids: surface them when the descriptor does not.
+    if cp.default_kids.is_empty() {
+        if let Some(pro) = &cp.playready_header {
+            cp.default_kids = playready_kids(&pro.0);
         }
     }
     Ok(cp)

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
-use crate::model::segments::{NewEntry, push_run};
+use crate::model::NewEntry;
+use crate::model::segments::push_run;
 use crate::model::{
     ByteRange, InitSegment, ListIndex, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart,
     TimelineIndex, TimelineRun, UrlTemplate,

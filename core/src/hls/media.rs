@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{AttrList, Vars, check_header, hex, int, lines, split_tag};
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
-use crate::model::segments::NewEntry;
+use crate::model::NewEntry;
 use crate::model::{
     ByteRange, Bytes, ContentType, DateRange, HlsKey, HlsPlaylistInfo, InitSegment, KeyMethod,
     KeySystem, Kid, ListIndex, LiveParams, ManifestFormat, PartInfo, PartialSegment, Period,

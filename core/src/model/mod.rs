@@ -9,19 +9,20 @@
 
 mod drm;
 mod events;
+mod list;
 mod live;
 pub(crate) mod segments;
 
 pub use drm::{ContentProtection, HlsKey, KeyMethod, KeySystem, Kid, playready_kids};
 pub use events::{DateRange, Event, EventStream, SchemeRef};
+pub use list::{HlsPlaylistInfo, ListEntry, ListIndex, NewEntry, PartialSegment};
 pub use live::{
     ContentSteering, LiveParams, PartInfo, PreloadHint, RenditionReport, ServerControl,
     ServiceDescription, UtcTiming,
 };
 pub use segments::{
-    ByteRange, HlsPlaylistInfo, InitSegment, ListEntry, ListIndex, NewEntry, PartialSegment,
-    Segment, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart, TimelineIndex,
-    TimelineRun, UrlTemplate,
+    ByteRange, InitSegment, Segment, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart,
+    TimelineIndex, TimelineRun, UrlTemplate,
 };
 
 use crate::time::{FrameRate, Micros, UnixMicros};
