@@ -2,6 +2,7 @@
 //! golden snapshots, the walk over the shared real-world corpus, and the differential
 //! tests against the `m3u8-rs` and `dash-mpd-core` oracles).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use playhead::{Presentation, SegmentIndex};
@@ -25,6 +26,31 @@ pub fn workspace_root() -> PathBuf {
 /// Our own vectors: `conformance/vectors`.
 pub fn vectors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+/// Rows of a listing in `conformance/` (`corpus-expectations.tsv`, `oracle-differences.tsv`):
+/// tab-separated, `#` comments and a `path\t...` header skipped, the path first and a
+/// reason of at least 10 characters last. Returns path -> the other columns.
+pub fn listing(name: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') || line.starts_with("path\t") {
+            continue;
+        }
+        let mut cols = line.split('\t').map(|c| c.trim().to_owned());
+        let path = cols.next().unwrap_or_default();
+        let rest: Vec<String> = cols.collect();
+        if rest.last().is_none_or(|reason| reason.len() < 10) {
+            return Err(format!(
+                "{name}:{}: {path:?} needs a concrete reason",
+                i + 1
+            ));
+        }
+        out.insert(path, rest);
+    }
+    Ok(out)
 }
 
 /// One corpus file as listed in `index.tsv`.

@@ -19,25 +19,11 @@ use playhead_conformance::{corpus_dir, corpus_files};
 const HANG: Duration = Duration::from_secs(60);
 
 fn expectations() -> BTreeMap<String, (String, String)> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/corpus-expectations.tsv"
-    ))
-    .unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let mut c = l.splitn(3, '\t');
-            let path = c.next().unwrap().to_owned();
-            let class = c
-                .next()
-                .unwrap_or_else(|| panic!("{l}: no class"))
-                .to_owned();
-            let reason = c
-                .next()
-                .unwrap_or_else(|| panic!("{l}: no reason"))
-                .to_owned();
-            assert!(reason.len() > 10, "{path}: give a real reason");
+    let rows = playhead_conformance::listing("corpus-expectations.tsv").unwrap();
+    rows.into_iter()
+        .map(|(path, cols)| {
+            let [class, reason] = <[String; 2]>::try_from(cols)
+                .unwrap_or_else(|c| panic!("{path}: want class and reason, got {c:?}"));
             (path, (class, reason))
         })
         .collect()

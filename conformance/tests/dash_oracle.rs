@@ -18,27 +18,12 @@ use std::path::{Path, PathBuf};
 use playhead::{ParseOptions, Presentation};
 use playhead_conformance::{corpus_dir, corpus_files, digest, vectors_dir};
 
-/// `conformance/oracle-differences.tsv`: path -> reason. Every row needs a reason.
+/// `conformance/oracle-differences.tsv`: path -> reason.
 fn expectations() -> BTreeMap<String, String> {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("oracle-differences.tsv");
-    let Ok(text) = std::fs::read_to_string(&file) else {
-        return BTreeMap::new();
-    };
-    let mut out = BTreeMap::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') || line.starts_with("path\t") {
-            continue;
-        }
-        let (path, reason) = line.split_once('\t').unwrap_or((line, ""));
-        assert!(
-            reason.trim().len() >= 10,
-            "{}:{}: {path:?} needs a concrete reason",
-            file.display(),
-            i + 1
-        );
-        out.insert(path.trim().to_owned(), reason.trim().to_owned());
-    }
-    out
+    let rows = playhead_conformance::listing("oracle-differences.tsv").unwrap();
+    rows.into_iter()
+        .map(|(path, mut cols)| (path, cols.pop().unwrap_or_default()))
+        .collect()
 }
 
 /// Manifest bytes as text for `dash_mpd_core` (which takes a `&str`): UTF-8 with or without

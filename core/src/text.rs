@@ -47,6 +47,19 @@ pub(crate) fn decode(
         .map_err(|e| enc_err(format!("invalid UTF-8 at byte {}", e.valid_up_to())))
 }
 
+/// Decodes hex digits (an even number of them, no prefix or sign).
+pub(crate) fn hex_decode(digits: &str) -> Option<Vec<u8>> {
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    let nibble = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    digits
+        .as_bytes()
+        .chunks(2)
+        .map(|p| Some(nibble(p[0])? << 4 | nibble(p[1])?))
+        .collect()
+}
+
 /// Sniffs the format of bytes that do not decode, from what can be read of them.
 pub(crate) fn sniff_lossy(bytes: &[u8]) -> Option<ManifestFormat> {
     let le = bytes.starts_with(&[0xFF, 0xFE]);

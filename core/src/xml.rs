@@ -266,6 +266,24 @@ impl<'a> Xml<'a> {
         Ok(())
     }
 
+    /// The root element, after the prolog (whitespace, declaration, comments).
+    pub(crate) fn root(
+        &mut self,
+        diag: &mut Diag,
+        rule: &'static str,
+    ) -> Result<Elem<'a>, ParseError> {
+        loop {
+            match self.next(diag)? {
+                Ev::Start(el) => return Ok(el),
+                Ev::Text(t) if t.trim().is_empty() => {}
+                Ev::Eof => return Err(diag.malformed(self.line(), rule, "no root element")),
+                Ev::Text(_) | Ev::End => {
+                    return Err(diag.malformed(self.line(), rule, "text before the root element"));
+                }
+            }
+        }
+    }
+
     /// Skips the content of the element just started (no-op for an empty element).
     pub(crate) fn skip(&mut self, el: &Elem<'_>, diag: &mut Diag) -> Result<(), ParseError> {
         if el.empty {

@@ -1,7 +1,7 @@
 //! DASH `AdaptationSet` and `Representation`: the attributes and descriptors they share,
 //! content protection, and base URLs.
 
-use super::segment::{Levels, SegKind};
+use super::segment::Levels;
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::{
@@ -247,18 +247,9 @@ pub(crate) fn read_set(
     diag: &mut Diag,
 ) -> Result<Option<RawSet>, ParseError> {
     let line = x.line();
-    if let Some(href) = el.attr("href") {
-        if href.trim() == "urn:mpeg:dash:resolve-to-zero:2013" {
-            x.skip(el, diag)?;
-            return Ok(None);
-        }
-        let url = resolve(parent_base, &href, Allow::Http)
-            .map_err(|r| diag.unsafe_url(line, &href, &r))?;
-        pending.push(PendingFetch {
-            target: XlinkTarget::AdaptationSet(indexes.0, indexes.1),
-            url,
-            actuate_on_load: el.attr("actuate").as_deref() == Some("onLoad"),
-        });
+    let target = XlinkTarget::AdaptationSet(indexes.0, indexes.1);
+    if super::xlink(el, x, parent_base, target, pending, diag)? {
+        return Ok(None);
     }
     let mut set = SwitchingSet::new(ContentType::Unknown);
     set.id = el.attr("id");
@@ -280,7 +271,7 @@ pub(crate) fn read_set(
             Ev::End | Ev::Eof => break,
             Ev::Text(_) => {}
             Ev::Start(c) => {
-                if raw.common.read_child(&c, x, diag)? {
+                if raw.common.read_child(&c, x, diag)? || raw.seg.read_child(&c, x, diag)? {
                     continue;
                 }
                 match c.name() {
@@ -306,9 +297,6 @@ pub(crate) fn read_set(
                         let t = x.text(&c, diag, 4096)?;
                         raw.set.labels.push(t.trim().to_owned());
                     }
-                    b"SegmentBase" => raw.seg.read(SegKind::Base, &c, x, diag)?,
-                    b"SegmentList" => raw.seg.read(SegKind::List, &c, x, diag)?,
-                    b"SegmentTemplate" => raw.seg.read(SegKind::Template, &c, x, diag)?,
                     b"Representation" => {
                         let n = raw.reps.len();
                         let base = raw.base.clone();
@@ -377,7 +365,7 @@ fn read_rep(
             Ev::End | Ev::Eof => break,
             Ev::Text(_) => {}
             Ev::Start(c) => {
-                if raw.common.read_child(&c, x, diag)? {
+                if raw.common.read_child(&c, x, diag)? || raw.seg.read_child(&c, x, diag)? {
                     continue;
                 }
                 match c.name() {
@@ -392,9 +380,6 @@ fn read_rep(
                         let t = x.text(&c, diag, 4096)?;
                         raw.track.label = Some(t.trim().to_owned());
                     }
-                    b"SegmentBase" => raw.seg.read(SegKind::Base, &c, x, diag)?,
-                    b"SegmentList" => raw.seg.read(SegKind::List, &c, x, diag)?,
-                    b"SegmentTemplate" => raw.seg.read(SegKind::Template, &c, x, diag)?,
                     _ => x.skip(&c, diag)?,
                 }
             }

@@ -18,7 +18,7 @@ mod segment;
 use adaptation::{
     RawSet, apply_common, content_type, descriptor, read_base_url, read_set, text_kind,
 };
-use segment::{Levels, RepCtx, RunsCache, SegKind, build_index};
+use segment::{Levels, RepCtx, RunsCache, build_index};
 
 use crate::Parsed;
 use crate::diag::Diag;
@@ -49,16 +49,7 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
     let mut diag = Diag::new(ManifestFormat::Dash, opts);
     diag.check_size(text.len())?;
     let mut x = Xml::new(text);
-    let root = loop {
-        match x.next(&mut diag)? {
-            Ev::Start(el) => break el,
-            Ev::Text(t) if t.trim().is_empty() => {}
-            Ev::Text(_) | Ev::End => {
-                return Err(diag.malformed(x.line(), R_ROOT, "text before the root element"));
-            }
-            Ev::Eof => return Err(diag.malformed(x.line(), R_ROOT, "no root element")),
-        }
-    };
+    let root = x.root(&mut diag, R_ROOT)?;
     if root.name() != b"MPD" {
         return Err(diag.invalid(
             x.line(),
@@ -122,6 +113,34 @@ fn datetime_attr(
             }
         },
     }
+}
+
+/// Records an element's xlink (`@xlink:href`) as a fetch for the host. Returns true when it
+/// resolves to zero (the element is removed; its content has been skipped).
+pub(crate) fn xlink(
+    el: &Elem<'_>,
+    x: &mut Xml<'_>,
+    base: &str,
+    target: XlinkTarget,
+    pending: &mut Vec<PendingFetch>,
+    diag: &mut Diag,
+) -> Result<bool, ParseError> {
+    let Some(href) = el.attr("href") else {
+        return Ok(false);
+    };
+    if href.trim() == "urn:mpeg:dash:resolve-to-zero:2013" {
+        x.skip(el, diag)?;
+        return Ok(true);
+    }
+    let line = x.line();
+    let url = resolve(base, &href, Allow::Http).map_err(|r| diag.unsafe_url(line, &href, &r))?;
+    let actuate_on_load = el.attr("actuate").as_deref() == Some("onLoad");
+    pending.push(PendingFetch {
+        target,
+        url,
+        actuate_on_load,
+    });
+    Ok(false)
 }
 
 /// A Period as read, before durations are known.
@@ -245,18 +264,15 @@ fn read_period(
     diag: &mut Diag,
 ) -> Result<Option<RawPeriod>, ParseError> {
     let line = x.line();
-    if let Some(href) = el.attr("href") {
-        if href.trim() == "urn:mpeg:dash:resolve-to-zero:2013" {
-            x.skip(el, diag)?;
-            return Ok(None);
-        }
-        let url = resolve(parent_base, &href, Allow::Http)
-            .map_err(|r| diag.unsafe_url(line, &href, &r))?;
-        pending.push(PendingFetch {
-            target: XlinkTarget::Period(index),
-            url,
-            actuate_on_load: el.attr("actuate").as_deref() == Some("onLoad"),
-        });
+    if xlink(
+        el,
+        x,
+        parent_base,
+        XlinkTarget::Period(index),
+        pending,
+        diag,
+    )? {
+        return Ok(None);
     }
     let mut rp = RawPeriod {
         period: Period {
@@ -282,6 +298,7 @@ fn read_period(
         match x.next(diag)? {
             Ev::End | Ev::Eof => break,
             Ev::Text(_) => {}
+            Ev::Start(c) if rp.seg.read_child(&c, x, diag)? => {}
             Ev::Start(c) => match c.name() {
                 b"BaseURL" => {
                     let b = read_base_url(&c, x, parent_base, diag)?;
@@ -290,9 +307,6 @@ fn read_period(
                     }
                     rp.period.base_urls.push(b);
                 }
-                b"SegmentBase" => rp.seg.read(SegKind::Base, &c, x, diag)?,
-                b"SegmentList" => rp.seg.read(SegKind::List, &c, x, diag)?,
-                b"SegmentTemplate" => rp.seg.read(SegKind::Template, &c, x, diag)?,
                 b"AssetIdentifier" => {
                     rp.period.asset_id = c.attr("value");
                     x.skip(&c, diag)?;
@@ -304,19 +318,12 @@ fn read_period(
                     x.skip(&c, diag)?;
                 }
                 b"EventStream" => {
-                    if let Some(href) = c.attr("href") {
-                        let l = x.line();
-                        let url = resolve(&rp.base, &href, Allow::Http)
-                            .map_err(|r| diag.unsafe_url(l, &href, &r))?;
-                        pending.push(PendingFetch {
-                            target: XlinkTarget::EventStream(index),
-                            url,
-                            actuate_on_load: true,
-                        });
+                    let target = XlinkTarget::EventStream(index);
+                    if !xlink(&c, x, &rp.base, target, pending, diag)? {
+                        rp.period
+                            .event_streams
+                            .push(read_event_stream(&c, x, diag)?);
                     }
-                    rp.period
-                        .event_streams
-                        .push(read_event_stream(&c, x, diag)?);
                 }
                 b"AdaptationSet" => {
                     let si = u32::try_from(rp.sets.len()).unwrap_or(u32::MAX);

@@ -131,8 +131,25 @@ impl Levels {
         Some((kind, info))
     }
 
+    /// Reads `c` if it is a `SegmentBase`, `SegmentList` or `SegmentTemplate`; false if not.
+    pub(crate) fn read_child(
+        &mut self,
+        c: &Elem<'_>,
+        x: &mut Xml<'_>,
+        diag: &mut Diag,
+    ) -> Result<bool, ParseError> {
+        let kind = match c.name() {
+            b"SegmentBase" => SegKind::Base,
+            b"SegmentList" => SegKind::List,
+            b"SegmentTemplate" => SegKind::Template,
+            _ => return Ok(false),
+        };
+        self.read(kind, c, x, diag)?;
+        Ok(true)
+    }
+
     /// Reads a `SegmentBase`, `SegmentList` or `SegmentTemplate` element into its slot.
-    pub(crate) fn read(
+    fn read(
         &mut self,
         kind: SegKind,
         el: &Elem<'_>,

@@ -67,16 +67,8 @@ pub(crate) fn parse_presentation(
     track.segments = SegmentIndex::List(index);
     diag.add_track()?;
     set.tracks.push(track);
-    p.periods.push(Period {
-        id: None,
-        start: Micros::ZERO,
-        duration: p.duration,
-        base_urls: Vec::new(),
-        switching_sets: vec![set],
-        event_streams: Vec::new(),
-        asset_id: None,
-        properties: Vec::new(),
-    });
+    p.periods
+        .push(Period::new(Micros::ZERO, p.duration, vec![set]));
     Ok(p)
 }
 

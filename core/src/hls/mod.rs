@@ -69,17 +69,7 @@ pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
     let t = text
         .strip_prefix("0x")
         .or_else(|| text.strip_prefix("0X"))?;
-    if t.len() % 2 != 0 {
-        return None;
-    }
-    t.as_bytes()
-        .chunks(2)
-        .map(|p| {
-            let hi = (p[0] as char).to_digit(16)?;
-            let lo = (p[1] as char).to_digit(16)?;
-            u8::try_from(hi * 16 + lo).ok()
-        })
-        .collect()
+    text::hex_decode(t)
 }
 
 /// Reads a decimal-integer attribute or tag value.

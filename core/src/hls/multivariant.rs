@@ -258,16 +258,7 @@ pub(crate) fn parse(
         sets.push(iframes);
     }
     p.variables = vars.defined.clone();
-    p.periods.push(Period {
-        id: None,
-        start: Micros::ZERO,
-        duration: None,
-        base_urls: Vec::new(),
-        switching_sets: sets,
-        event_streams: Vec::new(),
-        asset_id: None,
-        properties: Vec::new(),
-    });
+    p.periods.push(Period::new(Micros::ZERO, None, sets));
     Ok(p)
 }
 

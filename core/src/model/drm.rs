@@ -73,17 +73,9 @@ impl Kid {
             .strip_prefix("0x")
             .or_else(|| t.strip_prefix("0X"))
             .unwrap_or(t);
-        let hex: Vec<u8> = t.bytes().filter(|b| *b != b'-').collect();
-        if hex.len() != 32 {
-            return None;
-        }
-        let mut out = [0u8; 16];
-        for (i, pair) in hex.chunks(2).enumerate() {
-            let hi = (pair[0] as char).to_digit(16)?;
-            let lo = (pair[1] as char).to_digit(16)?;
-            out[i] = u8::try_from(hi * 16 + lo).ok()?;
-        }
-        Some(Kid(out))
+        let digits: String = t.chars().filter(|c| *c != '-').collect();
+        let bytes = crate::text::hex_decode(&digits)?;
+        <[u8; 16]>::try_from(bytes).ok().map(Kid)
     }
 
     /// From a PlayReady little-endian GUID (the first three fields byte-swapped).

@@ -407,6 +407,22 @@ impl Presentation {
     }
 }
 
+impl Period {
+    /// A period holding `switching_sets`, without id, base URLs, events or descriptors.
+    pub fn new(start: Micros, duration: Option<Micros>, switching_sets: Vec<SwitchingSet>) -> Self {
+        Period {
+            id: None,
+            start,
+            duration,
+            base_urls: Vec::new(),
+            switching_sets,
+            event_streams: Vec::new(),
+            asset_id: None,
+            properties: Vec::new(),
+        }
+    }
+}
+
 impl SwitchingSet {
     /// An empty set of `content_type`.
     pub fn new(content_type: ContentType) -> Self {

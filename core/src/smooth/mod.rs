@@ -32,14 +32,7 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
     let mut diag = Diag::new(ManifestFormat::Smooth, opts);
     diag.check_size(text.len())?;
     let mut x = Xml::new(text);
-    let root = loop {
-        match x.next(&mut diag)? {
-            Ev::Start(el) => break el,
-            Ev::Text(t) if t.trim().is_empty() => {}
-            Ev::Eof => return Err(diag.malformed(x.line(), R_ROOT, "no root element")),
-            _ => return Err(diag.malformed(x.line(), R_ROOT, "text before the root element")),
-        }
-    };
+    let root = x.root(&mut diag, R_ROOT)?;
     if root.name() != b"SmoothStreamingMedia" {
         return Err(diag.invalid(x.line(), R_ROOT, "root element is not SmoothStreamingMedia"));
     }
@@ -132,16 +125,7 @@ fn read_root(
             t.protection = protection.clone();
         }
     }
-    p.periods.push(Period {
-        id: None,
-        start: Micros::ZERO,
-        duration: p.duration,
-        base_urls: Vec::new(),
-        switching_sets: sets,
-        event_streams: Vec::new(),
-        asset_id: None,
-        properties: Vec::new(),
-    });
+    p.periods.push(Period::new(Micros::ZERO, p.duration, sets));
     Ok(p)
 }
 
@@ -211,17 +195,6 @@ fn codecs(fourcc: &str, private: &[u8]) -> Option<String> {
         "WMAP" => "wma.2".into(),
         _ => return None,
     })
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim();
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    s.as_bytes()
-        .chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
-        .collect()
 }
 
 /// The URL template with `{bitrate}` and `{CustomAttributes}` filled in.
@@ -383,7 +356,7 @@ fn read_level(
     let fourcc = el.attr("FourCC").unwrap_or_default();
     let private = el
         .attr("CodecPrivateData")
-        .and_then(|h| decode_hex(&h))
+        .and_then(|h| crate::text::hex_decode(h.trim()))
         .unwrap_or_default();
     let index = el.attr("Index").unwrap_or_else(|| ordinal.to_string());
     let mut t = Track::new(format!("{stream}-{index}"), SegmentIndex::Unloaded);
