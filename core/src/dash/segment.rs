@@ -10,8 +10,8 @@ use crate::error::{Line, ParseError};
 use crate::model::NewEntry;
 use crate::model::segments::push_run;
 use crate::model::{
-    ByteRange, InitSegment, ListIndex, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart,
-    TimelineIndex, TimelineRun, UrlTemplate,
+    Availability, ByteRange, InitSegment, ListIndex, SegmentBaseIndex, SegmentIndex, TemplateIndex,
+    TemplatePart, TimelineIndex, TimelineRun, UrlTemplate,
 };
 use crate::time::{Micros, Timescale};
 use crate::url::{Allow, check, resolve};
@@ -58,6 +58,7 @@ pub(crate) struct SegInfo {
     initialization: Option<String>,
     init_elem: Option<(Option<String>, Option<ByteRange>)>,
     index_range: Option<ByteRange>,
+    availability: Availability,
     timeline: Option<Arc<Timeline>>,
     urls: Option<SegmentUrls>,
     line: Line,
@@ -79,6 +80,16 @@ impl SegInfo {
                 .or_else(|| parent.initialization.clone()),
             init_elem: self.init_elem.clone().or_else(|| parent.init_elem.clone()),
             index_range: self.index_range.or(parent.index_range),
+            availability: Availability {
+                time_offset: self
+                    .availability
+                    .time_offset
+                    .or(parent.availability.time_offset),
+                time_complete: self
+                    .availability
+                    .time_complete
+                    .or(parent.availability.time_complete),
+            },
             timeline: self.timeline.clone().or_else(|| parent.timeline.clone()),
             urls: self.urls.clone().or_else(|| parent.urls.clone()),
             line: self.line,
@@ -204,6 +215,29 @@ fn range(v: Option<String>, line: Line, diag: &mut Diag) -> Result<Option<ByteRa
     }
 }
 
+/// `@availabilityTimeOffset` (decimal seconds or `INF`) and `@availabilityTimeComplete`.
+fn availability(el: &Elem<'_>, line: Line, diag: &mut Diag) -> Result<Availability, ParseError> {
+    const R_ATO: &str = "ISO/IEC 23009-1 §5.3.9.5.3: @availabilityTimeOffset is a double or INF";
+    let time_offset = match el.attr("availabilityTimeOffset") {
+        None => None,
+        Some(v) if v.trim() == "INF" => Some(Micros(i64::MAX)),
+        Some(v) => match crate::time::parse_decimal_ticks(&v, Timescale::MICROS) {
+            Ok(us) => Some(Micros(i64::try_from(us).unwrap_or(i64::MAX))),
+            Err(e) => {
+                diag.should(line, R_ATO, format!("{e}; ignored"))?;
+                None
+            }
+        },
+    };
+    let time_complete = el
+        .attr("availabilityTimeComplete")
+        .map(|v| v.trim() != "false");
+    Ok(Availability {
+        time_offset,
+        time_complete,
+    })
+}
+
 fn read_seg(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<SegInfo, ParseError> {
     let line = x.line();
     let timescale = match uint(el, "timescale", line, diag)? {
@@ -223,6 +257,7 @@ fn read_seg(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<SegInfo, 
         initialization: el.attr("initialization"),
         init_elem: None,
         index_range: range(el.attr("indexRange"), line, diag)?,
+        availability: availability(el, line, diag)?,
         timeline: None,
         urls: None,
         line,
@@ -535,6 +570,7 @@ pub(crate) fn build_index(
                     media,
                     init,
                     open_ended,
+                    availability: info.availability,
                 }))
             } else if let Some(d) = info.duration {
                 if media
@@ -569,6 +605,7 @@ pub(crate) fn build_index(
                     count,
                     media,
                     init,
+                    availability: info.availability,
                 }))
             } else {
                 diag.shall(

@@ -21,8 +21,8 @@ pub use live::{
     ServiceDescription, UtcTiming,
 };
 pub use segments::{
-    ByteRange, InitSegment, Segment, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart,
-    TimelineIndex, TimelineRun, UrlTemplate,
+    Availability, ByteRange, InitSegment, Segment, SegmentBaseIndex, SegmentIndex, TemplateIndex,
+    TemplatePart, TimelineIndex, TimelineRun, UrlTemplate,
 };
 
 use crate::time::{FrameRate, Micros, UnixMicros};

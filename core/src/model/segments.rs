@@ -189,6 +189,19 @@ pub struct TemplateIndex {
     pub media: UrlTemplate,
     /// Initialization segment.
     pub init: Option<InitSegment>,
+    /// Low-latency availability (chunked segments available before they are complete).
+    pub availability: Availability,
+}
+
+/// DASH low-latency availability of segments (ISO/IEC 23009-1 §5.3.9.5.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Availability {
+    /// `@availabilityTimeOffset`: segments are available this much earlier than their end;
+    /// `INF` is `Micros(i64::MAX)`.
+    pub time_offset: Option<Micros>,
+    /// `@availabilityTimeComplete=false`: a segment is still being written when available.
+    pub time_complete: Option<bool>,
 }
 
 /// A run of `count` segments of equal `duration` starting at `start` (a `<S t d r>`).
@@ -250,6 +263,8 @@ pub struct TimelineIndex {
     /// The last run repeats until the live edge (`S@r=-1` with no known end): the count
     /// listed is a lower bound that follows the wall clock.
     pub open_ended: bool,
+    /// Low-latency availability (chunked segments available before they are complete).
+    pub availability: Availability,
 }
 
 impl SegmentIndex {
@@ -422,6 +437,7 @@ mod tests {
             media,
             init: None,
             open_ended: false,
+            availability: Availability::default(),
         });
         assert_eq!(t.len(), 4);
         let s = t.segment(3).unwrap();

@@ -11,9 +11,9 @@ use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::segments::push_run;
 use crate::model::{
-    Bytes, ContentProtection, ContentType, KeySystem, LiveParams, ManifestFormat, Period,
-    Presentation, SegmentIndex, SwitchingSet, TemplatePart, TextKind, TimelineIndex, TimelineRun,
-    Track, UrlTemplate, playready_kids,
+    Availability, Bytes, ContentProtection, ContentType, KeySystem, LiveParams, ManifestFormat,
+    Period, Presentation, SegmentIndex, SwitchingSet, TemplatePart, TextKind, TimelineIndex,
+    TimelineRun, Track, UrlTemplate, playready_kids,
 };
 use crate::options::ParseOptions;
 use crate::time::{Micros, Timescale};
@@ -334,6 +334,7 @@ fn read_stream(
             media: url_template(&url, track.bandwidth, &custom, base),
             init: None,
             open_ended: false,
+            availability: Availability::default(),
         });
         set.tracks.push(track);
     }

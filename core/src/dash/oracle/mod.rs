@@ -29,11 +29,11 @@ use segment::{Level, RepCtx, build_index};
 
 use crate::error::ParseError;
 use crate::model::{
-    BaseUrl, ByteRange, Bytes, ContentProtection, ContentType, Descriptor, Event, EventStream,
-    InitSegment, Kid, ListIndex, LiveParams, ManifestFormat, NewEntry, PendingFetch, Period,
-    Presentation, SchemeRef, SegmentBaseIndex, SegmentIndex, ServiceDescription, SwitchingSet,
-    TemplateIndex, TemplatePart, TextKind, TimelineIndex, TimelineRun, Track, UrlTemplate,
-    UtcTiming, VideoRange, XlinkTarget,
+    Availability, BaseUrl, ByteRange, Bytes, ContentProtection, ContentType, Descriptor, Event,
+    EventStream, InitSegment, Kid, ListIndex, LiveParams, ManifestFormat, NewEntry, PendingFetch,
+    Period, Presentation, SchemeRef, SegmentBaseIndex, SegmentIndex, ServiceDescription,
+    SwitchingSet, TemplateIndex, TemplatePart, TextKind, TimelineIndex, TimelineRun, Track,
+    UrlTemplate, UtcTiming, VideoRange, XlinkTarget,
 };
 use crate::time::{FrameRate, Micros, Timescale, UnixMicros};
 

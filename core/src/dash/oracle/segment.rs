@@ -248,6 +248,7 @@ pub(super) fn build_index(
                     media,
                     init,
                     open_ended,
+                    availability: Availability::default(),
                 }))
             } else if let Some(d) = a.duration {
                 if media
@@ -276,6 +277,7 @@ pub(super) fn build_index(
                     count,
                     media,
                     init,
+                    availability: Availability::default(),
                 }))
             } else {
                 Err(invalid(
