@@ -80,10 +80,7 @@ fn ci() -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    run(
-        "tests",
-        cargo().args(["test", "--workspace", "--all-features"]),
-    )?;
+    let (passed, failed) = run_tests()?;
     run(
         "rustdoc",
         cargo()
@@ -112,7 +109,52 @@ fn ci() -> Result<(), String> {
         "\nci: all steps passed in {:.0}s",
         start.elapsed().as_secs_f64()
     );
+    // The closing line: the total of every `cargo test` binary (unit, integration, doc).
+    println!("ci: {passed} passed, {failed} failed");
     Ok(())
+}
+
+/// Runs the whole test suite, echoing its output, and totals the `test result:` lines.
+fn run_tests() -> Result<(u64, u64), String> {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--all-features"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped());
+    eprintln!("\n==> tests: {cmd:?}");
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("tests: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line.map_err(|e| format!("tests: {e}"))?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count(rest, "passed");
+                failed += count(rest, "failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("tests: {e}"))?;
+    eprintln!(
+        "<== tests: {status} in {:.1}s ({passed} passed, {failed} failed)",
+        start.elapsed().as_secs_f64()
+    );
+    if !status.success() || failed > 0 {
+        return Err(format!(
+            "tests failed ({status}): {passed} passed, {failed} failed"
+        ));
+    }
+    Ok((passed, failed))
+}
+
+/// The number before `word` in a `test result:` line (`ok. 33 passed; 0 failed; ...`).
+fn count(result: &str, word: &str) -> u64 {
+    result
+        .split(';')
+        .find_map(|part| part.trim().strip_suffix(word))
+        .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Module names of a wasm binary's import section.

@@ -5,7 +5,7 @@
 //! variants, quality levels), each with a compact [`SegmentIndex`].
 //!
 //! Every time is an integer: presentation-level values in [`Micros`], segment times in ticks
-//! of the track's own [`Timescale`].
+//! of the track's own [`Timescale`](crate::Timescale).
 
 mod drm;
 mod events;
