@@ -39,7 +39,7 @@ pub(crate) fn parse(
     let mut iframes = SwitchingSet::new(ContentType::Video);
     iframes.id = Some("i-frames".into());
     iframes.trick_mode = true;
-    let mut groups: Vec<SwitchingSet> = Vec::new();
+    let mut groups = Groups::default();
     // Redundant variants (same attributes but URI/PATHWAY-ID) become one track.
     let mut variant_keys: HashMap<String, usize> = HashMap::new();
     let mut pending: Option<(Line, Track, String)> = None;
@@ -253,7 +253,7 @@ pub(crate) fn parse(
     if !variants.tracks.is_empty() {
         sets.push(variants);
     }
-    sets.extend(groups);
+    sets.extend(groups.sets);
     if !iframes.tracks.is_empty() {
         sets.push(iframes);
     }
@@ -361,6 +361,13 @@ fn variant(
     Ok((t, key))
 }
 
+/// Rendition groups in playlist order, indexed by (TYPE, GROUP-ID).
+#[derive(Default)]
+struct Groups {
+    sets: Vec<SwitchingSet>,
+    index: HashMap<(String, String), usize>,
+}
+
 /// Adds an `EXT-X-MEDIA` rendition to its group's switching set.
 fn rendition(
     a: &AttrList<'_>,
@@ -368,7 +375,7 @@ fn rendition(
     base: &str,
     diag: &mut Diag,
     vars: &Vars,
-    groups: &mut Vec<SwitchingSet>,
+    groups: &mut Groups,
 ) -> Result<(), ParseError> {
     let (Some(kind), Some(group_id), Some(name)) =
         (a.get("TYPE"), a.get("GROUP-ID"), a.get("NAME"))
@@ -408,22 +415,20 @@ fn rendition(
         }
         None => None,
     };
-    let set_index = match groups.iter().position(|g| {
-        g.id.as_deref() == Some(group_id)
-            && g.content_type == content_type
-            && g.text_kind.map(|k| k == TextKind::ClosedCaptions)
-                == text_kind.map(|k| k == TextKind::ClosedCaptions)
-    }) {
-        Some(i) => i,
+    // One set per (TYPE, GROUP-ID), found by map: hostile playlists may hold thousands.
+    let key = (kind.to_owned(), group_id.to_owned());
+    let set_index = match groups.index.get(&key) {
+        Some(&i) => i,
         None => {
             let mut s = SwitchingSet::new(content_type);
             s.id = Some(group_id.to_owned());
             s.text_kind = text_kind;
-            groups.push(s);
-            groups.len() - 1
+            groups.sets.push(s);
+            groups.index.insert(key, groups.sets.len() - 1);
+            groups.sets.len() - 1
         }
     };
-    let set = &mut groups[set_index];
+    let set = &mut groups.sets[set_index];
     let mut t = Track::new(
         a.get("STABLE-RENDITION-ID").map_or_else(
             || format!("{}:{}:{}", kind.to_ascii_lowercase(), group_id, name),
