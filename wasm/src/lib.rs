@@ -15,7 +15,10 @@ pub fn version() -> String {
 /// segments its tracks list, or the core's typed error as a JS `Error`.
 #[wasm_bindgen(js_name = countSegments)]
 pub fn count_segments(bytes: &[u8], url: Option<String>) -> Result<u32, JsError> {
-    let opts = playhead::ParseOptions { url, ..Default::default() };
+    let opts = playhead::ParseOptions {
+        url,
+        ..Default::default()
+    };
     let parsed = playhead::parse(bytes, &opts).map_err(|e| JsError::new(&e.to_string()))?;
     Ok(u32::try_from(parsed.presentation.segment_count()).unwrap_or(u32::MAX))
 }

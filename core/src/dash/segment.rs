@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::NewEntry;
-use crate::model::segments::push_run;
+use crate::model::segments::{push_run, run_ends};
 use crate::model::{
     Availability, ByteRange, InitSegment, ListIndex, SegmentBaseIndex, SegmentIndex, TemplateIndex,
     TemplatePart, TimelineIndex, TimelineRun, UrlTemplate,
@@ -469,7 +469,10 @@ pub(crate) struct RepCtx<'c> {
 }
 
 /// Resolved timelines shared between representations: (timeline ptr, timescale, pto, end).
-pub(crate) type RunsCache = HashMap<(usize, u32, u64, Option<u64>), (Arc<[TimelineRun]>, bool)>;
+pub(crate) type RunsCache = HashMap<(usize, u32, u64, Option<u64>), ResolvedRuns>;
+
+/// Resolved runs, their cumulative counts, and whether the last run is open-ended.
+pub(crate) type ResolvedRuns = (Arc<[TimelineRun]>, Arc<[u64]>, bool);
 
 /// Builds the segment index of a representation.
 pub(crate) fn build_index(
@@ -552,7 +555,7 @@ pub(crate) fn build_index(
                 diag,
             )?;
             if let Some(tl) = &info.timeline {
-                let (runs, open_ended) = resolve_runs(
+                let (runs, ends, open_ended) = resolve_runs(
                     tl,
                     timescale,
                     pto,
@@ -567,6 +570,7 @@ pub(crate) fn build_index(
                     presentation_time_offset: pto,
                     start_number,
                     runs,
+                    ends,
                     media,
                     init,
                     open_ended,
@@ -625,7 +629,7 @@ pub(crate) fn build_index(
             };
             let mut times: Vec<(u64, u64)> = Vec::new();
             if let Some(tl) = &info.timeline {
-                let (runs, _) = resolve_runs(
+                let (runs, _, _) = resolve_runs(
                     tl,
                     timescale,
                     pto,
@@ -690,10 +694,10 @@ fn resolve_runs(
     line: Line,
     cache: &mut RunsCache,
     diag: &mut Diag,
-) -> Result<(Arc<[TimelineRun]>, bool), ParseError> {
+) -> Result<ResolvedRuns, ParseError> {
     let key = (Arc::as_ptr(tl) as usize, timescale.get(), pto, period_ticks);
     if let Some(hit) = cache.get(&key) {
-        diag.add_segments(hit.0.iter().map(|r| u64::from(r.count)).sum())?;
+        diag.add_segments(hit.1.last().copied().unwrap_or(0))?;
         return Ok(hit.clone());
     }
     let mut runs = tl.runs.clone();
@@ -724,7 +728,8 @@ fn resolve_runs(
         }
         diag.add_segments(u64::from(runs[i].count))?;
     }
-    let out: (Arc<[TimelineRun]>, bool) = (Arc::from(runs), open_ended);
+    let ends = run_ends(&runs);
+    let out: ResolvedRuns = (Arc::from(runs), ends, open_ended);
     cache.insert(key, out.clone());
     Ok(out)
 }

@@ -216,6 +216,17 @@ pub struct TimelineRun {
     pub count: u32,
 }
 
+/// Cumulative segment counts of `runs` (see [`TimelineIndex`]).
+pub(crate) fn run_ends(runs: &[TimelineRun]) -> Arc<[u64]> {
+    let mut total = 0u64;
+    runs.iter()
+        .map(|r| {
+            total = total.saturating_add(u64::from(r.count));
+            total
+        })
+        .collect()
+}
+
 /// Appends `count` segments of `duration` starting at `start`, extending the last run when
 /// it continues it with the same duration and `mergeable` (written-out repeats stay compact).
 pub(crate) fn push_run(
@@ -256,6 +267,10 @@ pub struct TimelineIndex {
     pub start_number: u64,
     /// The runs, in time order.
     pub runs: Arc<[TimelineRun]>,
+    /// Segments up to and including each run (shared like the runs): `segment(i)` finds
+    /// its run by binary search.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) ends: Arc<[u64]>,
     /// `@media`.
     pub media: UrlTemplate,
     /// Initialization segment.
@@ -275,7 +290,7 @@ impl SegmentIndex {
             SegmentIndex::Unloaded => 0,
             SegmentIndex::Base(_) => 1,
             SegmentIndex::Template(t) => t.count.unwrap_or(0),
-            SegmentIndex::Timeline(t) => t.runs.iter().map(|r| u64::from(r.count)).sum(),
+            SegmentIndex::Timeline(t) => t.ends.last().copied().unwrap_or(0),
             SegmentIndex::List(l) => l.len() as u64,
         }
     }
@@ -336,29 +351,29 @@ impl SegmentIndex {
                 })
             }
             SegmentIndex::Timeline(t) => {
-                let mut rest = i;
-                for r in t.runs.iter() {
-                    let c = u64::from(r.count);
-                    if rest < c {
-                        let start = r.start.checked_add(rest.checked_mul(r.duration)?)?;
-                        let number = t.start_number.checked_add(i)?;
-                        return Some(Segment {
-                            number,
-                            url: t.media.expand(number, start),
-                            byte_range: None,
-                            start,
-                            duration: r.duration,
-                            timescale: t.timescale,
-                            discontinuity: false,
-                            gap: false,
-                            program_date_time: None,
-                            keys: Vec::new(),
-                            init: t.init.clone(),
-                        });
-                    }
-                    rest -= c;
-                }
-                None
+                let k = t.ends.partition_point(|&end| end <= i);
+                let r = t.runs.get(k)?;
+                let before = k
+                    .checked_sub(1)
+                    .and_then(|j| t.ends.get(j))
+                    .copied()
+                    .unwrap_or(0);
+                let rest = i.checked_sub(before)?;
+                let start = r.start.checked_add(rest.checked_mul(r.duration)?)?;
+                let number = t.start_number.checked_add(i)?;
+                Some(Segment {
+                    number,
+                    url: t.media.expand(number, start),
+                    byte_range: None,
+                    start,
+                    duration: r.duration,
+                    timescale: t.timescale,
+                    discontinuity: false,
+                    gap: false,
+                    program_date_time: None,
+                    keys: Vec::new(),
+                    init: t.init.clone(),
+                })
             }
             SegmentIndex::List(l) => l.get(usize::try_from(i).ok()?),
         }
@@ -391,7 +406,9 @@ impl SegmentIndex {
     pub fn heap_bytes(&self) -> usize {
         match self {
             SegmentIndex::List(l) => l.heap_bytes(),
-            SegmentIndex::Timeline(t) => t.runs.len() * size_of::<TimelineRun>(),
+            SegmentIndex::Timeline(t) => {
+                t.runs.len() * (size_of::<TimelineRun>() + size_of::<u64>())
+            }
             _ => 0,
         }
     }
@@ -418,22 +435,24 @@ mod tests {
                 TemplatePart::Literal(".m4s".into()),
             ],
         };
+        let runs: Arc<[TimelineRun]> = Arc::from(vec![
+            TimelineRun {
+                start: 0,
+                duration: 180_000,
+                count: 3,
+            },
+            TimelineRun {
+                start: 540_000,
+                duration: 90_000,
+                count: 1,
+            },
+        ]);
         let t = SegmentIndex::Timeline(TimelineIndex {
             timescale: Timescale::new(90_000).unwrap(),
             presentation_time_offset: 0,
             start_number: 7,
-            runs: Arc::from(vec![
-                TimelineRun {
-                    start: 0,
-                    duration: 180_000,
-                    count: 3,
-                },
-                TimelineRun {
-                    start: 540_000,
-                    duration: 90_000,
-                    count: 1,
-                },
-            ]),
+            ends: run_ends(&runs),
+            runs: runs.clone(),
             media,
             init: None,
             open_ended: false,
@@ -445,6 +464,45 @@ mod tests {
         assert_eq!(s.url, "https://a.example/dash/v1/00010-540000.m4s");
         assert_eq!(t.time_span(), Some((0, 630_000)));
         assert!(t.segment(4).is_none());
+    }
+
+    #[test]
+    fn timeline_lookup_matches_linear_expansion() {
+        let mut runs = Vec::new();
+        let mut t = 1_000u64;
+        for k in 0..50u32 {
+            let (d, c) = (1_000 + u64::from(k % 3), 1 + k % 4);
+            push_run(&mut runs, t, d, c, true);
+            t += d * u64::from(c) + u64::from(k % 2); // a gap every other run
+        }
+        let runs: Arc<[TimelineRun]> = runs.into();
+        let expected: Vec<(u64, u64)> = runs
+            .iter()
+            .flat_map(|r| {
+                (0..u64::from(r.count)).map(move |i| (r.start + i * r.duration, r.duration))
+            })
+            .collect();
+        let idx = SegmentIndex::Timeline(TimelineIndex {
+            timescale: Timescale::new(1_000).unwrap(),
+            presentation_time_offset: 0,
+            start_number: 1,
+            ends: run_ends(&runs),
+            runs,
+            media: UrlTemplate {
+                base: String::new(),
+                parts: vec![TemplatePart::Number(0)],
+            },
+            init: None,
+            open_ended: false,
+            availability: Availability::default(),
+        });
+        assert_eq!(idx.len(), expected.len() as u64);
+        for (i, want) in expected.iter().enumerate() {
+            let s = idx.segment(i as u64).unwrap();
+            assert_eq!((s.start, s.duration), *want, "segment {i}");
+            assert_eq!(s.url, (i + 1).to_string());
+        }
+        assert!(idx.segment(expected.len() as u64).is_none());
     }
 
     #[test]

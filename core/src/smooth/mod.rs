@@ -9,7 +9,7 @@
 use crate::Parsed;
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
-use crate::model::segments::push_run;
+use crate::model::segments::{push_run, run_ends};
 use crate::model::{
     Availability, Bytes, ContentProtection, ContentType, KeySystem, LiveParams, ManifestFormat,
     Period, Presentation, SegmentIndex, SwitchingSet, TemplatePart, TextKind, TimelineIndex,
@@ -323,14 +323,16 @@ fn read_stream(
     }
     check(&url, Allow::Http).map_err(|r| diag.unsafe_url(line, &url, &r))?;
     let runs: std::sync::Arc<[TimelineRun]> = runs.into();
+    let ends = run_ends(&runs);
     for (mut track, custom) in levels {
         diag.add_track()?;
-        diag.add_segments(runs.iter().map(|r| u64::from(r.count)).sum())?;
+        diag.add_segments(ends.last().copied().unwrap_or(0))?;
         track.segments = SegmentIndex::Timeline(TimelineIndex {
             timescale: ts,
             presentation_time_offset: 0,
             start_number: 0,
             runs: runs.clone(),
+            ends: ends.clone(),
             media: url_template(&url, track.bandwidth, &custom, base),
             init: None,
             open_ended: false,

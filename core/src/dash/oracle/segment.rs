@@ -244,6 +244,7 @@ pub(super) fn build_index(
                     timescale,
                     presentation_time_offset: pto,
                     start_number,
+                    ends: crate::model::segments::run_ends(&runs),
                     runs: Arc::from(runs),
                     media,
                     init,
