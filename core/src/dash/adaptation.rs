@@ -426,26 +426,9 @@ pub(crate) fn content_type(
         }
     }
     if let Some(c) = codecs {
-        let c = c.trim();
-        if ["stpp", "wvtt", "tx3g", "ttml"]
-            .iter()
-            .any(|p| c.starts_with(p))
-        {
-            return ContentType::Text;
-        }
-        if [
-            "avc", "hvc", "hev", "vp0", "vp8", "vp9", "av01", "dvh", "dva", "mp4v",
-        ]
-        .iter()
-        .any(|p| c.starts_with(p))
-        {
-            return ContentType::Video;
-        }
-        if ["mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "dts"]
-            .iter()
-            .any(|p| c.starts_with(p))
-        {
-            return ContentType::Audio;
+        let t = ContentType::of_codec(c.split(',').next().unwrap_or(""));
+        if t != ContentType::Unknown {
+            return t;
         }
     }
     ContentType::Unknown

@@ -249,6 +249,7 @@ pub(crate) fn parse(
     if !variants.tracks.is_empty() && variants.tracks.iter().all(is_audio_only) {
         variants.content_type = ContentType::Audio;
     }
+    infer_rendition_codecs(&variants, &mut groups.sets);
     let mut sets = Vec::new();
     if !variants.tracks.is_empty() {
         sets.push(variants);
@@ -269,15 +270,51 @@ fn clip(s: &str) -> String {
 fn is_audio_only(t: &Track) -> bool {
     t.width.is_none()
         && t.codecs.as_deref().is_some_and(|c| {
-            c.split(',').all(|c| {
-                let c = c.trim();
-                [
-                    "mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "mp3", "alac", "dtsc", "dtse",
-                ]
-                .iter()
-                .any(|a| c.starts_with(a))
-            })
+            c.split(',')
+                .all(|c| ContentType::of_codec(c) == ContentType::Audio)
         })
+}
+
+/// Gives renditions without CODECS the codec their group carries in every variant that
+/// refers to it (EXT-X-MEDIA has no CODECS; the variant's CODECS lists its renditions').
+fn infer_rendition_codecs(variants: &SwitchingSet, groups: &mut [SwitchingSet]) {
+    for set in groups.iter_mut() {
+        let kind = set.content_type;
+        let mut found: Option<Option<String>> = None;
+        for v in &variants.tracks {
+            let Some(h) = &v.hls else { continue };
+            let group = match kind {
+                ContentType::Audio => &h.audio_group,
+                ContentType::Video => &h.video_group,
+                ContentType::Text if set.text_kind != Some(TextKind::ClosedCaptions) => {
+                    &h.subtitles_group
+                }
+                _ => continue,
+            };
+            if group.as_deref() != set.id.as_deref() || set.id.is_none() {
+                continue;
+            }
+            let codecs: Vec<&str> = v
+                .codecs
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|c| ContentType::of_codec(c) == kind)
+                .collect();
+            let this = (codecs.len() == 1).then(|| codecs[0].to_owned());
+            match &found {
+                None => found = Some(this),
+                Some(prev) if *prev != this => found = Some(None),
+                Some(_) => {}
+            }
+        }
+        if let Some(Some(codec)) = found {
+            for t in set.tracks.iter_mut().filter(|t| t.codecs.is_none()) {
+                t.codecs = Some(codec.clone());
+            }
+        }
+    }
 }
 
 /// Builds a variant track (segments unloaded) and its redundancy key.
@@ -526,6 +563,8 @@ v/1080.m3u8
         );
         assert_eq!(sets[1].content_type, ContentType::Audio);
         assert_eq!(sets[1].tracks.len(), 2);
+        // EXT-X-MEDIA has no CODECS: inferred from the variants that use the group.
+        assert_eq!(sets[1].tracks[0].codecs.as_deref(), Some("mp4a.40.2"));
         assert!(sets[2].tracks[0].hls.as_ref().unwrap().embedded);
         assert!(sets[3].trick_mode);
         assert_eq!(

@@ -183,6 +183,31 @@ pub enum ContentType {
     Unknown,
 }
 
+impl ContentType {
+    /// The kind of media one RFC 6381 codec (`avc1.64001f`, `mp4a.40.2`, `wvtt`) carries.
+    pub fn of_codec(codec: &str) -> ContentType {
+        const VIDEO: &[&str] = &[
+            "avc", "hvc", "hev", "vp08", "vp09", "vp8", "vp9", "av01", "dvh", "dva", "mp4v", "vc-1",
+        ];
+        const AUDIO: &[&str] = &[
+            "mp4a", "ac-3", "ec-3", "ac-4", "opus", "flac", "mp3", "alac", "dtsc", "dtse", "dtsh",
+            "dtsl", "wma",
+        ];
+        const TEXT: &[&str] = &["stpp", "wvtt", "tx3g", "ttml", "c608", "c708"];
+        let c = codec.trim().to_ascii_lowercase();
+        let is = |prefixes: &[&str]| prefixes.iter().any(|p| c.starts_with(p));
+        if is(VIDEO) {
+            ContentType::Video
+        } else if is(AUDIO) {
+            ContentType::Audio
+        } else if is(TEXT) {
+            ContentType::Text
+        } else {
+            ContentType::Unknown
+        }
+    }
+}
+
 /// Kind of a text track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

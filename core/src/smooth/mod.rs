@@ -25,6 +25,7 @@ const R_TIMESCALE: &str = "[MS-SSTR] §2.2.2.1: TimeScale is a positive integer"
 const R_URL: &str = "[MS-SSTR] §2.2.2.3: StreamIndex needs Url with {start time}";
 const R_C: &str = "[MS-SSTR] §2.2.2.6: c@d is required unless the next c@t gives it";
 const R_QL: &str = "[MS-SSTR] §2.2.2.5: QualityLevel needs Bitrate and FourCC";
+const R_CPD: &str = "[MS-SSTR] §2.2.2.5: CodecPrivateData is hex-encoded codec configuration";
 const R_UINT: &str = "[MS-SSTR] §2.2.2: unsigned integer attribute expected";
 
 /// Parses a Smooth client manifest.
@@ -357,10 +358,20 @@ fn read_level(
         return Ok(None);
     };
     let fourcc = el.attr("FourCC").unwrap_or_default();
-    let private = el
-        .attr("CodecPrivateData")
-        .and_then(|h| crate::text::hex_decode(h.trim()))
-        .unwrap_or_default();
+    let private = match el.attr("CodecPrivateData") {
+        None => Vec::new(),
+        Some(h) => match crate::text::hex_decode(h.trim()) {
+            Some(bytes) => bytes,
+            None => {
+                diag.shall(
+                    line,
+                    R_CPD,
+                    "CodecPrivateData is not an even number of hex digits",
+                )?;
+                Vec::new()
+            }
+        },
+    };
     let index = el.attr("Index").unwrap_or_else(|| ordinal.to_string());
     let mut t = Track::new(format!("{stream}-{index}"), SegmentIndex::Unloaded);
     t.bandwidth = bitrate;
