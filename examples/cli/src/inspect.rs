@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use playhead::{ParseOptions, Parsed, Presentation, SegmentIndex, Strictness};
+use playhead::{
+    ContentProtection, KeySystem, ParseOptions, Parsed, Presentation, SegmentIndex, Strictness,
+};
 
 /// Arguments of `inspect`.
 #[derive(clap::Args)]
@@ -123,27 +125,75 @@ fn index_kind(s: &SegmentIndex) -> &'static str {
     }
 }
 
-/// A human summary: one line for the presentation, one per period, set and track.
+fn opt<T: std::fmt::Display>(label: &str, v: Option<T>) -> String {
+    v.map(|v| format!(" {label}={v}")).unwrap_or_default()
+}
+
+fn systems(p: &[ContentProtection]) -> String {
+    let names: Vec<String> = p
+        .iter()
+        .filter(|c| c.system != KeySystem::Mp4Protection)
+        .map(|c| match &c.system {
+            KeySystem::Other(o) => o.clone(),
+            k => format!("{k:?}").to_lowercase(),
+        })
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" drm={}", names.join("+"))
+    }
+}
+
+/// A human summary: one line for the presentation (and its live parameters), one per
+/// period, set and track, then events, pending fetches and warnings.
 pub(crate) fn summary(parsed: &Parsed) -> String {
     use std::fmt::Write as _;
     let p: &Presentation = &parsed.presentation;
     let mut s = String::new();
     let kind = if p.is_live() { "live" } else { "vod" };
-    let _ = write!(s, "{} ({kind})", p.format);
-    if let Some(d) = p.duration {
-        let _ = write!(s, ", duration {d}");
-    }
-    if let Some(l) = &p.live {
-        if let Some(d) = l.time_shift_depth {
-            let _ = write!(s, ", window {d}");
-        }
-    }
     let _ = writeln!(
         s,
-        ", {} period(s), {} segment(s)",
+        "{} ({kind}){}, {} period(s), {} segment(s)",
+        p.format,
+        opt("duration", p.duration),
         p.periods.len(),
         p.segment_count()
     );
+    if let Some(l) = &p.live {
+        let target = l
+            .service_description
+            .as_ref()
+            .and_then(|d| d.target_latency);
+        let _ = writeln!(
+            s,
+            "  live:{}{}{}{}{}{}{}",
+            opt("window", l.time_shift_depth),
+            opt("update", l.update_period),
+            opt("suggested-delay", l.suggested_delay),
+            opt("hold-back", l.hold_back),
+            opt("part-hold-back", l.part_hold_back),
+            opt("target-latency", target),
+            if l.event { " event" } else { "" }
+        );
+    }
+    if let Some(st) = &p.steering {
+        let _ = writeln!(
+            s,
+            "  steering: {}{}",
+            st.server_url,
+            opt("pathway", st.default_pathway.as_deref())
+        );
+    }
+    for k in &p.session_keys {
+        let _ = writeln!(
+            s,
+            "  session key: {:?} {:?}{}",
+            k.method,
+            k.system,
+            opt("uri", k.uri.as_deref())
+        );
+    }
     for (pi, period) in p.periods.iter().enumerate() {
         let _ = writeln!(
             s,
@@ -154,29 +204,28 @@ pub(crate) fn summary(parsed: &Parsed) -> String {
                 .map(|i| format!(" [{i}]"))
                 .unwrap_or_default(),
             period.start,
-            period
-                .duration
-                .map(|d| format!(", duration {d}"))
-                .unwrap_or_default()
+            opt("duration", period.duration)
         );
         for set in &period.switching_sets {
             let _ = writeln!(
                 s,
-                "    {:?} set{}{}{}: {} track(s)",
+                "    {:?} set{}{}{}{}{}{}: {} track(s)",
                 set.content_type,
                 set.id
                     .as_deref()
                     .map(|i| format!(" [{i}]"))
                     .unwrap_or_default(),
-                set.language
-                    .as_deref()
-                    .map(|l| format!(" lang={l}"))
+                opt("lang", set.language.as_deref()),
+                set.text_kind
+                    .map(|k| format!(" {k:?}").to_lowercase())
                     .unwrap_or_default(),
-                if set.protection.is_empty() {
+                if set.roles.is_empty() {
                     String::new()
                 } else {
-                    format!(" drm={}", set.protection.len())
+                    format!(" roles={}", set.roles.join(","))
                 },
+                systems(&set.protection),
+                if set.trick_mode { " trick-mode" } else { "" },
                 set.tracks.len()
             );
             for t in &set.tracks {
@@ -184,20 +233,44 @@ pub(crate) fn summary(parsed: &Parsed) -> String {
                     (Some(w), Some(h)) => format!(" {w}x{h}"),
                     _ => String::new(),
                 };
+                let fps = t.frame_rate.map(|f| {
+                    if f.den == 1 {
+                        format!(" {}fps", f.num)
+                    } else {
+                        format!(" {}/{}fps", f.num, f.den)
+                    }
+                });
                 let _ = writeln!(
                     s,
-                    "      {} {} bit/s{res}{} — {} segment(s), {}",
+                    "      {} {} bit/s{res}{}{}{}{}{} — {} segment(s), {}",
                     t.id,
                     t.bandwidth,
+                    fps.unwrap_or_default(),
+                    t.video_range
+                        .map(|r| format!(" {r:?}").to_uppercase())
+                        .unwrap_or_default(),
                     t.codecs
                         .as_deref()
                         .map(|c| format!(" {c}"))
                         .unwrap_or_default(),
+                    opt("lang", t.language.as_deref()),
+                    opt("channels", t.audio_channels.as_deref()),
                     t.segments.len(),
                     index_kind(&t.segments)
                 );
             }
         }
+        for es in &period.event_streams {
+            let _ = writeln!(
+                s,
+                "    events {}: {} event(s)",
+                es.scheme_id_uri,
+                es.events.len()
+            );
+        }
+    }
+    for f in &p.pending {
+        let _ = writeln!(s, "  pending fetch ({:?}): {}", f.target, f.url);
     }
     for w in &parsed.warnings {
         let _ = writeln!(s, "  warning line {}: {} ({})", w.line, w.detail, w.rule);
