@@ -231,7 +231,7 @@ fn availability(el: &Elem<'_>, line: Line, diag: &mut Diag) -> Result<Availabili
     };
     let time_complete = el
         .attr("availabilityTimeComplete")
-        .map(|v| v.trim() != "false");
+        .map(|v| !matches!(v.trim(), "false" | "0"));
     Ok(Availability {
         time_offset,
         time_complete,
