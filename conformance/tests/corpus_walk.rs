@@ -56,6 +56,7 @@ fn parse_guarded(
 }
 
 #[test]
+#[cfg_attr(corpus_absent, ignore = "corpus not found: SKIPPED")]
 fn corpus_walk() {
     let Some(dir) = corpus_dir() else {
         eprintln!(

@@ -80,7 +80,7 @@ fn ci() -> Result<(), String> {
             "warnings",
         ]),
     )?;
-    let (passed, failed) = run_tests()?;
+    let (passed, failed, skipped) = run_tests()?;
     run(
         "rustdoc",
         cargo()
@@ -110,12 +110,17 @@ fn ci() -> Result<(), String> {
         start.elapsed().as_secs_f64()
     );
     // The closing line: the total of every `cargo test` binary (unit, integration, doc).
-    println!("ci: {passed} passed, {failed} failed");
+    if skipped > 0 {
+        eprintln!("ci: {skipped} test(s) SKIPPED (ignored): see the SKIPPED warnings above");
+        println!("ci: {passed} passed, {failed} failed, {skipped} skipped");
+    } else {
+        println!("ci: {passed} passed, {failed} failed");
+    }
     Ok(())
 }
 
 /// Runs the whole test suite, echoing its output, and totals the `test result:` lines.
-fn run_tests() -> Result<(u64, u64), String> {
+fn run_tests() -> Result<(u64, u64, u64), String> {
     use std::io::{BufRead, BufReader};
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--all-features"])
@@ -124,7 +129,7 @@ fn run_tests() -> Result<(u64, u64), String> {
     eprintln!("\n==> tests: {cmd:?}");
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| format!("tests: {e}"))?;
-    let (mut passed, mut failed) = (0u64, 0u64);
+    let (mut passed, mut failed, mut skipped) = (0u64, 0u64, 0u64);
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines() {
             let line = line.map_err(|e| format!("tests: {e}"))?;
@@ -132,6 +137,7 @@ fn run_tests() -> Result<(u64, u64), String> {
             if let Some(rest) = line.strip_prefix("test result: ") {
                 passed += count(rest, "passed");
                 failed += count(rest, "failed");
+                skipped += count(rest, "ignored");
             }
         }
     }
@@ -145,7 +151,7 @@ fn run_tests() -> Result<(u64, u64), String> {
             "tests failed ({status}): {passed} passed, {failed} failed"
         ));
     }
-    Ok((passed, failed))
+    Ok((passed, failed, skipped))
 }
 
 /// The number before `word` in a `test result:` line (`ok. 33 passed; 0 failed; ...`).
