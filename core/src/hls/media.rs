@@ -685,6 +685,24 @@ mod tests {
     }
 
     #[test]
+    fn line_endings() {
+        for sep in ["\n", "\r\n", "\r"] {
+            let text = [
+                "#EXTM3U",
+                "#EXT-X-TARGETDURATION:6",
+                "#EXTINF:6,",
+                "a.ts",
+                "#EXTINF:6,",
+                "b.ts",
+                "#EXT-X-ENDLIST",
+            ]
+            .join(sep);
+            let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
+            assert_eq!(p.segment_count(), 2, "{sep:?}");
+        }
+    }
+
+    #[test]
     fn strictness_levels() {
         let text = b"#EXTM3U\n#EXTINF:10,\na.ts\n#EXT-X-ENDLIST\n"; // no TARGETDURATION
         assert!(parse(text, &opts()).is_ok());

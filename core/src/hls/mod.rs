@@ -35,9 +35,15 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
     })
 }
 
-/// Lines of a playlist with 1-based numbers, `\r` and surrounding blanks removed.
+/// Lines of a playlist with 1-based numbers, `\r` and surrounding blanks removed. Lines end
+/// with `\n` or `\r\n`; a playlist with lone `\r` endings (and no `\n`) is split on `\r`.
 pub(crate) fn lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
-    text.split('\n')
+    let sep = if !text.contains('\n') && text.contains('\r') {
+        '\r'
+    } else {
+        '\n'
+    };
+    text.split(sep)
         .enumerate()
         .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.trim()))
 }
