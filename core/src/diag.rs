@@ -14,6 +14,7 @@ pub(crate) struct Diag {
     pub(crate) warnings: Vec<Warning>,
     segments: u64,
     tracks: u64,
+    sets: u64,
     events: u64,
 }
 
@@ -29,6 +30,7 @@ impl Diag {
             warnings: Vec::new(),
             segments: 0,
             tracks: 0,
+            sets: 0,
             events: 0,
         }
     }
@@ -147,6 +149,26 @@ impl Diag {
         self.tracks += 1;
         if self.tracks > u64::from(self.limits.max_tracks) {
             return Err(self.limit(LimitKind::Tracks, u64::from(self.limits.max_tracks)));
+        }
+        Ok(())
+    }
+
+    /// Counts one more switching set against the limit.
+    pub(crate) fn add_set(&mut self) -> Result<(), ParseError> {
+        self.sets += 1;
+        if self.sets > u64::from(self.limits.max_switching_sets) {
+            return Err(self.limit(
+                LimitKind::SwitchingSets,
+                u64::from(self.limits.max_switching_sets),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the length of a URL or URL template.
+    pub(crate) fn check_url_len(&self, _line: Line, len: usize) -> Result<(), ParseError> {
+        if len as u64 > u64::from(self.limits.max_url_bytes) {
+            return Err(self.limit(LimitKind::UrlBytes, u64::from(self.limits.max_url_bytes)));
         }
         Ok(())
     }

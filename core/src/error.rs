@@ -109,6 +109,10 @@ pub enum LimitKind {
     Periods,
     /// Tracks in the whole presentation.
     Tracks,
+    /// Switching sets in the whole presentation.
+    SwitchingSets,
+    /// Bytes of one URL or URL template.
+    UrlBytes,
     /// XML element nesting depth.
     Depth,
     /// Events in the whole presentation.
@@ -122,6 +126,8 @@ impl std::fmt::Display for LimitKind {
             LimitKind::Segments => "segments",
             LimitKind::Periods => "periods",
             LimitKind::Tracks => "tracks",
+            LimitKind::SwitchingSets => "switching sets",
+            LimitKind::UrlBytes => "URL bytes",
             LimitKind::Depth => "nesting depth",
             LimitKind::Events => "events",
         })

@@ -36,6 +36,11 @@ pub struct Limits {
     pub max_periods: u32,
     /// Tracks in the whole presentation (default 10,000).
     pub max_tracks: u32,
+    /// Switching sets in the whole presentation (default 10,000).
+    pub max_switching_sets: u32,
+    /// Bytes of one URL, base URL or URL template (default 8 KiB): inherited bases and
+    /// templates are held per track, so their length multiplies.
+    pub max_url_bytes: u32,
     /// XML nesting depth (default 64).
     pub max_depth: u32,
     /// Events (DASH `Event`, HLS `EXT-X-DATERANGE`) in the whole presentation (default 100,000).
@@ -49,6 +54,8 @@ impl Default for Limits {
             max_segments: 5_000_000,
             max_periods: 10_000,
             max_tracks: 10_000,
+            max_switching_sets: 10_000,
+            max_url_bytes: 8 << 10,
             max_depth: 64,
             max_events: 100_000,
         }

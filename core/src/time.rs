@@ -149,10 +149,11 @@ pub fn parse_decimal_ticks(text: &str, timescale: Timescale) -> Result<u64, Time
             return Err(TimeError::OutOfRange(clip(t)));
         }
     }
-    // Fraction: keep at most 30 digits (far beyond any timescale's precision).
+    // Fraction: keep at most 20 digits, far beyond any timescale's precision; with a u32
+    // timescale, `num * scale * 2` then stays below 2^128.
     let mut num: u128 = 0;
     let mut den: u128 = 1;
-    for b in frac.bytes().take(30) {
+    for b in frac.bytes().take(20) {
         num = num * 10 + u128::from(b - b'0');
         den *= 10;
     }
@@ -382,6 +383,11 @@ mod tests {
             );
         }
         assert!(parse_decimal_ticks("99999999999999999999999", Timescale::MICROS).is_err());
+        let nines = format!("0.{}", "9".repeat(40));
+        assert_eq!(
+            parse_decimal_ticks(&nines, Timescale::new(u32::MAX).unwrap()),
+            Ok(u64::from(u32::MAX))
+        );
     }
 
     #[test]

@@ -197,9 +197,27 @@ fn join_relative(base: &str, reference: &str) -> String {
     }
 }
 
-/// Resolves an already-checked reference; on failure keeps it as written.
+/// Resolves an already-checked reference.
+///
+/// References are checked when the manifest is read, so a refusal here is a bug; the result
+/// is then empty rather than a URL the host must not fetch.
 pub(crate) fn resolve_lenient(base: &str, reference: &str) -> String {
-    resolve(base, reference, Allow::KeyUri).unwrap_or_else(|_| reference.to_owned())
+    resolve(base, reference, Allow::KeyUri).unwrap_or_default()
+}
+
+/// Refuses a URL template whose expansion could start with a scheme other than http(s):
+/// expansions insert only digits, so a scheme can only come from a `:` in the text before
+/// the first `/`, `?` or `#`.
+pub(crate) fn check_template_head(head: &str) -> Result<(), Refusal> {
+    let lower = head.trim_start().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//") {
+        return Ok(());
+    }
+    let first = lower.split(['/', '?', '#']).next().unwrap_or("");
+    match first.find(':') {
+        Some(i) => Err(Refusal::Scheme(first[..i].to_owned())),
+        None => Ok(()),
+    }
 }
 
 /// Validates a base URL handed in by the host: it must be absolute http(s).

@@ -146,8 +146,9 @@ pub(crate) fn read_base_url(
     diag: &mut Diag,
 ) -> Result<BaseUrl, ParseError> {
     let line = x.line();
-    let text = x.text(c, diag, 8192)?;
+    let text = x.text(c, diag, usize::MAX)?;
     let text = text.trim();
+    diag.check_url_len(line, text.len())?;
     let url = resolve(parent, text, Allow::Http).map_err(|r| diag.unsafe_url(line, text, &r))?;
     Ok(BaseUrl {
         url,
@@ -251,6 +252,7 @@ pub(crate) fn read_set(
     if super::xlink(el, x, parent_base, target, pending, diag)? {
         return Ok(None);
     }
+    diag.add_set()?;
     let mut set = SwitchingSet::new(ContentType::Unknown);
     set.id = el.attr("id");
     set.language = el.attr("lang");

@@ -14,7 +14,7 @@ use crate::model::{
     TemplatePart, TimelineIndex, TimelineRun, UrlTemplate,
 };
 use crate::time::{Micros, Timescale};
-use crate::url::{Allow, check, resolve};
+use crate::url::{Allow, check, check_template_head, resolve};
 use crate::xml::{Elem, Ev, Xml};
 
 const R_TEMPLATE_ID: &str = "ISO/IEC 23009-1 §5.3.9.4.4: template identifiers are $$, $RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$";
@@ -387,6 +387,7 @@ fn template(
     line: Line,
     diag: &mut Diag,
 ) -> Result<UrlTemplate, ParseError> {
+    diag.check_url_len(line, text.len())?;
     let mut parts = Vec::new();
     let mut lit = String::new();
     let mut rest = text;
@@ -448,14 +449,20 @@ fn template(
     if !lit.is_empty() {
         parts.push(TemplatePart::Literal(lit));
     }
-    // The expanded URL must stay http(s): check the literal head (a scheme can only be there).
-    if let Some(TemplatePart::Literal(head)) = parts.first() {
-        check(head, allow).map_err(|r| diag.unsafe_url(line, head, &r))?;
-    }
-    Ok(UrlTemplate {
+    // The expanded URL must stay http(s) (`data:` where allowed is checked as written).
+    let tpl = UrlTemplate {
         base: base.to_owned(),
         parts,
-    })
+    };
+    let sample = tpl.sample();
+    let refused = match allow {
+        Allow::Http => check_template_head(&sample).err(),
+        _ => check(&sample, allow).err(),
+    };
+    if let Some(r) = refused {
+        return Err(diag.unsafe_url(line, text, &r));
+    }
+    Ok(tpl)
 }
 
 /// Everything needed to resolve one representation's addressing.

@@ -145,6 +145,7 @@ pub(crate) fn parse_media(
         if !line.starts_with('#') {
             // A media segment URI.
             let uri = vars.substitute(line, n, diag)?;
+            diag.check_url_len(n, uri.len())?;
             check(&uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
             let Some(duration) = pending.duration.take() else {
                 diag.shall(n, R_SEGMENT, format!("URI {:?} without EXTINF", clip(&uri)))?;
@@ -412,7 +413,7 @@ pub(crate) fn parse_media(
         Some(t) => {
             info.target_duration = Micros(i64::try_from(t).unwrap_or(i64::MAX));
             // Rounded to the nearest integer, EXTINF must not exceed the target.
-            if max_extinf > t && (max_extinf + 500_000) / 1_000_000 * 1_000_000 > t {
+            if max_extinf > t && max_extinf.saturating_add(500_000) / 1_000_000 * 1_000_000 > t {
                 diag.should(
                     first_segment_line.unwrap_or(0),
                     R_TARGET_MAX,
@@ -431,7 +432,8 @@ pub(crate) fn parse_media(
                 "no EXT-X-TARGETDURATION; using the longest EXTINF",
             )?;
             info.target_duration = Micros(
-                i64::try_from(max_extinf.div_ceil(1_000_000) * 1_000_000).unwrap_or(i64::MAX),
+                i64::try_from(max_extinf.div_ceil(1_000_000).saturating_mul(1_000_000))
+                    .unwrap_or(i64::MAX),
             );
         }
     }

@@ -457,6 +457,7 @@ fn rendition(
     let set_index = match groups.index.get(&key) {
         Some(&i) => i,
         None => {
+            diag.add_set()?;
             let mut s = SwitchingSet::new(content_type);
             s.id = Some(group_id.to_owned());
             s.text_kind = text_kind;

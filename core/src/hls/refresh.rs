@@ -83,10 +83,10 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
     let info = new.hls.as_deref().cloned().unwrap_or_default();
     let old_info = old.hls.as_deref().cloned().unwrap_or_default();
     let old_first = old.first_number();
-    let old_end = old_first + old.len() as u64;
+    let old_end = old_first.saturating_add(old.len() as u64);
     let ms = info.media_sequence;
     let new_first = new.first_number(); // ms + skipped
-    let new_end = new_first + new.len() as u64;
+    let new_end = new_first.saturating_add(new.len() as u64);
     if ms < old_first {
         return Err(RefreshError::Regressed {
             detail: format!("media sequence went back from {old_first} to {ms}"),

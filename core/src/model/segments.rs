@@ -44,9 +44,10 @@ impl ByteRange {
             });
         }
         let last: u64 = b.trim().parse().ok()?;
-        (last >= start).then(|| ByteRange {
+        let length = last.checked_sub(start)?.checked_add(1)?;
+        Some(ByteRange {
             start,
-            length: Some(last - start + 1),
+            length: Some(length),
         })
     }
 }
@@ -150,6 +151,17 @@ pub enum TemplatePart {
 }
 
 impl UrlTemplate {
+    /// The template with every identifier as `0`: what decides its scheme.
+    pub(crate) fn sample(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Literal(l) => l.as_str(),
+                _ => "0",
+            })
+            .collect()
+    }
+
     /// Expands the template for a segment and resolves it against the base.
     pub fn expand(&self, number: u64, time: u64) -> String {
         let mut s = String::new();
@@ -515,6 +527,7 @@ mod tests {
             })
         );
         assert_eq!(ByteRange::parse_dash("9-3"), None);
+        assert_eq!(ByteRange::parse_dash("0-18446744073709551615"), None);
         assert_eq!(
             ByteRange {
                 start: 100,

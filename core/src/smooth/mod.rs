@@ -17,7 +17,7 @@ use crate::model::{
 };
 use crate::options::ParseOptions;
 use crate::time::{Micros, Timescale};
-use crate::url::{Allow, check};
+use crate::url::{Allow, check, check_template_head};
 use crate::xml::{Elem, Ev, Xml};
 
 const R_ROOT: &str = "[MS-SSTR] §2.2.2.1: the root element is SmoothStreamingMedia";
@@ -251,6 +251,7 @@ fn read_stream(
     };
     let name = el.attr("Name");
     let url = el.attr("Url");
+    diag.add_set()?;
     let mut set = SwitchingSet::new(content_type);
     set.id = name.clone().or_else(|| Some(kind.clone()));
     set.language = el.attr("Language");
@@ -328,13 +329,19 @@ fn read_stream(
     for (mut track, custom) in levels {
         diag.add_track()?;
         diag.add_segments(ends.last().copied().unwrap_or(0))?;
+        let media = url_template(&url, track.bandwidth, &custom, base);
+        // CustomAttributes are filled in: the result must still be an http(s) reference.
+        if let Err(r) = check_template_head(&media.sample()) {
+            return Err(diag.unsafe_url(line, &media.sample(), &r));
+        }
+        diag.check_url_len(line, media.sample().len())?;
         track.segments = SegmentIndex::Timeline(TimelineIndex {
             timescale: ts,
             presentation_time_offset: 0,
             start_number: 0,
             runs: runs.clone(),
             ends: ends.clone(),
-            media: url_template(&url, track.bandwidth, &custom, base),
+            media,
             init: None,
             open_ended: false,
             availability: Availability::default(),
