@@ -1,6 +1,7 @@
 //! HLS attribute lists (`NAME=VALUE,NAME="quoted"`) and `EXT-X-DEFINE` variables.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
@@ -96,8 +97,13 @@ impl<'a> AttrList<'a> {
 /// Variables defined by `EXT-X-DEFINE` (and `QUERYPARAM` imports from the playlist URL).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Vars {
+    /// Variables in definition order (for the model).
     pub(crate) defined: Vec<(String, String)>,
+    /// Name -> index into `defined`.
+    index: HashMap<String, usize>,
     query: Vec<(String, String)>,
+    /// Bytes that substitutions added, counted against the manifest size limit.
+    expanded: u64,
 }
 
 impl Vars {
@@ -113,7 +119,9 @@ impl Vars {
             .unwrap_or_default();
         Vars {
             defined: Vec::new(),
+            index: HashMap::new(),
             query,
+            expanded: 0,
         }
     }
 
@@ -144,7 +152,7 @@ impl Vars {
         } else if let Some(name) = attrs.get("IMPORT") {
             // Imports come from the multivariant playlist, which a media playlist parsed on
             // its own does not have: tolerated when the name was already given.
-            if !self.defined.iter().any(|(k, _)| k == name) {
+            if !self.index.contains_key(name) {
                 diag.should(
                     line,
                     rule,
@@ -162,15 +170,18 @@ impl Vars {
     }
 
     fn set(&mut self, name: &str, value: &str) {
-        match self.defined.iter_mut().find(|(k, _)| k == name) {
-            Some(slot) => slot.1 = value.to_owned(),
-            None => self.defined.push((name.to_owned(), value.to_owned())),
+        match self.index.get(name) {
+            Some(&i) => self.defined[i].1 = value.to_owned(),
+            None => {
+                self.index.insert(name.to_owned(), self.defined.len());
+                self.defined.push((name.to_owned(), value.to_owned()));
+            }
         }
     }
 
     /// Replaces `{$name}` references (only when variables were defined).
     pub(crate) fn substitute<'t>(
-        &self,
+        &mut self,
         text: &'t str,
         line: Line,
         diag: &mut Diag,
@@ -186,8 +197,8 @@ impl Vars {
             match after.find('}') {
                 Some(end) => {
                     let name = &after[..end];
-                    match self.defined.iter().find(|(k, _)| k == name) {
-                        Some((_, v)) => out.push_str(v),
+                    match self.index.get(name).map(|&i| &self.defined[i].1) {
+                        Some(v) => out.push_str(v),
                         None => {
                             diag.shall(line, RULE_VAR, format!("undefined variable {name:?}"))?;
                             out.push_str(&rest[at..at + 2 + end + 1]);
@@ -202,6 +213,11 @@ impl Vars {
             }
         }
         out.push_str(rest);
+        // Expansion is bounded like the manifest itself: a few bytes must not become gigabytes.
+        self.expanded = self
+            .expanded
+            .saturating_add(out.len().saturating_sub(text.len()) as u64);
+        diag.check_size(usize::try_from(self.expanded).unwrap_or(usize::MAX))?;
         Ok(Cow::Owned(out))
     }
 }
@@ -253,5 +269,32 @@ mod tests {
             "https://cdn.example/a.ts?t=abc"
         );
         assert!(v.substitute("{$nope}", 4, &mut d).is_err());
+        // Expansion counts against the manifest size limit.
+        let mut small = Diag::new(
+            ManifestFormat::HlsMedia,
+            &ParseOptions {
+                limits: crate::Limits {
+                    max_manifest_bytes: 1000,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        );
+        v.define(
+            &AttrList::parse(
+                &format!("NAME=\"big\",VALUE=\"{}\"", "x".repeat(100)),
+                5,
+                &mut small,
+            )
+            .unwrap(),
+            5,
+            &mut small,
+        )
+        .unwrap();
+        let line = "{$big}".repeat(20);
+        assert_eq!(
+            v.substitute(&line, 6, &mut small).unwrap_err().class(),
+            "limit-exceeded"
+        );
     }
 }

@@ -184,7 +184,14 @@ pub(crate) fn parse_media(
         if !line.starts_with("#EXT") {
             continue; // a comment
         }
-        let (tag, value) = split_tag(line);
+        let (tag, raw_value) = split_tag(line);
+        // Variables apply to every attribute value (RFC 8216bis §4.3), not to EXT-X-DEFINE.
+        let substituted = if tag == "EXT-X-DEFINE" {
+            std::borrow::Cow::Borrowed(raw_value)
+        } else {
+            vars.substitute(raw_value, n, diag)?
+        };
+        let value: &str = &substituted;
         match tag {
             "EXTM3U" => {}
             "EXTINF" => {
@@ -208,7 +215,7 @@ pub(crate) fn parse_media(
             },
             "EXT-X-KEY" => {
                 let attrs = AttrList::parse(value, n, diag)?;
-                match key(&attrs, base, n, diag, vars)? {
+                match key(&attrs, base, n, diag)? {
                     Some(k) if k.method == KeyMethod::None => keys.clear(),
                     Some(k) => {
                         keys.insert(k.keyformat.clone().unwrap_or_else(|| "identity".into()), k);
@@ -223,7 +230,6 @@ pub(crate) fn parse_media(
                     diag.shall(n, R_MAP, "EXT-X-MAP without URI")?;
                     continue;
                 };
-                let uri = vars.substitute(uri, n, diag)?;
                 let url =
                     resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                 let byte_range = match attrs.get("BYTERANGE") {
@@ -310,7 +316,6 @@ pub(crate) fn parse_media(
                     diag.shall(n, R_PART, "EXT-X-PART without URI or DURATION")?;
                     continue;
                 };
-                let uri = vars.substitute(uri, n, diag)?;
                 let url =
                     resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                 let d = parse_decimal_ticks(d, Timescale::MICROS)
@@ -332,7 +337,6 @@ pub(crate) fn parse_media(
             "EXT-X-PRELOAD-HINT" => {
                 let a = AttrList::parse(value, n, diag)?;
                 if let (Some(t), Some(uri)) = (a.get("TYPE"), a.get("URI")) {
-                    let uri = vars.substitute(uri, n, diag)?;
                     let url = resolve(base, &uri, Allow::Http)
                         .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                     info.preload_hints.push(PreloadHint {
@@ -352,7 +356,6 @@ pub(crate) fn parse_media(
             "EXT-X-RENDITION-REPORT" => {
                 let a = AttrList::parse(value, n, diag)?;
                 if let Some(uri) = a.get("URI") {
-                    let uri = vars.substitute(uri, n, diag)?;
                     let url = resolve(base, &uri, Allow::Http)
                         .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                     info.rendition_reports.push(RenditionReport {
@@ -494,7 +497,6 @@ pub(crate) fn key(
     base: &str,
     n: Line,
     diag: &mut Diag,
-    vars: &Vars,
 ) -> Result<Option<HlsKey>, ParseError> {
     let method = match a.get("METHOD") {
         Some("NONE") => KeyMethod::None,
@@ -510,10 +512,7 @@ pub(crate) fn key(
         }
     };
     let uri = match a.get("URI") {
-        Some(u) => {
-            let u = vars.substitute(u, n, diag)?;
-            Some(resolve(base, &u, Allow::KeyUri).map_err(|r| diag.unsafe_url(n, &u, &r))?)
-        }
+        Some(u) => Some(resolve(base, &u, Allow::KeyUri).map_err(|r| diag.unsafe_url(n, &u, &r))?),
         None if method != KeyMethod::None => {
             diag.shall(n, R_KEY, "URI missing")?;
             None
@@ -684,6 +683,15 @@ mod tests {
             let e = parse(text.as_bytes(), &opts()).unwrap_err();
             assert_eq!(e.class(), class, "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn variables_apply_to_attribute_values() {
+        let text = "#EXTM3U\n#EXT-X-DEFINE:NAME=\"iv\",VALUE=\"0x000102030405060708090a0b0c0d0e0f\"\n#EXT-X-DEFINE:NAME=\"k\",VALUE=\"https://keys.example/k\"\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=AES-128,URI=\"{$k}\",IV={$iv}\n#EXTINF:6,\na.ts\n";
+        let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
+        let s = p.tracks().next().unwrap().segments.segment(0).unwrap();
+        assert_eq!(s.keys[0].uri.as_deref(), Some("https://keys.example/k"));
+        assert_eq!(s.keys[0].iv.map(|iv| iv[15]), Some(15));
     }
 
     #[test]

@@ -91,7 +91,14 @@ pub(crate) fn parse(
         if !line.starts_with("#EXT") {
             continue;
         }
-        let (tag, value) = split_tag(line);
+        let (tag, raw_value) = split_tag(line);
+        // Variables apply to every attribute value (RFC 8216bis §4.3), not to EXT-X-DEFINE.
+        let substituted = if tag == "EXT-X-DEFINE" {
+            std::borrow::Cow::Borrowed(raw_value)
+        } else {
+            vars.substitute(raw_value, n, diag)?
+        };
+        let value: &str = &substituted;
         if pending.is_some() && tag != "EXT-X-STREAM-INF" {
             // Tags between EXT-X-STREAM-INF and its URI are tolerated (the field writes them).
         }
@@ -101,7 +108,7 @@ pub(crate) fn parse(
                     diag.shall(l, R_STREAM_INF, "EXT-X-STREAM-INF without a URI line")?;
                 }
                 let a = AttrList::parse(value, n, diag)?;
-                let (mut track, key) = variant(&a, n, diag, vars, variants.tracks.len())?;
+                let (mut track, key) = variant(&a, n, diag, variants.tracks.len())?;
                 if let Some(uri) = a.get("URI") {
                     // Not in the RFC, but written by some packagers instead of a URI line.
                     diag.should(
@@ -109,7 +116,6 @@ pub(crate) fn parse(
                         R_STREAM_INF,
                         "EXT-X-STREAM-INF with a URI attribute instead of a URI line",
                     )?;
-                    let uri = vars.substitute(uri, n, diag)?;
                     let url = resolve(base, &uri, Allow::Http)
                         .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                     let pathway = track
@@ -131,7 +137,7 @@ pub(crate) fn parse(
             }
             "EXT-X-I-FRAME-STREAM-INF" => {
                 let a = AttrList::parse(value, n, diag)?;
-                let (mut track, _) = variant(&a, n, diag, vars, iframes.tracks.len())?;
+                let (mut track, _) = variant(&a, n, diag, iframes.tracks.len())?;
                 let Some(uri) = a.get("URI") else {
                     diag.shall(
                         n,
@@ -140,7 +146,6 @@ pub(crate) fn parse(
                     )?;
                     continue;
                 };
-                let uri = vars.substitute(uri, n, diag)?;
                 let url =
                     resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                 if let Some(h) = track.hls.as_mut() {
@@ -159,7 +164,7 @@ pub(crate) fn parse(
             }
             "EXT-X-MEDIA" => {
                 let a = AttrList::parse(value, n, diag)?;
-                rendition(&a, n, base, diag, vars, &mut groups)?;
+                rendition(&a, n, base, diag, &mut groups)?;
             }
             "EXT-X-SESSION-DATA" => {
                 let a = AttrList::parse(value, n, diag)?;
@@ -172,13 +177,9 @@ pub(crate) fn parse(
                     continue;
                 };
                 let uri = match a.get("URI") {
-                    Some(u) => {
-                        let u = vars.substitute(u, n, diag)?;
-                        Some(
-                            resolve(base, &u, Allow::Http)
-                                .map_err(|r| diag.unsafe_url(n, &u, &r))?,
-                        )
-                    }
+                    Some(u) => Some(
+                        resolve(base, &u, Allow::Http).map_err(|r| diag.unsafe_url(n, &u, &r))?,
+                    ),
                     None => None,
                 };
                 p.session_data.push(SessionData {
@@ -190,7 +191,7 @@ pub(crate) fn parse(
             }
             "EXT-X-SESSION-KEY" => {
                 let a = AttrList::parse(value, n, diag)?;
-                if let Some(k) = key(&a, base, n, diag, vars)? {
+                if let Some(k) = key(&a, base, n, diag)? {
                     p.session_keys.push(k);
                 }
             }
@@ -204,7 +205,6 @@ pub(crate) fn parse(
                     )?;
                     continue;
                 };
-                let uri = vars.substitute(uri, n, diag)?;
                 let server_url =
                     resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
                 p.steering = Some(ContentSteering {
@@ -322,7 +322,6 @@ fn variant(
     a: &AttrList<'_>,
     n: Line,
     diag: &mut Diag,
-    vars: &Vars,
     ordinal: usize,
 ) -> Result<(Track, String), ParseError> {
     let bandwidth = match a.get("BANDWIDTH").and_then(int) {
@@ -381,7 +380,6 @@ fn variant(
         characteristics: None,
         embedded: false,
     });
-    let _ = vars;
     // Redundant copies repeat the same attributes (in the same order, as packagers write
     // them) but for PATHWAY-ID and the URI.
     let mut key = String::with_capacity(128);
@@ -411,7 +409,6 @@ fn rendition(
     n: Line,
     base: &str,
     diag: &mut Diag,
-    vars: &Vars,
     groups: &mut Groups,
 ) -> Result<(), ParseError> {
     let (Some(kind), Some(group_id), Some(name)) =
@@ -446,10 +443,7 @@ fn rendition(
             )?;
             None
         }
-        Some(u) => {
-            let u = vars.substitute(u, n, diag)?;
-            Some(resolve(base, &u, Allow::Http).map_err(|r| diag.unsafe_url(n, &u, &r))?)
-        }
+        Some(u) => Some(resolve(base, &u, Allow::Http).map_err(|r| diag.unsafe_url(n, &u, &r))?),
         None => None,
     };
     // One set per (TYPE, GROUP-ID), found by map: hostile playlists may hold thousands.
