@@ -231,7 +231,7 @@ pub(crate) fn parse_media(
                     continue;
                 };
                 let url =
-                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                 let byte_range = match attrs.get("BYTERANGE") {
                     Some(r) => Some(byte_range(r, n, diag, None)?),
                     None => None,
@@ -317,7 +317,7 @@ pub(crate) fn parse_media(
                     continue;
                 };
                 let url =
-                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                 let d = parse_decimal_ticks(d, Timescale::MICROS)
                     .map_err(|e| diag.invalid(n, R_PART, e.to_string()))?;
                 let byte_range = match a.get("BYTERANGE") {
@@ -337,8 +337,8 @@ pub(crate) fn parse_media(
             "EXT-X-PRELOAD-HINT" => {
                 let a = AttrList::parse(value, n, diag)?;
                 if let (Some(t), Some(uri)) = (a.get("TYPE"), a.get("URI")) {
-                    let url = resolve(base, &uri, Allow::Http)
-                        .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    let url =
+                        resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                     info.preload_hints.push(PreloadHint {
                         hint_type: t.to_owned(),
                         url,
@@ -356,8 +356,8 @@ pub(crate) fn parse_media(
             "EXT-X-RENDITION-REPORT" => {
                 let a = AttrList::parse(value, n, diag)?;
                 if let Some(uri) = a.get("URI") {
-                    let url = resolve(base, &uri, Allow::Http)
-                        .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    let url =
+                        resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                     info.rendition_reports.push(RenditionReport {
                         url,
                         last_msn: a.get("LAST-MSN").and_then(int),
@@ -512,7 +512,7 @@ pub(crate) fn key(
         }
     };
     let uri = match a.get("URI") {
-        Some(u) => Some(resolve(base, &u, Allow::KeyUri).map_err(|r| diag.unsafe_url(n, &u, &r))?),
+        Some(u) => Some(resolve(base, u, Allow::KeyUri).map_err(|r| diag.unsafe_url(n, u, &r))?),
         None if method != KeyMethod::None => {
             diag.shall(n, R_KEY, "URI missing")?;
             None

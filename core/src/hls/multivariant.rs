@@ -116,8 +116,8 @@ pub(crate) fn parse(
                         R_STREAM_INF,
                         "EXT-X-STREAM-INF with a URI attribute instead of a URI line",
                     )?;
-                    let url = resolve(base, &uri, Allow::Http)
-                        .map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    let url =
+                        resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                     let pathway = track
                         .hls
                         .as_mut()
@@ -147,7 +147,7 @@ pub(crate) fn parse(
                     continue;
                 };
                 let url =
-                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                 if let Some(h) = track.hls.as_mut() {
                     let pathway = h.playlists.pop().and_then(|r| r.pathway_id);
                     h.playlists.push(HlsPlaylistRef {
@@ -177,9 +177,9 @@ pub(crate) fn parse(
                     continue;
                 };
                 let uri = match a.get("URI") {
-                    Some(u) => Some(
-                        resolve(base, &u, Allow::Http).map_err(|r| diag.unsafe_url(n, &u, &r))?,
-                    ),
+                    Some(u) => {
+                        Some(resolve(base, u, Allow::Http).map_err(|r| diag.unsafe_url(n, u, &r))?)
+                    }
                     None => None,
                 };
                 p.session_data.push(SessionData {
@@ -206,7 +206,7 @@ pub(crate) fn parse(
                     continue;
                 };
                 let server_url =
-                    resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
+                    resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                 p.steering = Some(ContentSteering {
                     server_url,
                     default_pathway: a.get("PATHWAY-ID").map(str::to_owned),
@@ -443,7 +443,7 @@ fn rendition(
             )?;
             None
         }
-        Some(u) => Some(resolve(base, &u, Allow::Http).map_err(|r| diag.unsafe_url(n, &u, &r))?),
+        Some(u) => Some(resolve(base, u, Allow::Http).map_err(|r| diag.unsafe_url(n, u, &r))?),
         None => None,
     };
     // One set per (TYPE, GROUP-ID), found by map: hostile playlists may hold thousands.
