@@ -187,14 +187,14 @@ fn read_protection(
                 b"pssh" => {
                     let t = x.text(&e, diag, TEXT_MAX)?;
                     match crate::base64::decode(t.trim()) {
-                        Some(b) => cp.pssh = Some(Bytes(b)),
+                        Some(b) => cp.pssh = Some(Bytes::from(b)),
                         None => diag.shall(line, R_B64, "cenc:pssh is not base64")?,
                     }
                 }
                 b"pro" | b"PRO" => {
                     let t = x.text(&e, diag, TEXT_MAX)?;
                     match crate::base64::decode(t.trim()) {
-                        Some(b) => cp.playready_header = Some(Bytes(b)),
+                        Some(b) => cp.playready_header = Some(Bytes::from(b)),
                         None => diag.shall(line, R_B64, "mspr:pro is not base64")?,
                     }
                 }

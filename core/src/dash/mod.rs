@@ -391,9 +391,9 @@ fn read_event_stream(
                 let (text, binary) = x.text_and_child(&c, b"Binary", diag, EVENT_TEXT_MAX)?;
                 let text = text.trim();
                 let scte35 = match binary {
-                    Some(b) => crate::base64::decode(b.trim()).map(Bytes),
+                    Some(b) => crate::base64::decode(b.trim()).map(Bytes::from),
                     None if es.scheme_id_uri.starts_with("urn:scte:scte35:2013:bin") => {
-                        crate::base64::decode(text).map(Bytes)
+                        crate::base64::decode(text).map(Bytes::from)
                     }
                     None => None,
                 };

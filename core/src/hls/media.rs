@@ -604,7 +604,7 @@ fn date_range(a: &AttrList<'_>, n: Line, diag: &mut Diag) -> Result<Option<DateR
             .and_then(|v| parse_decimal_ticks(v, Timescale::MICROS).ok())
             .map(|v| Micros(v as i64))
     };
-    let bytes = |k: &str| a.get(k).and_then(hex).map(Bytes);
+    let bytes = |k: &str| a.get(k).and_then(hex).map(Bytes::from);
     Ok(Some(DateRange {
         id: id.to_owned(),
         class: a.get("CLASS").map(str::to_owned),

@@ -368,9 +368,23 @@ pub struct HlsPlaylistRef {
     pub pathway_id: Option<String>,
 }
 
-/// Raw bytes (base64 in JSON).
+/// Raw bytes (base64 in JSON), shared: the tracks that inherit a PSSH box or a PlayReady
+/// header hold one copy.
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
-pub struct Bytes(pub Vec<u8>);
+pub struct Bytes(pub std::sync::Arc<[u8]>);
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes(v.into())
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 impl std::fmt::Debug for Bytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

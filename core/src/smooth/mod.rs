@@ -155,9 +155,9 @@ fn read_protection(
                     Some(bytes) => {
                         if cp.system == KeySystem::PlayReady {
                             cp.default_kids = playready_kids(&bytes);
-                            cp.playready_header = Some(Bytes(bytes));
+                            cp.playready_header = Some(Bytes::from(bytes));
                         } else {
-                            cp.pssh = Some(Bytes(bytes));
+                            cp.pssh = Some(Bytes::from(bytes));
                         }
                     }
                     None => diag.shall(
@@ -395,7 +395,7 @@ fn read_level(
     t.height = dim("MaxHeight", "Height");
     t.audio_sampling_rate = el.attr("SamplingRate").and_then(|v| v.trim().parse().ok());
     t.audio_channels = el.attr("Channels");
-    t.codec_private_data = (!private.is_empty()).then_some(Bytes(private));
+    t.codec_private_data = (!private.is_empty()).then_some(Bytes::from(private));
     // CustomAttributes: Name=Value pairs joined with commas for the URL template.
     let mut custom: Vec<String> = Vec::new();
     if !el.empty {

@@ -456,13 +456,15 @@ fn protection(c: &dmc::ContentProtection) -> Result<ContentProtection, ParseErro
     if let Some(t) = c.cenc_pssh.last().and_then(|p| p.content.as_deref()) {
         cp.pssh = Some(Bytes(
             crate::base64::decode(t.trim())
-                .ok_or_else(|| invalid(R_B64, "cenc:pssh is not base64"))?,
+                .ok_or_else(|| invalid(R_B64, "cenc:pssh is not base64"))?
+                .into(),
         ));
     }
     if let Some(t) = c.msprpro.as_ref().and_then(|p| p.content.as_deref()) {
         cp.playready_header = Some(Bytes(
             crate::base64::decode(t.trim())
-                .ok_or_else(|| invalid(R_B64, "mspr:pro is not base64"))?,
+                .ok_or_else(|| invalid(R_B64, "mspr:pro is not base64"))?
+                .into(),
         ));
     }
     let laurl = c
@@ -494,7 +496,7 @@ fn event_stream(es: &dmc::EventStream) -> EventStream {
             .map(|e| {
                 let text = e.content.as_deref().unwrap_or("").trim();
                 let scte35 = if scte35_bin {
-                    crate::base64::decode(text).map(Bytes)
+                    crate::base64::decode(text).map(Bytes::from)
                 } else {
                     None
                 };
