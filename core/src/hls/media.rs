@@ -130,9 +130,9 @@ pub(crate) fn parse_media(
     let mut pending = Pending::default();
     // Keys in effect, one per KEYFORMAT.
     let mut keys: BTreeMap<String, HlsKey> = BTreeMap::new();
-    let mut key_idx: u16 = 0;
+    let mut key_idx: u32 = 0;
     let mut keys_dirty = false;
-    let mut map_idx: u16 = 0;
+    let mut map_idx: u32 = 0;
     // End of the previous byte range and its URI, for ranges without an offset.
     let mut last_range: Option<(String, u64)> = None;
     let mut max_extinf: u64 = 0;

@@ -141,6 +141,7 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
         appended.mark_discontinuity(0);
     }
     merged.append_list(&appended, offset);
+    merged.compact();
     let mut info = info;
     info.media_sequence = merged.first_number();
     info.skipped_segments = None;

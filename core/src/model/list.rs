@@ -20,9 +20,9 @@ pub struct ListEntry {
     /// Bits: see the `FLAG_` constants.
     flags: u8,
     /// 1-based index into `keys` (0: none).
-    key: u16,
+    key: u32,
     /// 1-based index into `maps` (0: none).
-    map: u16,
+    map: u32,
 }
 
 const FLAG_DISCONTINUITY: u8 = 1;
@@ -122,9 +122,9 @@ pub struct NewEntry<'a> {
     /// Program date time written on this entry.
     pub program_date_time: Option<UnixMicros>,
     /// 1-based key index (0: none).
-    pub key: u16,
+    pub key: u32,
     /// 1-based map index (0: none).
-    pub map: u16,
+    pub map: u32,
 }
 
 impl ListIndex {
@@ -175,24 +175,24 @@ impl ListIndex {
 
     /// Adds a key set and returns its 1-based index (reusing an equal last set); an empty
     /// set is index 0.
-    pub fn add_key_set(&mut self, key: Vec<HlsKey>) -> u16 {
+    pub fn add_key_set(&mut self, key: Vec<HlsKey>) -> u32 {
         if key.is_empty() {
             return 0;
         }
         if self.keys.last() == Some(&key) {
-            return u16::try_from(self.keys.len()).unwrap_or(u16::MAX);
+            return u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
         }
         self.keys.push(key);
-        u16::try_from(self.keys.len()).unwrap_or(u16::MAX)
+        u32::try_from(self.keys.len()).unwrap_or(u32::MAX)
     }
 
     /// Adds an init segment and returns its 1-based index (reusing an equal last one).
-    pub fn add_map(&mut self, map: InitSegment) -> u16 {
+    pub fn add_map(&mut self, map: InitSegment) -> u32 {
         if self.maps.last() == Some(&map) {
-            return u16::try_from(self.maps.len()).unwrap_or(u16::MAX);
+            return u32::try_from(self.maps.len()).unwrap_or(u32::MAX);
         }
         self.maps.push(map);
-        u16::try_from(self.maps.len()).unwrap_or(u16::MAX)
+        u32::try_from(self.maps.len()).unwrap_or(u32::MAX)
     }
 
     /// End time (start + duration of the last entry) in ticks, or 0.
@@ -304,12 +304,12 @@ impl ListIndex {
             discontinuity: e.flags & FLAG_DISCONTINUITY != 0,
             gap: e.flags & FLAG_GAP != 0,
             program_date_time,
-            keys: usize::from(e.key)
+            keys: (e.key as usize)
                 .checked_sub(1)
                 .and_then(|k| self.keys.get(k))
                 .cloned()
                 .unwrap_or_default(),
-            init: usize::from(e.map)
+            init: (e.map as usize)
                 .checked_sub(1)
                 .and_then(|k| self.maps.get(k))
                 .cloned(),
@@ -342,6 +342,57 @@ impl ListIndex {
             }
         }
         self.first_number = self.first_number.saturating_add(n as u64);
+        self.compact();
+    }
+
+    /// Drops key sets and init segments no entry refers to any more (after the window
+    /// slid), renumbering the references: a long live session keeps only what it lists.
+    pub fn compact(&mut self) {
+        let mut key_used = vec![0u32; self.keys.len()];
+        let mut map_used = vec![0u32; self.maps.len()];
+        for e in &self.entries {
+            if let Some(k) = (e.key as usize)
+                .checked_sub(1)
+                .and_then(|k| key_used.get_mut(k))
+            {
+                *k = 1;
+            }
+            if let Some(m) = (e.map as usize)
+                .checked_sub(1)
+                .and_then(|m| map_used.get_mut(m))
+            {
+                *m = 1;
+            }
+        }
+        fn renumber<T>(items: &mut Vec<T>, used: &mut [u32]) {
+            let mut next = 0u32;
+            for u in used.iter_mut() {
+                if *u == 1 {
+                    next += 1;
+                    *u = next;
+                }
+            }
+            let mut i = 0;
+            items.retain(|_| {
+                let keep = used.get(i).is_some_and(|&u| u != 0);
+                i += 1;
+                keep
+            });
+        }
+        renumber(&mut self.keys, &mut key_used);
+        renumber(&mut self.maps, &mut map_used);
+        for e in &mut self.entries {
+            e.key = (e.key as usize)
+                .checked_sub(1)
+                .and_then(|k| key_used.get(k))
+                .copied()
+                .unwrap_or(0);
+            e.map = (e.map as usize)
+                .checked_sub(1)
+                .and_then(|m| map_used.get(m))
+                .copied()
+                .unwrap_or(0);
+        }
     }
 
     /// Keeps the first `n` entries.
@@ -364,16 +415,16 @@ impl ListIndex {
     /// Appends all entries of `other`, shifting their times by `time_offset` ticks (same
     /// timescale); keys and init segments are re-indexed.
     pub fn append_list(&mut self, other: &ListIndex, time_offset: u64) {
-        let mut key_map: Vec<u16> = Vec::with_capacity(other.keys.len());
+        let mut key_map: Vec<u32> = Vec::with_capacity(other.keys.len());
         for k in &other.keys {
             key_map.push(self.add_key_set(k.clone()));
         }
-        let mut map_map: Vec<u16> = Vec::with_capacity(other.maps.len());
+        let mut map_map: Vec<u32> = Vec::with_capacity(other.maps.len());
         for m in &other.maps {
             map_map.push(self.add_map(m.clone()));
         }
-        let remap = |table: &[u16], i: u16| {
-            usize::from(i)
+        let remap = |table: &[u32], i: u32| {
+            (i as usize)
                 .checked_sub(1)
                 .and_then(|k| table.get(k).copied())
                 .unwrap_or(0)
@@ -470,6 +521,40 @@ impl serde::Serialize for ListIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_key_sets_stay_exact_and_sliding_compacts_them() {
+        use crate::model::{KeyMethod, KeySystem};
+        let key = |i: u32| HlsKey {
+            method: KeyMethod::Aes128,
+            uri: Some(format!("https://k.example/{i}")),
+            iv: None,
+            system: KeySystem::Identity,
+            keyformat: None,
+            keyformat_versions: None,
+            kid: None,
+        };
+        let mut l = ListIndex::new(Timescale::MICROS, "https://a.example/".into(), 0);
+        for i in 0..70_000u32 {
+            let k = l.add_key_set(vec![key(i)]);
+            l.push(NewEntry {
+                uri: "s.ts",
+                duration: 1,
+                key: k,
+                ..Default::default()
+            });
+        }
+        let uri = |l: &ListIndex, i: usize| l.get(i).unwrap().keys[0].uri.clone().unwrap();
+        assert_eq!(
+            uri(&l, 69_999),
+            "https://k.example/69999",
+            "no saturation past 65,535 sets"
+        );
+        l.drop_front(60_000);
+        assert_eq!(l.key_sets().len(), 10_000, "unreferenced sets dropped");
+        assert_eq!(uri(&l, 0), "https://k.example/60000");
+        assert_eq!(uri(&l, 9_999), "https://k.example/69999");
+    }
 
     #[test]
     fn list_entries_are_32_bytes() {
