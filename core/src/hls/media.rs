@@ -135,6 +135,7 @@ pub(crate) fn parse_media(
     let mut map_idx: u32 = 0;
     // End of the previous byte range and its URI, for ranges without an offset.
     let mut last_range: Option<(String, u64)> = None;
+    let mut last_part_range: Option<(String, u64)> = None;
     let mut max_extinf: u64 = 0;
     let mut first_segment_line: Option<Line> = None;
 
@@ -320,10 +321,26 @@ pub(crate) fn parse_media(
                     resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
                 let d = parse_decimal_ticks(d, Timescale::MICROS)
                     .map_err(|e| diag.invalid(n, R_PART, e.to_string()))?;
+                // Without an offset, a part's range continues the previous part's, which
+                // must be of the same resource (RFC 8216bis §4.4.4.9).
                 let byte_range = match a.get("BYTERANGE") {
-                    Some(r) => Some(byte_range(r, n, diag, None)?),
+                    Some(r) => {
+                        let range = byte_range(r, n, diag, last_part_range.as_ref())?;
+                        if !r.contains('@')
+                            && last_part_range.as_ref().is_some_and(|(u, _)| u != uri)
+                        {
+                            diag.shall(n, R_BYTERANGE, format!("part byte range without offset, but the previous part was of another resource than {:?}", clip(uri)))?;
+                        }
+                        Some(range)
+                    }
                     None => None,
                 };
+                last_part_range = byte_range.map(|r| {
+                    (
+                        uri.to_owned(),
+                        r.start.saturating_add(r.length.unwrap_or(0)),
+                    )
+                });
                 diag.add_segments(1)?;
                 info.parts.push(PartialSegment {
                     segment_number: next_number(&info, &list),
@@ -692,6 +709,23 @@ mod tests {
         let s = p.tracks().next().unwrap().segments.segment(0).unwrap();
         assert_eq!(s.keys[0].uri.as_deref(), Some("https://keys.example/k"));
         assert_eq!(s.keys[0].iv.map(|iv| iv[15]), Some(15));
+    }
+
+    #[test]
+    fn part_byte_ranges_continue() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PART-INF:PART-TARGET=1\n#EXT-X-PART:DURATION=1,URI=\"s100.mp4\",BYTERANGE=\"1000@0\"\n#EXT-X-PART:DURATION=1,URI=\"s100.mp4\",BYTERANGE=\"2000\"\n";
+        let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
+        let crate::SegmentIndex::List(l) = &p.tracks().next().unwrap().segments else {
+            panic!()
+        };
+        let parts = &l.hls.as_ref().unwrap().parts;
+        assert_eq!(
+            parts[1].byte_range,
+            Some(crate::ByteRange {
+                start: 1000,
+                length: Some(2000)
+            })
+        );
     }
 
     #[test]

@@ -379,6 +379,9 @@ fn variant(
         video_layout: a.get("REQ-VIDEO-LAYOUT").map(str::to_owned),
         characteristics: None,
         embedded: false,
+        default: false,
+        autoselect: false,
+        forced: false,
     });
     // Redundant copies repeat the same attributes (in the same order, as packagers write
     // them) but for PATHWAY-ID and the URI.
@@ -420,14 +423,8 @@ fn rendition(
     let (content_type, text_kind) = match kind {
         "AUDIO" => (ContentType::Audio, None),
         "VIDEO" => (ContentType::Video, None),
-        "SUBTITLES" => (
-            ContentType::Text,
-            Some(if a.yes("FORCED") {
-                TextKind::Forced
-            } else {
-                TextKind::Subtitles
-            }),
-        ),
+        // The group is a set of subtitles; which rendition is forced is on the track.
+        "SUBTITLES" => (ContentType::Text, Some(TextKind::Subtitles)),
         "CLOSED-CAPTIONS" => (ContentType::Text, Some(TextKind::ClosedCaptions)),
         other => {
             diag.shall(n, R_MEDIA, format!("TYPE {other:?}"))?;
@@ -489,6 +486,9 @@ fn rendition(
         video_layout: None,
         characteristics: a.get("CHARACTERISTICS").map(str::to_owned),
         embedded: a.get("URI").is_none(),
+        default: a.yes("DEFAULT"),
+        autoselect: a.yes("AUTOSELECT"),
+        forced: a.yes("FORCED"),
     });
     if a.yes("DEFAULT") {
         set.default = true;
@@ -562,6 +562,12 @@ v/1080.m3u8
         assert_eq!(sets[1].tracks[0].codecs.as_deref(), Some("mp4a.40.2"));
         assert!(sets[2].tracks[0].hls.as_ref().unwrap().embedded);
         assert!(sets[3].trick_mode);
+        let en = sets[1].tracks[0].hls.as_ref().unwrap();
+        let de = sets[1].tracks[1].hls.as_ref().unwrap();
+        assert!(
+            en.default && en.autoselect && !de.default,
+            "DEFAULT is per rendition"
+        );
         assert_eq!(
             p.steering.as_ref().unwrap().server_url,
             "https://a.example/steer"

@@ -356,6 +356,12 @@ pub struct HlsTrackInfo {
     pub characteristics: Option<String>,
     /// Rendition without `URI`: carried inside the variant's media.
     pub embedded: bool,
+    /// Rendition `DEFAULT=YES`.
+    pub default: bool,
+    /// Rendition `AUTOSELECT=YES`.
+    pub autoselect: bool,
+    /// Rendition `FORCED=YES` (subtitles).
+    pub forced: bool,
 }
 
 /// A media playlist location of an HLS track.
