@@ -275,6 +275,24 @@ pub fn parse_datetime(text: &str) -> Result<UnixMicros, TimeError> {
     {
         return Err(bad());
     }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if day > month_days[(month - 1) as usize] {
+        return Err(bad());
+    }
     let mut micros: i64 = days_from_civil(i64::from(year), month, day) * 86_400_000_000;
     if rest.is_empty() {
         return Ok(UnixMicros(micros));
@@ -297,7 +315,7 @@ pub fn parse_datetime(text: &str) -> Result<UnixMicros, TimeError> {
         Some(s) => parse_decimal_ticks(s, Timescale::MICROS).map_err(|_| bad())?,
         None => 0,
     };
-    if h > 24 || mi > 59 || sec >= 61_000_000 {
+    if h > 24 || mi > 59 || sec >= 61_000_000 || (h == 24 && (mi != 0 || sec != 0)) {
         return Err(bad());
     }
     micros += i64::from(h) * 3_600_000_000 + i64::from(mi) * 60_000_000;
@@ -432,6 +450,9 @@ mod tests {
             "2024-01-01T25:00:00Z",
             "x024-01-01",
             "2016\u{fffd}14T17:00:17",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-01-01T24:30:00Z",
             "2016-01-01T00:00+0\u{e9}",
         ] {
             assert!(parse_datetime(bad).is_err(), "{bad}");

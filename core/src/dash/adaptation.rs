@@ -155,6 +155,7 @@ pub(crate) fn read_base_url(
         service_location: c.attr("serviceLocation"),
         priority: c.attr("priority").and_then(|v| v.parse().ok()),
         weight: c.attr("weight").and_then(|v| v.parse().ok()),
+        availability: super::segment::availability(c, line, diag)?,
     })
 }
 

@@ -212,6 +212,15 @@ fn read_mpd(
                             periods.push(rp);
                         }
                     }
+                    b"Location" => {
+                        let l = x.line();
+                        let t = x.text(&c, diag, usize::MAX)?;
+                        let t = t.trim();
+                        diag.check_url_len(l, t.len())?;
+                        let url = resolve(doc_url, t, Allow::Http)
+                            .map_err(|r| diag.unsafe_url(l, t, &r))?;
+                        p.locations.push(url);
+                    }
                     b"UTCTiming" => {
                         live.utc_timing.push(UtcTiming {
                             scheme_id_uri: c.attr("schemeIdUri").unwrap_or_default(),

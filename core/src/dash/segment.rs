@@ -216,7 +216,11 @@ fn range(v: Option<String>, line: Line, diag: &mut Diag) -> Result<Option<ByteRa
 }
 
 /// `@availabilityTimeOffset` (decimal seconds or `INF`) and `@availabilityTimeComplete`.
-fn availability(el: &Elem<'_>, line: Line, diag: &mut Diag) -> Result<Availability, ParseError> {
+pub(crate) fn availability(
+    el: &Elem<'_>,
+    line: Line,
+    diag: &mut Diag,
+) -> Result<Availability, ParseError> {
     const R_ATO: &str = "ISO/IEC 23009-1 §5.3.9.5.3: @availabilityTimeOffset is a double or INF";
     let time_offset = match el.attr("availabilityTimeOffset") {
         None => None,

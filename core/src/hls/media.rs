@@ -391,8 +391,16 @@ pub(crate) fn parse_media(
                         value.to_owned(),
                     )
                 })?;
-                diag.add_segments(0)?;
                 info.skipped_segments = Some(skipped);
+                info.recently_removed_dateranges = a
+                    .get("RECENTLY-REMOVED-DATERANGES")
+                    .map(|ids| {
+                        ids.split('\t')
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
             }
             "EXT-X-DATERANGE" => {
                 let a = AttrList::parse(value, n, diag)?;

@@ -10,7 +10,7 @@ use super::Vars;
 use super::media::{MediaCtx, parse_media};
 use crate::diag::Diag;
 use crate::error::RefreshError;
-use crate::model::{ListIndex, ManifestFormat, SegmentIndex, Track};
+use crate::model::{HlsPlaylistInfo, ListIndex, ManifestFormat, SegmentIndex, Track};
 use crate::options::ParseOptions;
 use crate::text;
 
@@ -143,8 +143,10 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
     merged.append_list(&appended, offset);
     merged.compact();
     let mut info = info;
+    carry_events(&mut info, &old_info, merged.first_number(), new_first);
     info.media_sequence = merged.first_number();
     info.skipped_segments = None;
+    info.recently_removed_dateranges.clear();
     merged.hls = Some(Box::new(info));
     merged.shrink_to_fit();
     let outcome = RefreshOutcome {
@@ -155,6 +157,31 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
         gap,
     };
     Ok((outcome, merged))
+}
+
+/// Keeps what a refresh does not repeat: a delta update omits the DATERANGEs and cue tags
+/// of the segments it skips (RFC 8216bis §4.4.5.2), so the held ones are carried over by
+/// ID, minus `RECENTLY-REMOVED-DATERANGES`; cue tags are kept for the segments still listed
+/// that the new playlist did not list itself.
+fn carry_events(info: &mut HlsPlaylistInfo, old: &HlsPlaylistInfo, first: u64, first_listed: u64) {
+    if info.skipped_segments.is_none() {
+        return;
+    }
+    let removed = &info.recently_removed_dateranges;
+    let carried: Vec<_> = old
+        .date_ranges
+        .iter()
+        .filter(|d| !removed.contains(&d.id) && !info.date_ranges.iter().any(|n| n.id == d.id))
+        .cloned()
+        .collect();
+    info.date_ranges.splice(0..0, carried);
+    let cues: Vec<_> = old
+        .cues
+        .iter()
+        .filter(|(n, _)| *n >= first && *n < first_listed)
+        .cloned()
+        .collect();
+    info.cues.splice(0..0, cues);
 }
 
 #[cfg(test)]
@@ -248,5 +275,25 @@ mod tests {
         assert_eq!((s.number, s.start), (106, 12_000_000));
         assert!(s.url.ends_with("seg106.ts"));
         assert!(t.segments.segment(0).unwrap().url.ends_with("seg101.ts"));
+    }
+
+    #[test]
+    fn delta_updates_keep_held_dateranges_and_cues() {
+        let mut first = playlist(100, 6, false).replace(
+            "#EXTINF:2.000,\nseg102.ts",
+            "#EXT-X-PROGRAM-DATE-TIME:2026-11-21T20:00:04Z\n#EXT-X-DATERANGE:ID=\"ad1\",START-DATE=\"2026-11-21T20:00:04Z\",DURATION=4\n#EXT-X-DATERANGE:ID=\"gone\",START-DATE=\"2026-11-21T20:00:04Z\"\n#EXT-X-CUE-OUT:4\n#EXTINF:2.000,\nseg102.ts",
+        );
+        first = first.replace("#EXT-X-MEDIA-SEQUENCE", "#EXT-X-SERVER-CONTROL:CAN-SKIP-UNTIL=12,CAN-SKIP-DATERANGES=YES\n#EXT-X-MEDIA-SEQUENCE");
+        let mut t = track(&first);
+        let delta = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:101\n#EXT-X-SKIP:SKIPPED-SEGMENTS=4,RECENTLY-REMOVED-DATERANGES=\"gone\"\n#EXTINF:2.000,\nseg105.ts\n#EXTINF:2.000,\nseg106.ts\n";
+        refresh_hls_media(&mut t, delta.as_bytes(), &opts()).unwrap();
+        let SegmentIndex::List(l) = &t.segments else {
+            panic!()
+        };
+        let info = l.hls.as_ref().unwrap();
+        let ids: Vec<&str> = info.date_ranges.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["ad1"], "held DATERANGE kept, removed one forgotten");
+        assert_eq!(info.cues.len(), 1, "cue tag of a skipped segment kept");
+        assert_eq!(info.cues[0].0, 102);
     }
 }

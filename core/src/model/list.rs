@@ -44,6 +44,9 @@ pub struct ListIndex {
     /// program-date-time differs from the extrapolated one.
     /// `None` marks a discontinuity that breaks extrapolation.
     pdt: Vec<(u32, Option<UnixMicros>)>,
+    /// Entries before the first anchor get its time extrapolated backwards (as hls.js does):
+    /// true when no discontinuity lies between them and it.
+    pdt_backfill: bool,
     /// Key sets: all `EXT-X-KEY`s in effect together (one per KEYFORMAT).
     keys: Vec<Vec<HlsKey>>,
     maps: Vec<InitSegment>,
@@ -81,6 +84,8 @@ pub struct HlsPlaylistInfo {
     pub rendition_reports: Vec<RenditionReport>,
     /// `EXT-X-SKIP:SKIPPED-SEGMENTS` of a delta update.
     pub skipped_segments: Option<u64>,
+    /// `EXT-X-SKIP:RECENTLY-REMOVED-DATERANGES`: ids the client must forget.
+    pub recently_removed_dateranges: Vec<String>,
     /// `EXT-X-DATERANGE`s.
     pub date_ranges: Vec<DateRange>,
     /// Raw SCTE-35 cue tags (`EXT-X-CUE-OUT`, `EXT-X-CUE-IN`, `EXT-X-SCTE35`, ...) as
@@ -248,13 +253,19 @@ impl ListIndex {
             key: e.key,
             map: e.map,
         });
+        if flags & FLAG_PDT != 0 && self.pdt.len() == 1 {
+            self.note_first_anchor();
+        }
     }
 
     /// The program-date-time of entry `i` (starting at `start`) extrapolated from the last
     /// anchor before it; `None` without one or after a discontinuity break.
     fn extrapolated_pdt(&self, i: usize, start: u64) -> Option<UnixMicros> {
         let k = self.pdt.partition_point(|(a, _)| (*a as usize) < i);
-        let (ai, at) = *self.pdt.get(k.checked_sub(1)?)?;
+        let Some(before) = k.checked_sub(1) else {
+            return self.backfilled_pdt(start);
+        };
+        let (ai, at) = *self.pdt.get(before)?;
         let at = at?;
         let anchor_start = self.entries.get(ai as usize)?.start;
         let delta = start.checked_sub(anchor_start)?;
@@ -262,6 +273,32 @@ impl ListIndex {
         Some(UnixMicros(
             at.0.saturating_add(i64::try_from(delta_us).ok()?),
         ))
+    }
+
+    /// The time of an entry before the first anchor, counted back from it.
+    fn backfilled_pdt(&self, start: u64) -> Option<UnixMicros> {
+        if !self.pdt_backfill {
+            return None;
+        }
+        let (ai, at) = *self.pdt.first()?;
+        let delta = self.entries.get(ai as usize)?.start.checked_sub(start)?;
+        let delta_us = crate::time::rescale(delta, self.timescale(), Timescale::MICROS);
+        Some(UnixMicros(
+            at?.0.saturating_sub(i64::try_from(delta_us).ok()?),
+        ))
+    }
+
+    /// Decides `pdt_backfill` from the first anchor (once, when it appears).
+    fn note_first_anchor(&mut self) {
+        self.pdt_backfill = match self.pdt.first() {
+            Some(&(ai, Some(_))) => !self
+                .entries
+                .get(1..=ai as usize)
+                .unwrap_or(&[])
+                .iter()
+                .any(|e| e.flags & FLAG_DISCONTINUITY != 0),
+            _ => false,
+        };
     }
 
     fn uri(&self, i: usize) -> &str {
@@ -469,6 +506,7 @@ impl ListIndex {
                 map: remap(&map_map, e.map),
             });
         }
+        self.note_first_anchor();
     }
 
     /// Marks entry `i` as following a discontinuity.
@@ -554,6 +592,38 @@ mod tests {
         assert_eq!(l.key_sets().len(), 10_000, "unreferenced sets dropped");
         assert_eq!(uri(&l, 0), "https://k.example/60000");
         assert_eq!(uri(&l, 9_999), "https://k.example/69999");
+    }
+
+    #[test]
+    fn pdt_extrapolates_backwards_unless_a_discontinuity_intervenes() {
+        let mut l = ListIndex::new(Timescale::MICROS, String::new(), 0);
+        for i in 0..3i64 {
+            let pdt = (i == 2).then_some(UnixMicros(10_000_000));
+            l.push(NewEntry {
+                uri: "s",
+                duration: 2_000_000,
+                program_date_time: pdt,
+                ..Default::default()
+            });
+        }
+        assert_eq!(
+            l.get(0).unwrap().program_date_time,
+            Some(UnixMicros(6_000_000))
+        );
+        let mut d = ListIndex::new(Timescale::MICROS, String::new(), 0);
+        d.push(NewEntry {
+            uri: "s",
+            duration: 2_000_000,
+            ..Default::default()
+        });
+        d.push(NewEntry {
+            uri: "s",
+            duration: 2_000_000,
+            discontinuity: true,
+            program_date_time: Some(UnixMicros(10_000_000)),
+            ..Default::default()
+        });
+        assert_eq!(d.get(0).unwrap().program_date_time, None);
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub struct Presentation {
     pub variables: Vec<(String, String)>,
     /// HLS `EXT-X-INDEPENDENT-SEGMENTS`.
     pub independent_segments: bool,
+    /// Where updates of a live MPD are fetched from (DASH `Location`), resolved.
+    pub locations: Vec<String>,
     /// Things the host must fetch to complete the model (DASH xlink), never fetched by the parser.
     pub pending: Vec<PendingFetch>,
 }
@@ -101,6 +103,8 @@ pub struct BaseUrl {
     pub priority: Option<u32>,
     /// DVB `@dvb:weight`.
     pub weight: Option<u32>,
+    /// Low-latency availability signalled on the BaseURL (added to the addressing's).
+    pub availability: Availability,
 }
 
 /// HLS `EXT-X-SESSION-DATA`.
@@ -423,6 +427,7 @@ impl Presentation {
             profiles: None,
             variables: Vec::new(),
             independent_segments: false,
+            locations: Vec::new(),
             pending: Vec::new(),
         }
     }

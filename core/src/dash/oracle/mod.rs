@@ -626,6 +626,7 @@ fn base_urls(v: &[dmc::BaseURL], parent: &str) -> Result<Vec<BaseUrl>, ParseErro
                 service_location: b.serviceLocation.clone(),
                 priority: b.priority.and_then(|p| u32::try_from(p).ok()),
                 weight: b.weight.and_then(|w| u32::try_from(w).ok()),
+                availability: Availability::default(),
             })
         })
         .collect()
