@@ -284,6 +284,42 @@ impl<'a> Xml<'a> {
         }
     }
 
+    /// Calls `f` for each child element of the element just started (text between them is
+    /// ignored), up to its end. Whatever of a child `f` leaves unread is skipped, so a
+    /// handler cannot end its parent early by stopping inside a child.
+    pub(crate) fn children<F>(
+        &mut self,
+        el: &Elem<'_>,
+        diag: &mut Diag,
+        mut f: F,
+    ) -> Result<(), ParseError>
+    where
+        F: FnMut(&mut Self, Elem<'a>, &mut Diag) -> Result<(), ParseError>,
+    {
+        if el.empty {
+            return Ok(());
+        }
+        loop {
+            match self.next(diag)? {
+                Ev::End | Ev::Eof => return Ok(()),
+                Ev::Text(_) => {}
+                Ev::Start(c) => {
+                    let (empty, depth) = (c.empty, self.depth);
+                    f(self, c, diag)?;
+                    while !empty && self.depth >= depth {
+                        if let Ev::Eof = self.next(diag)? {
+                            return Err(diag.malformed(
+                                self.line(),
+                                R_XML,
+                                "document ends inside an element",
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Skips the content of the element just started (no-op for an empty element).
     pub(crate) fn skip(&mut self, el: &Elem<'_>, diag: &mut Diag) -> Result<(), ParseError> {
         if el.empty {

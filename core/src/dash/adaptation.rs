@@ -10,7 +10,7 @@ use crate::model::{
 };
 use crate::time::FrameRate;
 use crate::url::{Allow, resolve};
-use crate::xml::{Elem, Ev, Xml};
+use crate::xml::{Elem, Xml};
 
 const R_REP_ID: &str = "ISO/IEC 23009-1 §5.3.5.2: Representation@id is required";
 const R_BANDWIDTH: &str = "ISO/IEC 23009-1 §5.3.5.2: Representation@bandwidth is required";
@@ -180,37 +180,34 @@ fn read_protection(
     if c.empty {
         return Ok(cp);
     }
-    loop {
-        match x.next(diag)? {
-            Ev::End | Ev::Eof => break,
-            Ev::Text(_) => {}
-            Ev::Start(e) => match e.name() {
-                b"pssh" => {
-                    let t = x.text(&e, diag, TEXT_MAX)?;
-                    match crate::base64::decode(t.trim()) {
-                        Some(b) => cp.pssh = Some(Bytes::from(b)),
-                        None => diag.shall(line, R_B64, "cenc:pssh is not base64")?,
-                    }
+    x.children(c, diag, |x, e, diag| {
+        match e.name() {
+            b"pssh" => {
+                let t = x.text(&e, diag, TEXT_MAX)?;
+                match crate::base64::decode(t.trim()) {
+                    Some(b) => cp.pssh = Some(Bytes::from(b)),
+                    None => diag.shall(line, R_B64, "cenc:pssh is not base64")?,
                 }
-                b"pro" | b"PRO" => {
-                    let t = x.text(&e, diag, TEXT_MAX)?;
-                    match crate::base64::decode(t.trim()) {
-                        Some(b) => cp.playready_header = Some(Bytes::from(b)),
-                        None => diag.shall(line, R_B64, "mspr:pro is not base64")?,
-                    }
+            }
+            b"pro" | b"PRO" => {
+                let t = x.text(&e, diag, TEXT_MAX)?;
+                match crate::base64::decode(t.trim()) {
+                    Some(b) => cp.playready_header = Some(Bytes::from(b)),
+                    None => diag.shall(line, R_B64, "mspr:pro is not base64")?,
                 }
-                b"laurl" | b"Laurl" | b"LaURL" => {
-                    let attr = e.attr("licenseUrl");
-                    let t = x.text(&e, diag, 8192)?;
-                    let u = attr.unwrap_or_else(|| t.trim().to_owned());
-                    if !u.is_empty() {
-                        cp.license_url = resolve("", &u, Allow::Http).ok();
-                    }
+            }
+            b"laurl" | b"Laurl" | b"LaURL" => {
+                let attr = e.attr("licenseUrl");
+                let t = x.text(&e, diag, 8192)?;
+                let u = attr.unwrap_or_else(|| t.trim().to_owned());
+                if !u.is_empty() {
+                    cp.license_url = resolve("", &u, Allow::Http).ok();
                 }
-                _ => x.skip(&e, diag)?,
-            },
+            }
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     // A PlayReady header names its key ids: surface them when the descriptor does not.
     if cp.default_kids.is_empty() {
         if let Some(pro) = &cp.playready_header {
@@ -269,47 +266,41 @@ pub(crate) fn read_set(
         return Ok(Some(raw));
     }
     let mut bases_seen = false;
-    loop {
-        match x.next(diag)? {
-            Ev::End | Ev::Eof => break,
-            Ev::Text(_) => {}
-            Ev::Start(c) => {
-                if raw.common.read_child(&c, x, diag)? || raw.seg.read_child(&c, x, diag)? {
-                    continue;
+    x.children(el, diag, |x, c, diag| {
+        if raw.common.read_child(&c, x, diag)? || raw.seg.read_child(&c, x, diag)? {
+            return Ok(());
+        }
+        match c.name() {
+            b"BaseURL" => {
+                let b = read_base_url(&c, x, parent_base, diag)?;
+                if !bases_seen {
+                    raw.base = b.url.clone();
+                    bases_seen = true;
                 }
-                match c.name() {
-                    b"BaseURL" => {
-                        let b = read_base_url(&c, x, parent_base, diag)?;
-                        if !bases_seen {
-                            raw.base = b.url.clone();
-                            bases_seen = true;
-                        }
-                        raw.set.base_urls.push(b);
-                    }
-                    b"Role" => {
-                        if let Some(v) = c.attr("value") {
-                            raw.set.roles.push(v);
-                        }
-                        x.skip(&c, diag)?;
-                    }
-                    b"Accessibility" => {
-                        raw.set.accessibility.push(descriptor(&c, false));
-                        x.skip(&c, diag)?;
-                    }
-                    b"Label" => {
-                        let t = x.text(&c, diag, 4096)?;
-                        raw.set.labels.push(t.trim().to_owned());
-                    }
-                    b"Representation" => {
-                        let n = raw.reps.len();
-                        let base = raw.base.clone();
-                        raw.reps.push(read_rep(&c, x, &base, n, diag)?);
-                    }
-                    _ => x.skip(&c, diag)?,
+                raw.set.base_urls.push(b);
+            }
+            b"Role" => {
+                if let Some(v) = c.attr("value") {
+                    raw.set.roles.push(v);
                 }
             }
+            b"Accessibility" => {
+                raw.set.accessibility.push(descriptor(&c, false));
+            }
+            b"Label" => {
+                let t = x.text(&c, diag, 4096)?;
+                raw.set.labels.push(t.trim().to_owned());
+            }
+            b"Representation" => {
+                let n = raw.reps.len();
+                let base = raw.base.clone();
+                raw.reps.push(read_rep(&c, x, &base, n, diag)?);
+            }
+            _ => {}
         }
-    }
+
+        Ok(())
+    })?;
     Ok(Some(raw))
 }
 
@@ -363,31 +354,27 @@ fn read_rep(
     if el.empty {
         return Ok(raw);
     }
-    loop {
-        match x.next(diag)? {
-            Ev::End | Ev::Eof => break,
-            Ev::Text(_) => {}
-            Ev::Start(c) => {
-                if raw.common.read_child(&c, x, diag)? || raw.seg.read_child(&c, x, diag)? {
-                    continue;
-                }
-                match c.name() {
-                    b"BaseURL" => {
-                        let b = read_base_url(&c, x, parent_base, diag)?;
-                        if raw.track.base_urls.is_empty() {
-                            raw.base = b.url.clone();
-                        }
-                        raw.track.base_urls.push(b);
-                    }
-                    b"Label" => {
-                        let t = x.text(&c, diag, 4096)?;
-                        raw.track.label = Some(t.trim().to_owned());
-                    }
-                    _ => x.skip(&c, diag)?,
-                }
-            }
+    x.children(el, diag, |x, c, diag| {
+        if raw.common.read_child(&c, x, diag)? || raw.seg.read_child(&c, x, diag)? {
+            return Ok(());
         }
-    }
+        match c.name() {
+            b"BaseURL" => {
+                let b = read_base_url(&c, x, parent_base, diag)?;
+                if raw.track.base_urls.is_empty() {
+                    raw.base = b.url.clone();
+                }
+                raw.track.base_urls.push(b);
+            }
+            b"Label" => {
+                let t = x.text(&c, diag, 4096)?;
+                raw.track.label = Some(t.trim().to_owned());
+            }
+            _ => {}
+        }
+
+        Ok(())
+    })?;
     Ok(raw)
 }
 

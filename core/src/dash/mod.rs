@@ -192,62 +192,57 @@ fn read_mpd(
     let mut periods: Vec<RawPeriod> = Vec::new();
     let mut seen_base = false;
     if !root.empty {
-        loop {
-            match x.next(diag)? {
-                Ev::End | Ev::Eof => break,
-                Ev::Text(_) => {}
-                Ev::Start(c) => match c.name() {
-                    b"BaseURL" => {
-                        let b = read_base_url(&c, x, doc_url, diag)?;
-                        if !seen_base {
-                            base = b.url.clone();
-                            seen_base = true;
-                        }
-                        p.base_urls.push(b);
+        x.children(root, diag, |x, c, diag| {
+            match c.name() {
+                b"BaseURL" => {
+                    let b = read_base_url(&c, x, doc_url, diag)?;
+                    if !seen_base {
+                        base = b.url.clone();
+                        seen_base = true;
                     }
-                    b"Period" => {
-                        diag.check_periods(periods.len() + 1)?;
-                        let idx = u32::try_from(periods.len()).unwrap_or(u32::MAX);
-                        if let Some(rp) = read_period(&c, x, &base, idx, &mut p.pending, diag)? {
-                            periods.push(rp);
-                        }
+                    p.base_urls.push(b);
+                }
+                b"Period" => {
+                    diag.check_periods(periods.len() + 1)?;
+                    let idx = u32::try_from(periods.len()).unwrap_or(u32::MAX);
+                    if let Some(rp) = read_period(&c, x, &base, idx, &mut p.pending, diag)? {
+                        periods.push(rp);
                     }
-                    b"Location" => {
-                        let l = x.line();
-                        let t = x.text(&c, diag, usize::MAX)?;
-                        let t = t.trim();
-                        diag.check_url_len(l, t.len())?;
-                        let url = resolve(doc_url, t, Allow::Http)
-                            .map_err(|r| diag.unsafe_url(l, t, &r))?;
-                        p.locations.push(url);
-                    }
-                    b"UTCTiming" => {
-                        live.utc_timing.push(UtcTiming {
-                            scheme_id_uri: c.attr("schemeIdUri").unwrap_or_default(),
-                            value: c.attr("value").unwrap_or_default(),
-                        });
-                        x.skip(&c, diag)?;
-                    }
-                    b"ServiceDescription" => {
-                        live.service_description = Some(read_service_description(&c, x, diag)?)
-                    }
-                    b"ContentSteering" => {
-                        let l = x.line();
-                        let t = x.text(&c, diag, 8192)?;
-                        let server_url = resolve(&base, t.trim(), Allow::Http)
-                            .map_err(|r| diag.unsafe_url(l, t.trim(), &r))?;
-                        p.steering = Some(ContentSteering {
-                            server_url,
-                            default_pathway: c.attr("defaultServiceLocation"),
-                            query_before_start: c.attr("queryBeforeStart").as_deref()
-                                == Some("true"),
-                            proxy_server_url: c.attr("proxyServerURL"),
-                        });
-                    }
-                    _ => x.skip(&c, diag)?,
-                },
+                }
+                b"Location" => {
+                    let l = x.line();
+                    let t = x.text(&c, diag, usize::MAX)?;
+                    let t = t.trim();
+                    diag.check_url_len(l, t.len())?;
+                    let url =
+                        resolve(doc_url, t, Allow::Http).map_err(|r| diag.unsafe_url(l, t, &r))?;
+                    p.locations.push(url);
+                }
+                b"UTCTiming" => {
+                    live.utc_timing.push(UtcTiming {
+                        scheme_id_uri: c.attr("schemeIdUri").unwrap_or_default(),
+                        value: c.attr("value").unwrap_or_default(),
+                    });
+                }
+                b"ServiceDescription" => {
+                    live.service_description = Some(read_service_description(&c, x, diag)?)
+                }
+                b"ContentSteering" => {
+                    let l = x.line();
+                    let t = x.text(&c, diag, 8192)?;
+                    let server_url = resolve(&base, t.trim(), Allow::Http)
+                        .map_err(|r| diag.unsafe_url(l, t.trim(), &r))?;
+                    p.steering = Some(ContentSteering {
+                        server_url,
+                        default_pathway: c.attr("defaultServiceLocation"),
+                        query_before_start: c.attr("queryBeforeStart").as_deref() == Some("true"),
+                        proxy_server_url: c.attr("proxyServerURL"),
+                    });
+                }
+                _ => {}
             }
-        }
+            Ok(())
+        })?;
     }
     if periods.is_empty() && p.pending.is_empty() {
         if dynamic {
@@ -373,51 +368,45 @@ fn read_event_stream(
         return Ok(es);
     }
     let _ = line;
-    loop {
-        match x.next(diag)? {
-            Ev::End | Ev::Eof => break,
-            Ev::Text(_) => {}
-            Ev::Start(c) => {
-                if c.name() != b"Event" {
-                    x.skip(&c, diag)?;
-                    continue;
-                }
-                let l = x.line();
-                diag.add_event()?;
-                let presentation_time = match c.attr("presentationTime") {
-                    None => 0,
-                    Some(v) => match v.trim().parse::<u64>() {
-                        Ok(t) => t,
-                        Err(_) => {
-                            diag.shall(l, R_EVENT, format!("@presentationTime={v:?}"))?;
-                            0
-                        }
-                    },
-                };
-                let duration = c.attr("duration").and_then(|v| v.trim().parse().ok());
-                let id = c.attr("id");
-                let message_data = c.attr("messageData");
-                let (text, binary) = x.text_and_child(&c, b"Binary", diag, EVENT_TEXT_MAX)?;
-                let text = text.trim();
-                let scte35 = match binary {
-                    Some(b) => crate::base64::decode(b.trim()).map(Bytes::from),
-                    None if es.scheme_id_uri.starts_with("urn:scte:scte35:2013:bin") => {
-                        crate::base64::decode(text).map(Bytes::from)
-                    }
-                    None => None,
-                };
-                es.events.push(Event {
-                    id,
-                    presentation_time,
-                    duration,
-                    message: message_data.or_else(|| {
-                        (!text.is_empty() && scte35.is_none()).then(|| text.to_owned())
-                    }),
-                    scte35,
-                });
-            }
+    x.children(el, diag, |x, c, diag| {
+        if c.name() != b"Event" {
+            return Ok(());
         }
-    }
+        let l = x.line();
+        diag.add_event()?;
+        let presentation_time = match c.attr("presentationTime") {
+            None => 0,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(t) => t,
+                Err(_) => {
+                    diag.shall(l, R_EVENT, format!("@presentationTime={v:?}"))?;
+                    0
+                }
+            },
+        };
+        let duration = c.attr("duration").and_then(|v| v.trim().parse().ok());
+        let id = c.attr("id");
+        let message_data = c.attr("messageData");
+        let (text, binary) = x.text_and_child(&c, b"Binary", diag, EVENT_TEXT_MAX)?;
+        let text = text.trim();
+        let scte35 = match binary {
+            Some(b) => crate::base64::decode(b.trim()).map(Bytes::from),
+            None if es.scheme_id_uri.starts_with("urn:scte:scte35:2013:bin") => {
+                crate::base64::decode(text).map(Bytes::from)
+            }
+            None => None,
+        };
+        es.events.push(Event {
+            id,
+            presentation_time,
+            duration,
+            message: message_data
+                .or_else(|| (!text.is_empty() && scte35.is_none()).then(|| text.to_owned())),
+            scte35,
+        });
+
+        Ok(())
+    })?;
     Ok(es)
 }
 
@@ -440,27 +429,22 @@ fn read_service_description(
         })
         .and_then(|m| u32::try_from(m).ok())
     };
-    loop {
-        match x.next(diag)? {
-            Ev::End | Ev::Eof => break,
-            Ev::Text(_) => {}
-            Ev::Start(c) => {
-                match c.name() {
-                    b"Latency" => {
-                        sd.target_latency = ms(c.attr("target"));
-                        sd.min_latency = ms(c.attr("min"));
-                        sd.max_latency = ms(c.attr("max"));
-                    }
-                    b"PlaybackRate" => {
-                        sd.min_playback_rate_milli = milli(c.attr("min"));
-                        sd.max_playback_rate_milli = milli(c.attr("max"));
-                    }
-                    _ => {}
-                }
-                x.skip(&c, diag)?;
+    x.children(el, diag, |_, c, _| {
+        match c.name() {
+            b"Latency" => {
+                sd.target_latency = ms(c.attr("target"));
+                sd.min_latency = ms(c.attr("min"));
+                sd.max_latency = ms(c.attr("max"));
             }
+            b"PlaybackRate" => {
+                sd.min_playback_rate_milli = milli(c.attr("min"));
+                sd.max_playback_rate_milli = milli(c.attr("max"));
+            }
+            _ => {}
         }
-    }
+
+        Ok(())
+    })?;
     Ok(sd)
 }
 

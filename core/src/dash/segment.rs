@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::time::{Micros, Timescale};
 use crate::url::{Allow, check, check_template_head, resolve};
-use crate::xml::{Elem, Ev, Xml};
+use crate::xml::{Elem, Xml};
 
 const R_TEMPLATE_ID: &str = "ISO/IEC 23009-1 §5.3.9.4.4: template identifiers are $$, $RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$";
 const R_TIME_NEEDS_TIMELINE: &str = "ISO/IEC 23009-1 §5.3.9.4.4: $Time$ requires a SegmentTimeline";
@@ -275,30 +275,25 @@ fn read_seg(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<SegInfo, 
     }
     let mut urls: Vec<(Option<String>, Option<ByteRange>)> = Vec::new();
     let mut has_urls = false;
-    loop {
-        match x.next(diag)? {
-            Ev::End | Ev::Eof => break,
-            Ev::Text(_) => {}
-            Ev::Start(c) => match c.name() {
-                b"Initialization" | b"Initialisation" => {
-                    let l = x.line();
-                    info.init_elem = Some((c.attr("sourceURL"), range(c.attr("range"), l, diag)?));
-                    x.skip(&c, diag)?;
-                }
-                b"SegmentTimeline" => {
-                    info.timeline = Some(Arc::new(read_timeline(&c, x, diag)?));
-                }
-                b"SegmentURL" => {
-                    let l = x.line();
-                    diag.add_segments(1)?;
-                    has_urls = true;
-                    urls.push((c.attr("media"), range(c.attr("mediaRange"), l, diag)?));
-                    x.skip(&c, diag)?;
-                }
-                _ => x.skip(&c, diag)?,
-            },
+    x.children(el, diag, |x, c, diag| {
+        match c.name() {
+            b"Initialization" | b"Initialisation" => {
+                let l = x.line();
+                info.init_elem = Some((c.attr("sourceURL"), range(c.attr("range"), l, diag)?));
+            }
+            b"SegmentTimeline" => {
+                info.timeline = Some(Arc::new(read_timeline(&c, x, diag)?));
+            }
+            b"SegmentURL" => {
+                let l = x.line();
+                diag.add_segments(1)?;
+                has_urls = true;
+                urls.push((c.attr("media"), range(c.attr("mediaRange"), l, diag)?));
+            }
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     if has_urls {
         info.urls = Some(Arc::new(urls));
     }
@@ -312,72 +307,63 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
         return Ok(tl);
     }
     let mut next_start: u64 = 0;
-    loop {
-        match x.next(diag)? {
-            Ev::End | Ev::Eof => break,
-            Ev::Text(_) => {}
-            Ev::Start(c) => {
-                if c.name() != b"S" {
-                    x.skip(&c, diag)?;
-                    continue;
-                }
-                let (mut t, mut d, mut r): (Option<u64>, Option<u64>, i64) = (None, None, 0);
-                let mut bad: Option<String> = None;
-                let mut pattern = false;
-                c.for_each_raw(|k, v| {
-                    let s = std::str::from_utf8(v).unwrap_or("").trim();
-                    match k {
-                        b"t" => t = s.parse().map_err(|_| bad = Some(format!("S@t={s:?}"))).ok(),
-                        b"d" => d = s.parse().map_err(|_| bad = Some(format!("S@d={s:?}"))).ok(),
-                        b"r" => {
-                            r = s
-                                .parse()
-                                .map_err(|_| bad = Some(format!("S@r={s:?}")))
-                                .unwrap_or(0)
-                        }
-                        b"p" | b"pE" => pattern = true,
-                        _ => {}
-                    }
-                });
-                let line = x.line();
-                x.skip(&c, diag)?;
-                if pattern {
-                    return Err(
-                        diag.unsupported(line, "SegmentTimeline patterns (S@p, 5th edition)")
-                    );
-                }
-                if let Some(b) = bad {
-                    diag.shall(line, R_S_D, b)?;
-                }
-                let Some(d) = d.filter(|d| *d > 0) else {
-                    diag.shall(line, R_S_D, "S without a positive @d")?;
-                    continue;
-                };
-                let start = t.unwrap_or(next_start);
-                if r < -1 {
-                    diag.shall(line, R_S_D, format!("S@r={r}"))?;
-                    r = 0;
-                }
-                if r == -1 {
-                    tl.open.push(tl.runs.len());
-                    tl.runs.push(TimelineRun {
-                        start,
-                        duration: d,
-                        count: 1,
-                    });
-                    next_start = start.saturating_add(d);
-                    continue;
-                }
-                let count = u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX);
-                diag.add_segments(u64::from(count))?;
-                // Merge an S that continues the previous (closed) run with the same duration.
-                let last_is_open =
-                    !tl.runs.is_empty() && tl.open.last() == Some(&(tl.runs.len() - 1));
-                push_run(&mut tl.runs, start, d, count, !last_is_open);
-                next_start = start.saturating_add(d.saturating_mul(u64::from(count)));
-            }
+    x.children(el, diag, |x, c, diag| {
+        if c.name() != b"S" {
+            return Ok(());
         }
-    }
+        let (mut t, mut d, mut r): (Option<u64>, Option<u64>, i64) = (None, None, 0);
+        let mut bad: Option<String> = None;
+        let mut pattern = false;
+        c.for_each_raw(|k, v| {
+            let s = std::str::from_utf8(v).unwrap_or("").trim();
+            match k {
+                b"t" => t = s.parse().map_err(|_| bad = Some(format!("S@t={s:?}"))).ok(),
+                b"d" => d = s.parse().map_err(|_| bad = Some(format!("S@d={s:?}"))).ok(),
+                b"r" => {
+                    r = s
+                        .parse()
+                        .map_err(|_| bad = Some(format!("S@r={s:?}")))
+                        .unwrap_or(0)
+                }
+                b"p" | b"pE" => pattern = true,
+                _ => {}
+            }
+        });
+        let line = x.line();
+        if pattern {
+            return Err(diag.unsupported(line, "SegmentTimeline patterns (S@p, 5th edition)"));
+        }
+        if let Some(b) = bad {
+            diag.shall(line, R_S_D, b)?;
+        }
+        let Some(d) = d.filter(|d| *d > 0) else {
+            diag.shall(line, R_S_D, "S without a positive @d")?;
+            return Ok(());
+        };
+        let start = t.unwrap_or(next_start);
+        if r < -1 {
+            diag.shall(line, R_S_D, format!("S@r={r}"))?;
+            r = 0;
+        }
+        if r == -1 {
+            tl.open.push(tl.runs.len());
+            tl.runs.push(TimelineRun {
+                start,
+                duration: d,
+                count: 1,
+            });
+            next_start = start.saturating_add(d);
+            return Ok(());
+        }
+        let count = u32::try_from(r.saturating_add(1)).unwrap_or(u32::MAX);
+        diag.add_segments(u64::from(count))?;
+        // Merge an S that continues the previous (closed) run with the same duration.
+        let last_is_open = !tl.runs.is_empty() && tl.open.last() == Some(&(tl.runs.len() - 1));
+        push_run(&mut tl.runs, start, d, count, !last_is_open);
+        next_start = start.saturating_add(d.saturating_mul(u64::from(count)));
+
+        Ok(())
+    })?;
     Ok(tl)
 }
 

@@ -104,21 +104,18 @@ fn read_root(
     let mut protection: Vec<ContentProtection> = Vec::new();
     let mut sets: Vec<SwitchingSet> = Vec::new();
     if !root.empty {
-        loop {
-            match x.next(diag)? {
-                Ev::End | Ev::Eof => break,
-                Ev::Text(_) => {}
-                Ev::Start(c) => match c.name() {
-                    b"Protection" => read_protection(&c, x, diag, &mut protection)?,
-                    b"StreamIndex" => {
-                        if let Some(s) = read_stream(&c, x, base, ts, diag)? {
-                            sets.push(s);
-                        }
+        x.children(root, diag, |x, c, diag| {
+            match c.name() {
+                b"Protection" => read_protection(&c, x, diag, &mut protection)?,
+                b"StreamIndex" => {
+                    if let Some(s) = read_stream(&c, x, base, ts, diag)? {
+                        sets.push(s);
                     }
-                    _ => x.skip(&c, diag)?,
-                },
+                }
+                _ => {}
             }
-        }
+            Ok(())
+        })?;
     }
     for s in &mut sets {
         s.protection = protection.clone();
@@ -267,51 +264,46 @@ fn read_stream(
     let mut open: Option<(u64, u32, Line)> = None;
     let mut next_start = 0u64;
     if !el.empty {
-        loop {
-            match x.next(diag)? {
-                Ev::End | Ev::Eof => break,
-                Ev::Text(_) => {}
-                Ev::Start(c) => match c.name() {
-                    b"QualityLevel" => {
-                        let l = x.line();
-                        if let Some(level) = read_level(
-                            &c,
-                            x,
-                            name.as_deref().unwrap_or(&kind),
-                            levels.len(),
-                            l,
-                            diag,
-                        )? {
-                            levels.push(level);
+        x.children(el, diag, |x, c, diag| {
+            match c.name() {
+                b"QualityLevel" => {
+                    let l = x.line();
+                    if let Some(level) = read_level(
+                        &c,
+                        x,
+                        name.as_deref().unwrap_or(&kind),
+                        levels.len(),
+                        l,
+                        diag,
+                    )? {
+                        levels.push(level);
+                    }
+                }
+                b"c" => {
+                    let l = x.line();
+                    let t = uint(&c, "t", l, diag)?;
+                    let d = uint(&c, "d", l, diag)?;
+                    let r = uint(&c, "r", l, diag)?.unwrap_or(1).max(1);
+                    let start = t.unwrap_or(next_start);
+                    if let Some((s, n, _)) = open.take() {
+                        if start > s {
+                            push_run(&mut runs, s, start - s, n, true);
                         }
                     }
-                    b"c" => {
-                        let l = x.line();
-                        let t = uint(&c, "t", l, diag)?;
-                        let d = uint(&c, "d", l, diag)?;
-                        let r = uint(&c, "r", l, diag)?.unwrap_or(1).max(1);
-                        x.skip(&c, diag)?;
-                        let start = t.unwrap_or(next_start);
-                        if let Some((s, n, _)) = open.take() {
-                            if start > s {
-                                push_run(&mut runs, s, start - s, n, true);
-                            }
+                    let count = u32::try_from(r).unwrap_or(u32::MAX);
+                    diag.add_segments(u64::from(count))?;
+                    match d.filter(|d| *d > 0) {
+                        Some(d) => {
+                            push_run(&mut runs, start, d, count, true);
+                            next_start = start.saturating_add(d.saturating_mul(u64::from(count)));
                         }
-                        let count = u32::try_from(r).unwrap_or(u32::MAX);
-                        diag.add_segments(u64::from(count))?;
-                        match d.filter(|d| *d > 0) {
-                            Some(d) => {
-                                push_run(&mut runs, start, d, count, true);
-                                next_start =
-                                    start.saturating_add(d.saturating_mul(u64::from(count)));
-                            }
-                            None => open = Some((start, 1, l)),
-                        }
+                        None => open = Some((start, 1, l)),
                     }
-                    _ => x.skip(&c, diag)?,
-                },
+                }
+                _ => {}
             }
-        }
+            Ok(())
+        })?;
     }
     if let Some((_, _, l)) = open {
         diag.shall(l, R_C, "last c without @d")?;
@@ -398,29 +390,19 @@ fn read_level(
     t.codec_private_data = (!private.is_empty()).then_some(Bytes::from(private));
     // CustomAttributes: Name=Value pairs joined with commas for the URL template.
     let mut custom: Vec<String> = Vec::new();
-    if !el.empty {
-        loop {
-            match x.next(diag)? {
-                Ev::End | Ev::Eof => break,
-                Ev::Text(_) => {}
-                Ev::Start(c) if c.name() == b"CustomAttributes" && !c.empty => loop {
-                    match x.next(diag)? {
-                        Ev::End | Ev::Eof => break,
-                        Ev::Text(_) => {}
-                        Ev::Start(a) => {
-                            if a.name() == b"Attribute" {
-                                if let (Some(n), Some(v)) = (a.attr("Name"), a.attr("Value")) {
-                                    custom.push(format!("{n}={v}"));
-                                }
-                            }
-                            x.skip(&a, diag)?;
-                        }
+    x.children(el, diag, |x, c, diag| {
+        if c.name() == b"CustomAttributes" {
+            x.children(&c, diag, |_, a, _| {
+                if a.name() == b"Attribute" {
+                    if let (Some(n), Some(v)) = (a.attr("Name"), a.attr("Value")) {
+                        custom.push(format!("{n}={v}"));
                     }
-                },
-                Ev::Start(c) => x.skip(&c, diag)?,
-            }
+                }
+                Ok(())
+            })?;
         }
-    }
+        Ok(())
+    })?;
     Ok(Some((t, custom.join(","))))
 }
 
