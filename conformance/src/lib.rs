@@ -2,6 +2,10 @@
 //! golden snapshots, the walk over the shared real-world corpus, and the differential
 //! tests against the `m3u8-rs` and `dash-mpd-core` oracles).
 
+mod tally;
+
+pub use tally::{Tally, clip};
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -16,7 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use playhead::{ParseOptions, Presentation};
-use playhead_conformance::{corpus_dir, corpus_files, digest, vectors_dir};
+use playhead_conformance::{Tally, corpus_dir, corpus_files, digest, vectors_dir};
 
 /// `conformance/oracle-differences.tsv`: path -> reason.
 fn expectations() -> BTreeMap<String, String> {
@@ -140,85 +140,29 @@ fn dash_reader_agrees_with_dash_mpd_core() {
 
     // `PLAYHEAD_ORACLE_SHOW=<part of a path>` prints both digests of the matching files.
     let show = std::env::var("PLAYHEAD_ORACLE_SHOW").ok();
-    let (mut compared, mut equal, mut listed) = (0usize, 0usize, 0usize);
-    let mut ours_only: Vec<(String, String)> = Vec::new();
-    let mut oracle_only: Vec<(String, String)> = Vec::new();
-    let mut both: Vec<(String, String, String)> = Vec::new();
-    let mut unexpected: Vec<String> = Vec::new();
-    let mut differing: Vec<String> = Vec::new();
+    let mut tally = Tally::default();
     for (rel, path) in &files {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        match (ours(&bytes), oracle(&bytes)) {
-            (Ok(a), Ok(b)) => {
-                compared += 1;
-                let (da, db) = (digest(&a), digest(&b));
-                if show.as_deref().is_some_and(|s| rel.contains(s)) {
-                    println!(
-                        "{rel}\n  ours:\n    {}\n  oracle:\n    {}",
-                        da.join("\n    "),
-                        db.join("\n    ")
-                    );
-                }
-                if da == db {
-                    equal += 1;
-                    continue;
-                }
-                differing.push(rel.clone());
-                let report = format!("  {rel}\n{}", diff_lines(&da, &db, 4).join("\n"));
-                match expected.get(rel) {
-                    Some(reason) => {
-                        listed += 1;
-                        println!("listed difference: {rel}: {reason}");
-                    }
-                    None => unexpected.push(report),
-                }
-            }
-            (Err(e), Ok(_)) => ours_only.push((rel.clone(), e)),
-            (Ok(_), Err(e)) => oracle_only.push((rel.clone(), e)),
-            (Err(a), Err(b)) => both.push((rel.clone(), a, b)),
+        let Some((a, b)) = tally.read(rel, ours(&bytes), oracle(&bytes)) else {
+            continue;
+        };
+        let (da, db) = (digest(&a), digest(&b));
+        if show.as_deref().is_some_and(|s| rel.contains(s)) {
+            println!(
+                "{rel}\n  ours:\n    {}\n  oracle:\n    {}",
+                da.join("\n    "),
+                db.join("\n    ")
+            );
         }
+        let mismatches = if da == db {
+            Vec::new()
+        } else {
+            diff_lines(&da, &db, 4)
+        };
+        tally.compare(rel, &mismatches, &expected);
     }
-
-    println!("\nDASH vs dash-mpd-core: {} files", files.len());
-    println!(
-        "  compared={compared} equal={equal} listed-differences={listed} unexpected-differences={} ours-only-error={} oracle-only-error={} both-error={}",
-        unexpected.len(),
-        ours_only.len(),
-        oracle_only.len(),
-        both.len()
-    );
-    for (rel, e) in &ours_only {
-        println!("  ours-only-error   {rel}: {}", clip(e));
-    }
-    for (rel, e) in &oracle_only {
-        println!("  oracle-only-error {rel}: {}", clip(e));
-    }
-    for (rel, a, b) in &both {
-        println!(
-            "  both-error        {rel}: ours {} | oracle {}",
-            clip(a),
-            clip(b)
-        );
-    }
-    for path in expected.keys() {
-        let is_dash = files.iter().any(|(r, _)| r == path);
-        if is_dash && !differing.contains(path) {
-            println!("  STALE expectation (no digest difference any more): {path}");
-        }
-    }
-    assert!(
-        unexpected.is_empty(),
-        "{} digest difference(s) not listed in conformance/oracle-differences.tsv:\n{}",
-        unexpected.len(),
-        unexpected.join("\n")
-    );
-}
-
-fn clip(s: &str) -> String {
-    let one_line = s.replace('\n', " ");
-    if one_line.chars().count() > 200 {
-        format!("{}...", one_line.chars().take(200).collect::<String>())
-    } else {
-        one_line
+    let in_scope: Vec<String> = files.iter().map(|(r, _)| r.clone()).collect();
+    if let Err(e) = tally.finish("DASH vs dash-mpd-core", &in_scope, &expected) {
+        panic!("{e}");
     }
 }

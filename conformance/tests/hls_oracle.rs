@@ -20,7 +20,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use m3u8_rs::{MasterPlaylist, MediaPlaylist, Playlist};
 use playhead::{ManifestFormat, ParseOptions, Presentation, SegmentIndex};
-use playhead_conformance::{corpus_dir, corpus_files};
+use playhead_conformance::{Tally, corpus_dir, corpus_files};
 
 /// `conformance/oracle-differences.tsv`: path -> reason.
 fn expectations() -> BTreeMap<String, String> {
@@ -260,18 +260,15 @@ fn hls_scanner_agrees_with_m3u8_rs() {
     // `PLAYHEAD_ORACLE_SHOW=<part of a path>` prints every mismatch of the matching files.
     let show = std::env::var("PLAYHEAD_ORACLE_SHOW").ok();
 
-    let (mut compared, mut equal, mut listed) = (0usize, 0usize, 0usize);
-    let mut ours_only: Vec<(String, String)> = Vec::new();
-    let mut oracle_only: Vec<(String, String)> = Vec::new();
-    let mut both: Vec<(String, String, String)> = Vec::new();
-    let mut unexpected: Vec<String> = Vec::new();
-    let mut differing: Vec<String> = Vec::new();
+    let mut tally = Tally::default();
     for f in &files {
         let bytes = std::fs::read(&f.path).unwrap_or_else(|e| panic!("{}: {e}", f.path.display()));
         let rel = &f.rel;
-        let mismatches = match (ours(&bytes), oracle(&bytes)) {
-            (Ok(p), Ok(pl)) => {
-                compared += 1;
+        let Some((p, pl)) = tally.read(rel, ours(&bytes), oracle(&bytes)) else {
+            continue;
+        };
+        let mismatches = {
+            {
                 match (p.format, &pl) {
                     (ManifestFormat::HlsMedia, Playlist::MediaPlaylist(m)) => compare_media(&p, m),
                     (ManifestFormat::HlsMultivariant, Playlist::MasterPlaylist(m)) => {
@@ -287,80 +284,14 @@ fn hls_scanner_agrees_with_m3u8_rs() {
                     )],
                 }
             }
-            (Err(e), Ok(_)) => {
-                ours_only.push((rel.clone(), e));
-                continue;
-            }
-            (Ok(_), Err(e)) => {
-                oracle_only.push((rel.clone(), e));
-                continue;
-            }
-            (Err(a), Err(b)) => {
-                both.push((rel.clone(), a, b));
-                continue;
-            }
         };
         if show.as_deref().is_some_and(|s| rel.contains(s)) {
             println!("{rel} ({}): {mismatches:#?}", f.format);
         }
-        if mismatches.is_empty() {
-            equal += 1;
-            continue;
-        }
-        differing.push(rel.clone());
-        match expected.get(rel) {
-            Some(reason) => {
-                listed += 1;
-                println!("listed difference: {rel}: {reason}");
-            }
-            None => unexpected.push(format!(
-                "  {rel} ({})\n      {}",
-                f.format,
-                mismatches.join("\n      ")
-            )),
-        }
+        tally.compare(rel, &mismatches, &expected);
     }
-
-    println!("\nHLS vs m3u8-rs: {} files", files.len());
-    println!(
-        "  compared={compared} equal={equal} listed-differences={listed} unexpected-differences={} ours-only-error={} oracle-only-error={} both-error={}",
-        unexpected.len(),
-        ours_only.len(),
-        oracle_only.len(),
-        both.len()
-    );
-    for (rel, e) in &ours_only {
-        println!("  ours-only-error   {rel}: {}", clip(e));
-    }
-    for (rel, e) in &oracle_only {
-        println!("  oracle-only-error {rel}: {}", clip(e));
-    }
-    for (rel, a, b) in &both {
-        println!(
-            "  both-error        {rel}: ours {} | oracle {}",
-            clip(a),
-            clip(b)
-        );
-    }
-    for path in expected.keys() {
-        let is_hls = files.iter().any(|f| &f.rel == path);
-        if is_hls && !differing.contains(path) {
-            println!("  STALE expectation (no difference any more): {path}");
-        }
-    }
-    assert!(
-        unexpected.is_empty(),
-        "{} difference(s) not listed in conformance/oracle-differences.tsv:\n{}",
-        unexpected.len(),
-        unexpected.join("\n")
-    );
-}
-
-fn clip(s: &str) -> String {
-    let one_line = s.replace('\n', " ");
-    if one_line.chars().count() > 200 {
-        format!("{}...", one_line.chars().take(200).collect::<String>())
-    } else {
-        one_line
+    let in_scope: Vec<String> = files.iter().map(|f| f.rel.clone()).collect();
+    if let Err(e) = tally.finish("HLS vs m3u8-rs", &in_scope, &expected) {
+        panic!("{e}");
     }
 }
