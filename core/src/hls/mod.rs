@@ -10,6 +10,7 @@ mod attrs;
 mod media;
 mod multivariant;
 pub(crate) mod refresh;
+mod tags;
 
 use crate::diag::Diag;
 use crate::error::ParseError;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::media::key;
+use super::tags::key;
 use super::{AttrList, Vars, check_header, int, lines, split_tag};
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
