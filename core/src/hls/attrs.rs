@@ -169,6 +169,15 @@ impl Vars {
         Ok(())
     }
 
+    /// The variables for the model, in definition order.
+    pub(crate) fn named(&self) -> Vec<crate::model::NameValue> {
+        let nv = |(name, value): &(String, String)| crate::model::NameValue {
+            name: name.clone(),
+            value: value.clone(),
+        };
+        self.defined.iter().map(nv).collect()
+    }
+
     fn set(&mut self, name: &str, value: &str) {
         match self.index.get(name) {
             Some(&i) => self.defined[i].1 = value.to_owned(),

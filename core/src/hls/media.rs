@@ -8,9 +8,9 @@ use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::NewEntry;
 use crate::model::{
-    ByteRange, ContentType, HlsKey, HlsPlaylistInfo, InitSegment, KeyMethod, ListIndex, LiveParams,
-    ManifestFormat, PartInfo, PartialSegment, Period, PreloadHint, Presentation, RenditionReport,
-    SegmentIndex, ServerControl, SwitchingSet, Track,
+    ByteRange, ContentType, CueTag, HlsKey, HlsPlaylistInfo, InitSegment, KeyMethod, ListIndex,
+    LiveParams, ManifestFormat, PartInfo, PartialSegment, Period, PreloadHint, Presentation,
+    RenditionReport, SegmentIndex, ServerControl, SwitchingSet, Track,
 };
 use crate::time::{
     Micros, Timescale, parse_datetime, parse_decimal_ticks, parse_signed_decimal_ticks,
@@ -59,7 +59,7 @@ pub(crate) fn parse_presentation(
     p.start_offset = ctx.start_offset;
     p.independent_segments = ctx.independent_segments;
     p.profiles = info.version.map(|v| format!("hls-v{v}"));
-    p.variables = vars.defined.clone();
+    p.variables = vars.named();
     let mut set = SwitchingSet::new(guess_content(&index));
     let mut track = Track::new("0".into(), SegmentIndex::Unloaded);
     track.segments = SegmentIndex::List(index);
@@ -416,7 +416,10 @@ pub(crate) fn parse_media(
             | "EXT-X-SPLICEPOINT-SCTE35"
             | "EXT-X-ASSET" => {
                 diag.add_event()?;
-                info.cues.push((next_number(&info, &list), line.to_owned()));
+                info.cues.push(CueTag {
+                    segment_number: next_number(&info, &list),
+                    line: line.to_owned(),
+                });
             }
             "EXT-X-STREAM-INF"
             | "EXT-X-I-FRAME-STREAM-INF"

@@ -258,7 +258,7 @@ pub(crate) fn parse(
     if !iframes.tracks.is_empty() {
         sets.push(iframes);
     }
-    p.variables = vars.defined.clone();
+    p.variables = vars.named();
     p.periods.push(Period::new(Micros::ZERO, None, sets));
     Ok(p)
 }

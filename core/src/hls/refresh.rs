@@ -178,7 +178,7 @@ fn carry_events(info: &mut HlsPlaylistInfo, old: &HlsPlaylistInfo, first: u64, f
     let cues: Vec<_> = old
         .cues
         .iter()
-        .filter(|(n, _)| *n >= first && *n < first_listed)
+        .filter(|c| c.segment_number >= first && c.segment_number < first_listed)
         .cloned()
         .collect();
     info.cues.splice(0..0, cues);
@@ -294,6 +294,6 @@ mod tests {
         let ids: Vec<&str> = info.date_ranges.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(ids, ["ad1"], "held DATERANGE kept, removed one forgotten");
         assert_eq!(info.cues.len(), 1, "cue tag of a skipped segment kept");
-        assert_eq!(info.cues[0].0, 102);
+        assert_eq!(info.cues[0].segment_number, 102);
     }
 }

@@ -4,7 +4,7 @@
 use super::{AttrList, hex, int};
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
-use crate::model::{ByteRange, Bytes, DateRange, HlsKey, KeyMethod, KeySystem, Kid};
+use crate::model::{ByteRange, Bytes, DateRange, HlsKey, KeyMethod, KeySystem, Kid, NameValue};
 use crate::time::{Micros, Timescale, parse_datetime, parse_decimal_ticks};
 use crate::url::{Allow, resolve};
 
@@ -177,7 +177,10 @@ pub(crate) fn date_range(
             .attrs
             .iter()
             .filter(|x| x.name.starts_with("X-"))
-            .map(|x| (x.name.to_owned(), x.value.to_owned()))
+            .map(|x| NameValue {
+                name: x.name.to_owned(),
+                value: x.value.to_owned(),
+            })
             .collect(),
     }))
 }

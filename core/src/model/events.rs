@@ -71,5 +71,25 @@ pub struct DateRange {
     /// `SCTE35-IN` bytes.
     pub scte35_in: Option<Bytes>,
     /// Client attributes (`X-...`) as written.
-    pub client_attributes: Vec<(String, String)>,
+    pub client_attributes: Vec<NameValue>,
+}
+
+/// A name and its value as written (HLS `EXT-X-DEFINE` variables, DATERANGE `X-` attributes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NameValue {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// A raw SCTE-35 cue tag of an HLS media playlist (`EXT-X-CUE-OUT`, `EXT-X-SCTE35`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct CueTag {
+    /// Media sequence number of the segment the tag precedes.
+    pub segment_number: u64,
+    /// The tag line as written.
+    pub line: String,
 }

@@ -3,7 +3,7 @@
 //! kept sparse, key sets and init segments de-duplicated.
 
 use super::drm::HlsKey;
-use super::events::DateRange;
+use super::events::{CueTag, DateRange};
 use super::live::{PartInfo, PreloadHint, RenditionReport, ServerControl};
 use super::segments::{ByteRange, InitSegment, Segment};
 use crate::time::{Micros, Timescale, UnixMicros};
@@ -90,7 +90,7 @@ pub struct HlsPlaylistInfo {
     pub date_ranges: Vec<DateRange>,
     /// Raw SCTE-35 cue tags (`EXT-X-CUE-OUT`, `EXT-X-CUE-IN`, `EXT-X-SCTE35`, ...) as
     /// (media sequence number, tag line).
-    pub cues: Vec<(u64, String)>,
+    pub cues: Vec<CueTag>,
 }
 
 /// An LL-HLS partial segment.

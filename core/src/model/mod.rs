@@ -14,7 +14,7 @@ mod live;
 pub(crate) mod segments;
 
 pub use drm::{ContentProtection, HlsKey, KeyMethod, KeySystem, Kid, playready_kids};
-pub use events::{DateRange, Event, EventStream, SchemeRef};
+pub use events::{CueTag, DateRange, Event, EventStream, NameValue, SchemeRef};
 pub use list::{HlsPlaylistInfo, ListEntry, ListIndex, NewEntry, PartialSegment};
 pub use live::{
     ContentSteering, LiveParams, PartInfo, PreloadHint, RenditionReport, ServerControl,
@@ -82,7 +82,7 @@ pub struct Presentation {
     /// DASH `@profiles` / HLS `EXT-X-VERSION` as written.
     pub profiles: Option<String>,
     /// HLS `EXT-X-DEFINE` variables after substitution (name, value).
-    pub variables: Vec<(String, String)>,
+    pub variables: Vec<NameValue>,
     /// HLS `EXT-X-INDEPENDENT-SEGMENTS`.
     pub independent_segments: bool,
     /// Where updates of a live MPD are fetched from (DASH `Location`), resolved.
