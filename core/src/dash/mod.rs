@@ -10,6 +10,7 @@
 //! `dash-mpd-core` feature's input.
 
 mod adaptation;
+mod addressing;
 #[cfg(feature = "dash-mpd-core")]
 pub(crate) mod oracle;
 pub(crate) mod refresh;
@@ -18,7 +19,8 @@ mod segment;
 use adaptation::{
     RawSet, apply_common, content_type, descriptor, read_base_url, read_set, text_kind,
 };
-use segment::{Levels, RepCtx, RunsCache, build_index};
+use addressing::{RepCtx, RunsCache, build_index};
+use segment::Levels;
 
 use crate::Parsed;
 use crate::diag::Diag;
