@@ -57,6 +57,15 @@ pub fn listing(name: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
     Ok(out)
 }
 
+/// `oracle-differences.tsv`: path -> the reason Playhead and its oracle differ there.
+pub fn oracle_differences() -> Result<BTreeMap<String, String>, String> {
+    let rows = listing("oracle-differences.tsv")?;
+    Ok(rows
+        .into_iter()
+        .map(|(path, mut cols)| (path, cols.pop().unwrap_or_default()))
+        .collect())
+}
+
 /// One corpus file as listed in `index.tsv`.
 #[derive(Debug, Clone)]
 pub struct CorpusFile {

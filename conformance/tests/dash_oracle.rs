@@ -11,20 +11,11 @@
 // Test helpers abort on broken fixtures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use playhead::{ParseOptions, Presentation};
 use playhead_conformance::{Tally, corpus_dir, corpus_files, digest, vectors_dir};
-
-/// `conformance/oracle-differences.tsv`: path -> reason.
-fn expectations() -> BTreeMap<String, String> {
-    let rows = playhead_conformance::listing("oracle-differences.tsv").unwrap();
-    rows.into_iter()
-        .map(|(path, mut cols)| (path, cols.pop().unwrap_or_default()))
-        .collect()
-}
 
 /// Manifest bytes as text for `dash_mpd_core` (which takes a `&str`): UTF-8 with or without
 /// a byte-order mark, or UTF-16 with one.
@@ -105,7 +96,7 @@ fn diff_lines(a: &[String], b: &[String], max: usize) -> Vec<String> {
 
 #[test]
 fn dash_reader_agrees_with_dash_mpd_core() {
-    let expected = expectations();
+    let expected = playhead_conformance::oracle_differences().unwrap();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     match corpus_dir() {
         Some(dir) => {

@@ -15,20 +15,11 @@
 // Test helpers abort on broken fixtures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use m3u8_rs::{MasterPlaylist, MediaPlaylist, Playlist};
 use playhead::{ManifestFormat, ParseOptions, Presentation, SegmentIndex};
 use playhead_conformance::{Tally, corpus_dir, corpus_files};
-
-/// `conformance/oracle-differences.tsv`: path -> reason.
-fn expectations() -> BTreeMap<String, String> {
-    let rows = playhead_conformance::listing("oracle-differences.tsv").unwrap();
-    rows.into_iter()
-        .map(|(path, mut cols)| (path, cols.pop().unwrap_or_default()))
-        .collect()
-}
 
 fn ours(bytes: &[u8]) -> Result<Presentation, String> {
     playhead::parse(bytes, &ParseOptions::default())
@@ -251,7 +242,7 @@ fn hls_scanner_agrees_with_m3u8_rs() {
         eprintln!("========================================================\n");
         return;
     };
-    let expected = expectations();
+    let expected = playhead_conformance::oracle_differences().unwrap();
     let files: Vec<_> = corpus_files(&dir)
         .expect("corpus index.tsv")
         .into_iter()
