@@ -180,6 +180,19 @@ pub(crate) fn build_index(
         line,
     };
     let start_number = info.start_number.unwrap_or(1);
+    if let Some(tl) = &info.timeline {
+        // 5th-edition S@n must agree with the numbering from @startNumber: gaps in segment
+        // numbers are not modelled, so refuse rather than address the wrong segments.
+        let implied = tl
+            .first_n
+            .is_none_or(|(before, n)| start_number.checked_add(before) == Some(n));
+        if tl.n_gap || !implied {
+            return Err(diag.unsupported(
+                line,
+                "SegmentTimeline S@n numbering with gaps (5th edition)",
+            ));
+        }
+    }
     match kind {
         SegKind::Base => {
             diag.add_segments(1)?;
@@ -370,4 +383,28 @@ fn resolve_runs(
     let out: ResolvedRuns = (Arc::from(runs), ends, open_ended);
     cache.insert(key, out.clone());
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ParseOptions, parse};
+
+    fn mpd(start_number: u32, second_n: u32) -> String {
+        format!(
+            r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT6S"><Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="$Number$.m4s" timescale="1" startNumber="{start_number}"><SegmentTimeline><S t="0" d="2" r="1" n="{start_number}"/><S d="2" n="{second_n}"/></SegmentTimeline></SegmentTemplate><Representation id="v" bandwidth="1"/></AdaptationSet></Period></MPD>"#
+        )
+    }
+
+    #[test]
+    fn explicit_segment_numbers_must_agree() {
+        let ok = parse(mpd(5, 7).as_bytes(), &ParseOptions::default())
+            .unwrap()
+            .presentation;
+        let seg = ok.tracks().next().unwrap().segments.segment(2).unwrap();
+        assert_eq!((seg.number, seg.url.as_str()), (7, "7.m4s"));
+        for bad in [mpd(5, 9), mpd(1, 2)] {
+            let e = parse(bad.as_bytes(), &ParseOptions::default()).unwrap_err();
+            assert_eq!(e.class(), "unsupported", "{e}");
+        }
+    }
 }

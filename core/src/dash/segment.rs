@@ -31,6 +31,11 @@ pub(crate) enum SegKind {
 pub(crate) struct Timeline {
     pub(super) runs: Vec<TimelineRun>,
     pub(super) open: Vec<usize>,
+    /// The first `S@n` (5th edition): (segments listed before it, its number).
+    pub(super) first_n: Option<(u64, u64)>,
+    /// An `S@n` disagrees with the numbering implied by the first one, or follows an
+    /// `@r=-1` run whose length is not known yet.
+    pub(super) n_gap: bool,
 }
 
 /// `SegmentURL`s: (`@media`, `@mediaRange`), shared by the levels that inherit them.
@@ -297,6 +302,8 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
         return Ok(tl);
     }
     let mut next_start: u64 = 0;
+    // Segments listed so far; unknown after an `@r=-1` run.
+    let mut listed: Option<u64> = Some(0);
     x.children(el, diag, |x, c, diag| {
         if c.name() != b"S" {
             return Ok(());
@@ -304,6 +311,7 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
         let (mut t, mut d, mut r): (Option<u64>, Option<u64>, i64) = (None, None, 0);
         let mut bad: Option<String> = None;
         let mut pattern = false;
+        let mut n: Option<u64> = None;
         c.for_each_raw(|k, v| {
             let s = std::str::from_utf8(v).unwrap_or("").trim();
             match k {
@@ -316,6 +324,7 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
                         .unwrap_or(0)
                 }
                 b"p" | b"pE" => pattern = true,
+                b"n" => n = s.parse().ok(),
                 _ => {}
             }
         });
@@ -331,12 +340,22 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
             return Ok(());
         };
         let start = t.unwrap_or(next_start);
+        if let Some(n) = n {
+            match (listed, tl.first_n) {
+                (None, _) => tl.n_gap = true,
+                (Some(before), None) => tl.first_n = Some((before, n)),
+                (Some(before), Some((b0, n0))) => {
+                    tl.n_gap |= n.checked_sub(n0) != before.checked_sub(b0)
+                }
+            }
+        }
         if r < -1 {
             diag.shall(line, R_S_D, format!("S@r={r}"))?;
             r = 0;
         }
         if r == -1 {
             tl.open.push(tl.runs.len());
+            listed = None;
             tl.runs.push(TimelineRun {
                 start,
                 duration: d,
@@ -350,6 +369,7 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
         // Merge an S that continues the previous (closed) run with the same duration.
         let last_is_open = !tl.runs.is_empty() && tl.open.last() == Some(&(tl.runs.len() - 1));
         push_run(&mut tl.runs, start, d, count, !last_is_open);
+        listed = listed.map(|l| l.saturating_add(u64::from(count)));
         next_start = start.saturating_add(d.saturating_mul(u64::from(count)));
 
         Ok(())
