@@ -19,7 +19,6 @@ use crate::time::{Micros, Timescale};
 use crate::url::{Allow, check, check_template_head, resolve};
 
 const R_TEMPLATE_ID: &str = "ISO/IEC 23009-1 §5.3.9.4.4: template identifiers are $$, $RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$";
-const R_TIME_NEEDS_TIMELINE: &str = "ISO/IEC 23009-1 §5.3.9.4.4: $Time$ requires a SegmentTimeline";
 const R_STATIC_END: &str =
     "ISO/IEC 23009-1 §5.3.9.6: S@r=-1 in a static MPD needs a known period end";
 use super::segment::R_TEMPLATE_TIMING;
@@ -142,6 +141,7 @@ pub(crate) fn build_index(
             timescale: Timescale::SECONDS,
             presentation_time_offset: 0,
             index_range: None,
+            index_url: None,
             init: None,
             duration: ctx.period_duration,
         }));
@@ -149,8 +149,9 @@ pub(crate) fn build_index(
     let line = info.line.max(ctx.line);
     let timescale = info.timescale.unwrap_or(Timescale::SECONDS);
     let pto = info.pto.unwrap_or(0);
+    // An Initialization element comes before an @initialization template (as dash.js reads).
     let init = match (&info.initialization, &info.init_elem) {
-        (Some(t), _) if kind == SegKind::Template => {
+        (Some(t), None) if kind == SegKind::Template => {
             let tpl = template(t, ctx, Allow::Data, line, diag)?;
             Some(InitSegment {
                 url: tpl.expand(0, 0),
@@ -176,6 +177,7 @@ pub(crate) fn build_index(
         timescale,
         pto,
         period_ticks,
+        period: ctx.period_duration,
         dynamic: ctx.dynamic,
         line,
     };
@@ -196,11 +198,18 @@ pub(crate) fn build_index(
     match kind {
         SegKind::Base => {
             diag.add_segments(1)?;
+            let index_url = match &info.index_url {
+                Some(u) => Some(
+                    resolve(ctx.base, u, Allow::Http).map_err(|r| diag.unsafe_url(line, u, &r))?,
+                ),
+                None => None,
+            };
             Ok(SegmentIndex::Base(SegmentBaseIndex {
                 url: ctx.base.to_owned(),
                 timescale,
                 presentation_time_offset: pto,
                 index_range: info.index_range,
+                index_url,
                 init,
                 duration: ctx.period_duration,
             }))
@@ -225,18 +234,11 @@ pub(crate) fn build_index(
                     availability: info.availability,
                 }))
             } else if let Some(d) = info.duration {
-                if media
-                    .parts
-                    .iter()
-                    .any(|p| matches!(p, TemplatePart::Time(_)))
-                {
-                    diag.shall(
-                        line,
-                        R_TIME_NEEDS_TIMELINE,
-                        "$Time$ in a template without SegmentTimeline",
-                    )?;
-                }
-                let mut count = period_ticks.map(|p| p.div_ceil(d));
+                // Counted on the exact period length: rounding it to ticks first would
+                // drop a last partial segment.
+                let mut count = ctx
+                    .period_duration
+                    .map(|p| segments_to_period_end(p, timescale, pto, pto, d));
                 if let Some(end) = info.end_number {
                     let by_end = end.saturating_add(1).saturating_sub(start_number);
                     count = Some(count.map_or(by_end, |c| c.min(by_end)));
@@ -259,11 +261,26 @@ pub(crate) fn build_index(
                     init,
                     availability: info.availability,
                 }))
+            } else if let Some(p) = ctx.period_duration {
+                // Neither @duration nor a timeline: exactly one segment, as long as the
+                // period (ISO/IEC 23009-1 §5.3.9.2, SegmentTemplate@duration).
+                let length = segments_to_period_end(p, timescale, pto, pto, 1).max(1);
+                diag.add_segments(1)?;
+                Ok(SegmentIndex::Template(TemplateIndex {
+                    timescale,
+                    presentation_time_offset: pto,
+                    duration: length,
+                    start_number,
+                    count: Some(1),
+                    media,
+                    init,
+                    availability: info.availability,
+                }))
             } else {
                 diag.shall(
                     line,
                     R_TEMPLATE_TIMING,
-                    "SegmentTemplate with neither @duration nor SegmentTimeline",
+                    "SegmentTemplate with neither @duration nor SegmentTimeline in a period of unknown length",
                 )?;
                 Ok(SegmentIndex::Unloaded)
             }
@@ -322,12 +339,31 @@ pub(crate) fn build_index(
     }
 }
 
+/// Segments of `d` ticks needed from media time `from` to the end of a period of length
+/// `period` whose media time starts at `pto`, rounded up on exact values.
+fn segments_to_period_end(
+    period: Micros,
+    timescale: Timescale,
+    pto: u64,
+    from: u64,
+    d: u64,
+) -> u64 {
+    let num = i128::from(period.0) * i128::from(timescale.get())
+        + (i128::from(pto) - i128::from(from)) * 1_000_000;
+    let den = i128::from(d) * 1_000_000;
+    if num <= 0 || den <= 0 {
+        return 0;
+    }
+    u64::try_from((num + den - 1) / den).unwrap_or(u64::MAX)
+}
+
 /// What a timeline is resolved against: its time base and its period's end.
 #[derive(Clone, Copy)]
 struct Span {
     timescale: Timescale,
     pto: u64,
     period_ticks: Option<u64>,
+    period: Option<Micros>,
     dynamic: bool,
     line: Line,
 }
@@ -343,6 +379,7 @@ fn resolve_runs(
         timescale,
         pto,
         period_ticks,
+        period,
         dynamic,
         line,
     } = *span;
@@ -356,16 +393,14 @@ fn resolve_runs(
     for &i in &tl.open {
         let start = runs[i].start;
         let d = runs[i].duration;
-        let end = match runs.get(i + 1) {
-            Some(next) => Some(next.start),
-            None => period_ticks.map(|p| pto.saturating_add(p)),
+        // To the next S@t, else to the exact period end (not rounded to ticks first).
+        let count = match (runs.get(i + 1), period) {
+            (Some(next), _) => Some(next.start.saturating_sub(start).div_ceil(d)),
+            (None, Some(p)) => Some(segments_to_period_end(p, timescale, pto, start, d)),
+            (None, None) => None,
         };
-        match end {
-            Some(end) if end > start => {
-                let c = (end - start).div_ceil(d);
-                runs[i].count = u32::try_from(c).unwrap_or(u32::MAX);
-            }
-            Some(_) => runs[i].count = 1,
+        match count {
+            Some(c) => runs[i].count = u32::try_from(c.max(1)).unwrap_or(u32::MAX),
             None => {
                 if !dynamic {
                     diag.shall(
@@ -393,6 +428,74 @@ mod tests {
         format!(
             r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT6S"><Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="$Number$.m4s" timescale="1" startNumber="{start_number}"><SegmentTimeline><S t="0" d="2" r="1" n="{start_number}"/><S d="2" n="{second_n}"/></SegmentTimeline></SegmentTemplate><Representation id="v" bandwidth="1"/></AdaptationSet></Period></MPD>"#
         )
+    }
+
+    fn only_track(xml: &str) -> crate::Track {
+        let p = parse(
+            xml.as_bytes(),
+            &ParseOptions {
+                url: Some("https://a.example/m.mpd".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .presentation;
+        p.tracks().next().unwrap().clone()
+    }
+
+    const NS: &str = r#"xmlns="urn:mpeg:dash:schema:mpd:2011""#;
+
+    #[test]
+    fn counts_round_up_on_the_exact_period_length() {
+        let t = only_track(&format!(
+            r#"<MPD {NS} type="static" mediaPresentationDuration="PT60.5S"><Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="s-$Number$.m4s" duration="2"/><Representation id="v" bandwidth="1"/></AdaptationSet></Period></MPD>"#
+        ));
+        assert_eq!(t.segments.len(), 31, "the last 0.5 s is a segment");
+        let t = only_track(&format!(
+            r#"<MPD {NS} type="static" mediaPresentationDuration="PT60.5S"><Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="s-$Time$.m4s"><SegmentTimeline><S t="0" d="2" r="-1"/></SegmentTimeline></SegmentTemplate><Representation id="v" bandwidth="1"/></AdaptationSet></Period></MPD>"#
+        ));
+        assert_eq!(t.segments.len(), 31);
+    }
+
+    #[test]
+    fn a_template_without_duration_or_timeline_is_one_segment() {
+        let t = only_track(&format!(
+            r#"<MPD {NS} type="static" mediaPresentationDuration="PT10S"><Period><AdaptationSet mimeType="text/vtt"><SegmentTemplate media="subs-$RepresentationID$.vtt"/><Representation id="en" bandwidth="1"/></AdaptationSet></Period></MPD>"#
+        ));
+        let s = t.segments.segment(0).unwrap();
+        assert_eq!(
+            (t.segments.len(), s.duration, s.url.as_str()),
+            (1, 10, "https://a.example/subs-en.vtt")
+        );
+    }
+
+    #[test]
+    fn the_nearest_initialization_wins() {
+        let t = only_track(&format!(
+            r#"<MPD {NS} type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="$Number$.m4s" duration="2" initialization="as-init-$RepresentationID$.mp4"/><Representation id="v1" bandwidth="1"><SegmentTemplate><Initialization sourceURL="rep-init.mp4"/></SegmentTemplate></Representation></AdaptationSet></Period></MPD>"#
+        ));
+        assert_eq!(
+            t.segments.init().unwrap().url,
+            "https://a.example/rep-init.mp4"
+        );
+    }
+
+    #[test]
+    fn representation_index_gives_the_sidx_range() {
+        let t = only_track(&format!(
+            r#"<MPD {NS} type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet mimeType="video/mp4"><Representation id="v" bandwidth="1"><BaseURL>v.mp4</BaseURL><SegmentBase timescale="1000"><Initialization range="0-99"/><RepresentationIndex range="100-399" sourceURL="v.sidx"/></SegmentBase></Representation></AdaptationSet></Period></MPD>"#
+        ));
+        let crate::SegmentIndex::Base(b) = &t.segments else {
+            panic!()
+        };
+        assert_eq!(
+            b.index_range,
+            Some(crate::ByteRange {
+                start: 100,
+                length: Some(300)
+            })
+        );
+        assert_eq!(b.index_url.as_deref(), Some("https://a.example/v.sidx"));
     }
 
     #[test]

@@ -457,6 +457,26 @@ fn finalize(
     dynamic: bool,
     diag: &mut Diag,
 ) -> Result<(), ParseError> {
+    // In a dynamic MPD, a Period without @start after one without @duration is an Early
+    // Available Period (§5.3.2.1): it has not started, so it neither starts nor ends anything.
+    let mut kept: Vec<RawPeriod> = Vec::with_capacity(raws.len());
+    for rp in raws {
+        let early = dynamic
+            && rp.declared_start.is_none()
+            && kept
+                .last()
+                .is_some_and(|prev| prev.period.duration.is_none());
+        if early {
+            diag.should(
+                rp.line,
+                R_PERIOD_START,
+                "Early Available Period (no @start yet): left out until an update gives it one",
+            )?;
+            continue;
+        }
+        kept.push(rp);
+    }
+    let raws = kept;
     let n = raws.len();
     let mut starts: Vec<Micros> = Vec::with_capacity(n);
     for (i, rp) in raws.iter().enumerate() {

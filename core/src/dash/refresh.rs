@@ -202,6 +202,21 @@ mod tests {
     }
 
     #[test]
+    fn early_available_periods_do_not_end_the_live_one() {
+        let xml = r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="dynamic" availabilityStartTime="2026-11-21T12:00:00Z"><Period id="p1" start="PT0S"><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="$Time$.m4s" timescale="1"><SegmentTimeline><S t="0" d="2" r="-1"/></SegmentTimeline></SegmentTemplate><Representation id="v" bandwidth="1"/></AdaptationSet></Period><Period id="p2"><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="b$Number$.m4s" duration="2"/><Representation id="w" bandwidth="1"/></AdaptationSet></Period></MPD>"#;
+        let parsed = parse(xml.as_bytes(), &opts()).unwrap();
+        let p = parsed.presentation;
+        assert_eq!(p.periods.len(), 1, "the early available period is left out");
+        assert_eq!(p.periods[0].duration, None);
+        let crate::SegmentIndex::Timeline(t) = &p.periods[0].switching_sets[0].tracks[0].segments
+        else {
+            panic!()
+        };
+        assert!(t.open_ended, "the live period stays open");
+        assert_eq!(parsed.warnings.len(), 1);
+    }
+
+    #[test]
     fn regressions_leave_the_model_untouched() {
         let mut p = parse(mpd("2026-11-21T12:00:10Z", 0, 5, true).as_bytes(), &opts())
             .unwrap()

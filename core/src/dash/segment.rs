@@ -53,6 +53,7 @@ pub(crate) struct SegInfo {
     pub(super) initialization: Option<String>,
     pub(super) init_elem: Option<(Option<String>, Option<ByteRange>)>,
     pub(super) index_range: Option<ByteRange>,
+    pub(super) index_url: Option<String>,
     pub(super) availability: Availability,
     pub(super) timeline: Option<Arc<Timeline>>,
     pub(super) urls: Option<SegmentUrls>,
@@ -62,6 +63,7 @@ pub(crate) struct SegInfo {
 impl SegInfo {
     /// Fills what this level leaves unset from the level above.
     fn inherit(&self, parent: &SegInfo) -> SegInfo {
+        let own_init = self.initialization.is_some() || self.init_elem.is_some();
         SegInfo {
             timescale: self.timescale.or(parent.timescale),
             pto: self.pto.or(parent.pto),
@@ -69,12 +71,19 @@ impl SegInfo {
             start_number: self.start_number.or(parent.start_number),
             end_number: self.end_number.or(parent.end_number),
             media: self.media.clone().or_else(|| parent.media.clone()),
-            initialization: self
-                .initialization
-                .clone()
-                .or_else(|| parent.initialization.clone()),
-            init_elem: self.init_elem.clone().or_else(|| parent.init_elem.clone()),
+            // The nearest level with either form of initialization decides it.
+            initialization: if own_init {
+                self.initialization.clone()
+            } else {
+                parent.initialization.clone()
+            },
+            init_elem: if own_init {
+                self.init_elem.clone()
+            } else {
+                parent.init_elem.clone()
+            },
             index_range: self.index_range.or(parent.index_range),
+            index_url: self.index_url.clone().or_else(|| parent.index_url.clone()),
             availability: Availability {
                 time_offset: self
                     .availability
@@ -256,6 +265,7 @@ fn read_seg(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<SegInfo, 
         initialization: el.attr("initialization"),
         init_elem: None,
         index_range: range(el.attr("indexRange"), line, diag)?,
+        index_url: None,
         availability: availability(el, line, diag)?,
         timeline: None,
         urls: None,
@@ -275,6 +285,12 @@ fn read_seg(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<SegInfo, 
             b"Initialization" | b"Initialisation" => {
                 let l = x.line();
                 info.init_elem = Some((c.attr("sourceURL"), range(c.attr("range"), l, diag)?));
+            }
+            b"RepresentationIndex" => {
+                // The index segment (sidx): its range, and a URL of its own when given.
+                let l = x.line();
+                info.index_range = info.index_range.or(range(c.attr("range"), l, diag)?);
+                info.index_url = c.attr("sourceURL");
             }
             b"SegmentTimeline" => {
                 info.timeline = Some(Arc::new(read_timeline(&c, x, diag)?));

@@ -117,8 +117,10 @@ pub struct SegmentBaseIndex {
     pub timescale: Timescale,
     /// `@presentationTimeOffset` in ticks.
     pub presentation_time_offset: u64,
-    /// Byte range of the `sidx` box (`@indexRange`).
+    /// Byte range of the `sidx` box (`@indexRange`, `RepresentationIndex@range`).
     pub index_range: Option<ByteRange>,
+    /// URL of the index segment when it is not the media resource (`RepresentationIndex@sourceURL`).
+    pub index_url: Option<String>,
     /// Initialization segment.
     pub init: Option<InitSegment>,
     /// Duration of the resource (the period's), when known.

@@ -186,6 +186,7 @@ pub(super) fn build_index(
             timescale: Timescale::SECONDS,
             presentation_time_offset: 0,
             index_range: None,
+            index_url: None,
             init: None,
             duration: rep.period_duration,
         }));
@@ -230,6 +231,7 @@ pub(super) fn build_index(
             timescale,
             presentation_time_offset: pto,
             index_range: a.index_range,
+            index_url: None,
             init,
             duration: rep.period_duration,
         })),
