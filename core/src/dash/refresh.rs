@@ -208,8 +208,7 @@ mod tests {
         let p = parsed.presentation;
         assert_eq!(p.periods.len(), 1, "the early available period is left out");
         assert_eq!(p.periods[0].duration, None);
-        let crate::SegmentIndex::Timeline(t) = &p.periods[0].switching_sets[0].tracks[0].segments
-        else {
+        let SegmentIndex::Timeline(t) = &p.periods[0].switching_sets[0].tracks[0].segments else {
             panic!()
         };
         assert!(t.open_ended, "the live period stays open");
