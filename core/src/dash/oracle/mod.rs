@@ -43,7 +43,6 @@ const R_AST: &str =
 const R_PERIOD: &str = "ISO/IEC 23009-1 §5.3.1.2: an MPD has at least one Period";
 const R_PERIOD_ORDER: &str = "ISO/IEC 23009-1 §5.3.2.1: Period@start values are increasing";
 const R_TEMPLATE_ID: &str = "ISO/IEC 23009-1 §5.3.9.4.4: template identifiers are $$, $RepresentationID$, $Number$, $Bandwidth$, $Time$, $SubNumber$";
-const R_TIME_NEEDS_TIMELINE: &str = "ISO/IEC 23009-1 §5.3.9.4.4: $Time$ requires a SegmentTimeline";
 const R_TEMPLATE_TIMING: &str =
     "ISO/IEC 23009-1 §5.3.9.2: multiple-segment addressing needs @duration or a SegmentTimeline";
 const R_S_D: &str = "ISO/IEC 23009-1 §5.3.9.6: S@d is required and positive";
@@ -154,6 +153,18 @@ pub fn from_dash_mpd_core(mpd: &dmc::MPD, url: Option<&str>) -> Result<Presentat
         return Err(invalid(R_PERIOD, "no Period"));
     }
 
+    // A dynamic MPD's Period with no @start after one with no @duration has not started
+    // yet (an Early Available Period, §5.3.2.1): it is not part of the timeline.
+    if dynamic {
+        let mut previous_open = false;
+        raws.retain(|rp| {
+            let early = previous_open && rp.src.start.is_none();
+            if !early {
+                previous_open = rp.src.duration.is_none();
+            }
+            !early
+        });
+    }
     // Period timing (§5.3.2.1): a missing @start follows the previous period's end.
     let mut starts: Vec<Micros> = Vec::with_capacity(raws.len());
     for (i, rp) in raws.iter().enumerate() {

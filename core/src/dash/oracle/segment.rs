@@ -205,6 +205,10 @@ pub(super) fn build_index(
     let pto = a.pto.unwrap_or(0);
     let start_number = a.start_number.unwrap_or(1);
     let period_ticks = rep.period_duration.map(|d| d.to_ticks(timescale));
+    // The period end in millionths of a tick: exact, so that counts round up correctly.
+    let period_end = rep
+        .period_duration
+        .map(|d| i128::from(pto) * 1_000_000 + i128::from(d.0) * i128::from(timescale.get()));
     let init = match (a.initialization, a.init_elem) {
         (Some(t), _) if mode == Mode::Template => {
             let tpl = template(t, rep, true)?;
@@ -241,7 +245,7 @@ pub(super) fn build_index(
             };
             let media = template(media, rep, false)?;
             if let Some(tl) = a.timeline {
-                let (runs, open_ended) = timeline_runs(tl, pto, period_ticks, rep.dynamic)?;
+                let (runs, open_ended) = timeline_runs(tl, period_end, rep.dynamic)?;
                 Ok(SegmentIndex::Timeline(TimelineIndex {
                     timescale,
                     presentation_time_offset: pto,
@@ -254,17 +258,7 @@ pub(super) fn build_index(
                     availability: Availability::default(),
                 }))
             } else if let Some(d) = a.duration {
-                if media
-                    .parts
-                    .iter()
-                    .any(|p| matches!(p, TemplatePart::Time(_)))
-                {
-                    return Err(invalid(
-                        R_TIME_NEEDS_TIMELINE,
-                        "$Time$ in a template without SegmentTimeline",
-                    ));
-                }
-                let by_period = period_ticks.map(|p| p.div_ceil(d));
+                let by_period = period_end.map(|end| covering(pto, end, d));
                 let by_end = a
                     .end_number
                     .map(|e| e.saturating_add(1).saturating_sub(start_number));
@@ -282,10 +276,22 @@ pub(super) fn build_index(
                     init,
                     availability: Availability::default(),
                 }))
+            } else if let Some(end) = period_end {
+                // One segment spanning the period.
+                Ok(SegmentIndex::Template(TemplateIndex {
+                    timescale,
+                    presentation_time_offset: pto,
+                    duration: covering(pto, end, 1).max(1),
+                    start_number,
+                    count: Some(1),
+                    media,
+                    init,
+                    availability: Availability::default(),
+                }))
             } else {
                 Err(invalid(
                     R_TEMPLATE_TIMING,
-                    "SegmentTemplate with neither @duration nor SegmentTimeline",
+                    "SegmentTemplate with neither @duration nor SegmentTimeline in a period of unknown length",
                 ))
             }
         }
@@ -293,7 +299,7 @@ pub(super) fn build_index(
             let urls = a.urls.unwrap_or_default();
             // Start and duration of each listed segment.
             let times: Vec<(u64, u64)> = if let Some(tl) = a.timeline {
-                let (runs, _) = timeline_runs(tl, pto, period_ticks, rep.dynamic)?;
+                let (runs, _) = timeline_runs(tl, period_end, rep.dynamic)?;
                 runs.iter()
                     .flat_map(|r| {
                         (0..u64::from(r.count)).map(move |k| {
@@ -346,10 +352,19 @@ pub(super) fn build_index(
 /// Resolves a `SegmentTimeline` into runs: written-out repeats merged, `S@r=-1` extended to
 /// the next `S@t` or the period end (`pto` + period duration); the flag says the last run is
 /// open-ended (live, no known end).
+/// How many segments of `d` ticks from media time `from` reach `end` (millionths of a tick).
+fn covering(from: u64, end: i128, d: u64) -> u64 {
+    let span = end - i128::from(from) * 1_000_000;
+    let step = i128::from(d) * 1_000_000;
+    if span <= 0 || step == 0 {
+        return 0;
+    }
+    u64::try_from((span + step - 1) / step).unwrap_or(u64::MAX)
+}
+
 fn timeline_runs(
     tl: &dmc::SegmentTimeline,
-    pto: u64,
-    period_ticks: Option<u64>,
+    period_end: Option<i128>,
     dynamic: bool,
 ) -> Result<(Vec<TimelineRun>, bool), ParseError> {
     // First pass: runs as written, with the indexes of the `r=-1` ones.
@@ -402,15 +417,12 @@ fn timeline_runs(
     for &i in &open {
         let start = runs[i].start;
         let d = runs[i].duration;
-        let end = match runs.get(i + 1) {
-            Some(next) => Some(next.start),
-            None => period_ticks.map(|p| pto.saturating_add(p)),
+        let reach = match runs.get(i + 1) {
+            Some(next) => Some(covering(start, i128::from(next.start) * 1_000_000, d)),
+            None => period_end.map(|end| covering(start, end, d)),
         };
-        match end {
-            Some(end) if end > start => {
-                runs[i].count = u32::try_from((end - start).div_ceil(d)).unwrap_or(u32::MAX)
-            }
-            Some(_) => runs[i].count = 1,
+        match reach {
+            Some(c) => runs[i].count = u32::try_from(c.max(1)).unwrap_or(u32::MAX),
             None if dynamic => open_ended = true,
             None => {
                 return Err(invalid(
