@@ -9,11 +9,11 @@ use crate::error::{Line, ParseError};
 use crate::model::NewEntry;
 use crate::model::{
     ByteRange, ContentType, CueTag, HlsKey, HlsPlaylistInfo, InitSegment, KeyMethod, ListIndex,
-    LiveParams, ManifestFormat, PartInfo, PartialSegment, Period, PreloadHint, Presentation,
-    RenditionReport, SegmentIndex, ServerControl, SwitchingSet, Track,
+    LiveParams, ManifestFormat, NextSegment, PartInfo, PartialSegment, Period, PreloadHint,
+    Presentation, RenditionReport, SegmentIndex, ServerControl, SwitchingSet, Track,
 };
 use crate::time::{
-    Micros, Timescale, parse_datetime, parse_decimal_ticks, parse_signed_decimal_ticks,
+    Micros, Timescale, UnixMicros, parse_datetime, parse_decimal_ticks, parse_signed_decimal_ticks,
 };
 use crate::url::{Allow, check, resolve};
 
@@ -110,7 +110,7 @@ struct Pending {
     range_continues: bool,
     discontinuity: bool,
     gap: bool,
-    pdt: Option<crate::time::UnixMicros>,
+    pdt: Option<UnixMicros>,
 }
 
 /// Parses a media playlist into a segment list with its HLS details.
@@ -213,6 +213,7 @@ pub(crate) fn parse_media(
                 Err(e) => diag.shall(n, R_PDT, e.to_string())?,
             },
             "EXT-X-KEY" => {
+                info.listed_before_first_key.get_or_insert(list.len());
                 let attrs = AttrList::parse(value, n, diag)?;
                 match key(&attrs, base, n, diag)? {
                     Some(k) if k.method == KeyMethod::None => keys.clear(),
@@ -224,6 +225,7 @@ pub(crate) fn parse_media(
                 keys_dirty = true;
             }
             "EXT-X-MAP" => {
+                info.listed_before_first_map.get_or_insert(list.len());
                 let attrs = AttrList::parse(value, n, diag)?;
                 let Some(uri) = attrs.get("URI") else {
                     diag.shall(n, R_MAP, "EXT-X-MAP without URI")?;
@@ -438,6 +440,29 @@ pub(crate) fn parse_media(
     if pending.duration.is_some() {
         diag.should(0, R_SEGMENT, "EXTINF at the end without a URI")?;
     }
+    let next = next_number(&info, &list);
+    if info.parts.iter().any(|p| p.segment_number == next) || !info.preload_hints.is_empty() {
+        let last = list.len().checked_sub(1).and_then(|i| list.get(i));
+        let extrapolated = last.and_then(|s| {
+            let d = crate::time::rescale(s.duration, s.timescale, Timescale::MICROS);
+            Some(UnixMicros(
+                s.program_date_time?
+                    .0
+                    .saturating_add(i64::try_from(d).ok()?),
+            ))
+        });
+        info.next_segment = Some(NextSegment {
+            number: next,
+            discontinuity: pending.discontinuity,
+            gap: pending.gap,
+            program_date_time: pending.pdt.or(extrapolated),
+            keys: keys.values().cloned().collect(),
+            init: (map_idx as usize)
+                .checked_sub(1)
+                .and_then(|m| list.maps().get(m))
+                .cloned(),
+        });
+    }
     match target {
         Some(t) => {
             info.target_duration = Micros(i64::try_from(t).unwrap_or(i64::MAX));
@@ -569,6 +594,46 @@ mod tests {
                 length: Some(2000)
             })
         );
+    }
+
+    #[test]
+    fn the_segment_in_progress_keeps_its_tags() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PART-INF:PART-TARGET=1\n#EXT-X-MEDIA-SEQUENCE:100\n#EXT-X-MAP:URI=\"init1.mp4\"\n#EXTINF:4,\ns100.mp4\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"ad-init.mp4\"\n#EXT-X-KEY:METHOD=AES-128,URI=\"k2\"\n#EXT-X-PROGRAM-DATE-TIME:2024-01-01T00:10:00Z\n#EXT-X-PART:DURATION=1,URI=\"ad101.p0.mp4\"\n";
+        let p = parse(text.as_bytes(), &opts()).unwrap().presentation;
+        let crate::SegmentIndex::List(l) = &p.tracks().next().unwrap().segments else {
+            panic!()
+        };
+        let next = l.hls.as_ref().unwrap().next_segment.clone().unwrap();
+        assert_eq!(next.number, 101);
+        assert!(next.discontinuity);
+        assert!(next.init.unwrap().url.ends_with("ad-init.mp4"));
+        assert!(next.keys[0].uri.as_deref().unwrap().ends_with("k2"));
+        assert!(next.program_date_time.is_some());
+    }
+
+    #[test]
+    fn key_methods_in_the_field() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=SAMPLE-AES-CENC,URI=\"data:text/plain;base64,AAAA\",KEYFORMAT=\"urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed\"\n#EXT-X-KEY:METHOD=FUTURE-CIPHER,URI=\"k\",KEYFORMAT=\"x\"\n#EXTINF:6,\na.mp4\n";
+        let parsed = parse(text.as_bytes(), &opts()).unwrap();
+        let s = parsed
+            .presentation
+            .tracks()
+            .next()
+            .unwrap()
+            .segments
+            .segment(0)
+            .unwrap();
+        assert!(
+            s.keys
+                .iter()
+                .any(|k| k.method == crate::KeyMethod::SampleAesCtr)
+        );
+        assert!(
+            s.keys
+                .iter()
+                .any(|k| k.method == crate::KeyMethod::Other("FUTURE-CIPHER".into()))
+        );
+        assert_eq!(parsed.warnings.len(), 1);
     }
 
     #[test]

@@ -140,7 +140,17 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
     if gap {
         appended.mark_discontinuity(0);
     }
+    let appended_at = merged.len();
     merged.append_list(&appended, offset);
+    if info.skipped_segments.is_some() {
+        let n = appended.len();
+        let until = |first_tag: Option<usize>| appended_at + first_tag.unwrap_or(n).min(n);
+        merged.inherit_refs(
+            appended_at,
+            until(info.listed_before_first_key),
+            until(info.listed_before_first_map),
+        );
+    }
     merged.compact();
     let mut info = info;
     carry_events(&mut info, &old_info, merged.first_number(), new_first);
@@ -275,6 +285,45 @@ mod tests {
         assert_eq!((s.number, s.start), (106, 12_000_000));
         assert!(s.url.ends_with("seg106.ts"));
         assert!(t.segments.segment(0).unwrap().url.ends_with("seg101.ts"));
+    }
+
+    #[test]
+    fn a_refresh_from_another_url_resolves_against_it() {
+        let mut t = track(&playlist(100, 6, false));
+        let b = ParseOptions {
+            url: Some("https://b.example/v/media.m3u8".into()),
+            ..Default::default()
+        };
+        let delta = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:101\n#EXT-X-SKIP:SKIPPED-SEGMENTS=4\n#EXTINF:2.000,\nseg105.ts\n#EXTINF:2.000,\nseg106.ts\n";
+        refresh_hls_media(&mut t, delta.as_bytes(), &b).unwrap();
+        assert_eq!(
+            t.segments.segment(0).unwrap().url,
+            "https://cdn.example/live/seg101.ts",
+            "held segment keeps its URL"
+        );
+        assert_eq!(
+            t.segments.segment(5).unwrap().url,
+            "https://b.example/v/seg106.ts",
+            "new segment from the new URL"
+        );
+    }
+
+    #[test]
+    fn delta_updates_inherit_the_map_and_key_of_skipped_segments() {
+        let first = playlist(100, 6, false).replace(
+            "#EXT-X-MEDIA-SEQUENCE:100\n",
+            "#EXT-X-MEDIA-SEQUENCE:100\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXT-X-KEY:METHOD=AES-128,URI=\"k1\"\n",
+        );
+        let mut t = track(&first);
+        let delta = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:101\n#EXT-X-SKIP:SKIPPED-SEGMENTS=4\n#EXTINF:2.000,\nseg105.ts\n#EXTINF:2.000,\nseg106.ts\n";
+        refresh_hls_media(&mut t, delta.as_bytes(), &opts()).unwrap();
+        let s = t.segments.segment(5).unwrap();
+        assert_eq!(s.number, 106);
+        assert_eq!(s.init.unwrap().url, "https://cdn.example/live/init.mp4");
+        assert_eq!(
+            s.keys[0].uri.as_deref(),
+            Some("https://cdn.example/live/k1")
+        );
     }
 
     #[test]

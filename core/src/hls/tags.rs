@@ -55,10 +55,18 @@ pub(crate) fn key(
         Some("NONE") => KeyMethod::None,
         Some("AES-128") => KeyMethod::Aes128,
         Some("SAMPLE-AES") => KeyMethod::SampleAes,
-        Some("SAMPLE-AES-CTR") => KeyMethod::SampleAesCtr,
+        // Legacy names of cenc sample encryption, still written for Widevine and PlayReady.
+        Some("SAMPLE-AES-CTR" | "SAMPLE-AES-CENC" | "ISO-23001-7") => KeyMethod::SampleAesCtr,
         Some("AES-256") => KeyMethod::Aes256,
         Some("AES-256-CTR") => KeyMethod::Aes256Ctr,
-        Some(other) => return Err(diag.unsupported(n, format!("EXT-X-KEY METHOD={other}"))),
+        Some(other) => {
+            diag.should(
+                n,
+                R_KEY,
+                format!("unknown METHOD={other}: kept for the host to judge"),
+            )?;
+            KeyMethod::Other(other.to_owned())
+        }
         None => {
             diag.shall(n, R_KEY, "METHOD missing")?;
             return Ok(None);

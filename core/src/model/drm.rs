@@ -155,7 +155,7 @@ impl ContentProtection {
 }
 
 /// `EXT-X-KEY` / `EXT-X-SESSION-KEY` method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum KeyMethod {
@@ -171,6 +171,8 @@ pub enum KeyMethod {
     Aes256,
     /// `AES-256-CTR`: whole-segment AES-256-CTR (newer HLS revisions).
     Aes256Ctr,
+    /// A method Playhead does not know, as written: kept so the host's CDM can decide.
+    Other(String),
 }
 
 /// An HLS key (`EXT-X-KEY`, `EXT-X-SESSION-KEY`).

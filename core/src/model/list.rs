@@ -44,8 +44,7 @@ pub struct ListIndex {
     /// program-date-time differs from the extrapolated one.
     /// `None` marks a discontinuity that breaks extrapolation.
     pdt: Vec<(u32, Option<UnixMicros>)>,
-    /// Entries before the first anchor get its time extrapolated backwards (as hls.js does):
-    /// true when no discontinuity lies between them and it.
+    /// Entries before the first anchor get its time extrapolated backwards (as hls.js does).
     pdt_backfill: bool,
     /// Key sets: all `EXT-X-KEY`s in effect together (one per KEYFORMAT).
     keys: Vec<Vec<HlsKey>>,
@@ -78,6 +77,15 @@ pub struct HlsPlaylistInfo {
     pub part_info: Option<PartInfo>,
     /// LL-HLS partial segments (`EXT-X-PART`), of the last segments and the one in progress.
     pub parts: Vec<PartialSegment>,
+    /// Segments listed before the first `EXT-X-KEY` / `EXT-X-MAP` tag: in a delta update
+    /// those inherit the key and map of the skipped segments.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) listed_before_first_key: Option<usize>,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) listed_before_first_map: Option<usize>,
+    /// The segment being published (LL-HLS), when parts or hints point past the last full
+    /// segment: what its parts inherit from the tags before them.
+    pub next_segment: Option<NextSegment>,
     /// `EXT-X-PRELOAD-HINT`s.
     pub preload_hints: Vec<PreloadHint>,
     /// `EXT-X-RENDITION-REPORT`s.
@@ -91,6 +99,24 @@ pub struct HlsPlaylistInfo {
     /// Raw SCTE-35 cue tags (`EXT-X-CUE-OUT`, `EXT-X-CUE-IN`, `EXT-X-SCTE35`, ...) as
     /// (media sequence number, tag line).
     pub cues: Vec<CueTag>,
+}
+
+/// The LL-HLS segment in progress: the tags that apply to its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NextSegment {
+    /// Its media sequence number.
+    pub number: u64,
+    /// A discontinuity precedes it.
+    pub discontinuity: bool,
+    /// `EXT-X-GAP`.
+    pub gap: bool,
+    /// Its program-date-time (written, or extrapolated from the last segment).
+    pub program_date_time: Option<UnixMicros>,
+    /// Keys in effect.
+    pub keys: Vec<HlsKey>,
+    /// Initialization segment in effect.
+    pub init: Option<InitSegment>,
 }
 
 /// An LL-HLS partial segment.
@@ -237,11 +263,6 @@ impl ListIndex {
                 self.pdt.push((idx, Some(pdt)));
             }
             Some(_) => {}
-            // A discontinuity breaks the extrapolation from earlier anchors.
-            None if e.discontinuity && !self.pdt.is_empty() => {
-                flags |= FLAG_PDT;
-                self.pdt.push((idx, None));
-            }
             None => {}
         }
         self.uris.push_str(e.uri);
@@ -290,15 +311,7 @@ impl ListIndex {
 
     /// Decides `pdt_backfill` from the first anchor (once, when it appears).
     fn note_first_anchor(&mut self) {
-        self.pdt_backfill = match self.pdt.first() {
-            Some(&(ai, Some(_))) => !self
-                .entries
-                .get(1..=ai as usize)
-                .unwrap_or(&[])
-                .iter()
-                .any(|e| e.flags & FLAG_DISCONTINUITY != 0),
-            _ => false,
-        };
+        self.pdt_backfill = matches!(self.pdt.first(), Some((_, Some(_))));
     }
 
     fn uri(&self, i: usize) -> &str {
@@ -452,6 +465,7 @@ impl ListIndex {
     /// Appends all entries of `other`, shifting their times by `time_offset` ticks (same
     /// timescale); keys and init segments are re-indexed.
     pub fn append_list(&mut self, other: &ListIndex, time_offset: u64) {
+        let rebase = other.base != self.base;
         let mut key_map: Vec<u32> = Vec::with_capacity(other.keys.len());
         for k in &other.keys {
             key_map.push(self.add_key_set(k.clone()));
@@ -496,7 +510,14 @@ impl ListIndex {
                 flags |= FLAG_PDT;
                 self.pdt.push((idx, p));
             }
-            self.uris.push_str(other.uri(i));
+            // Entries of a list fetched from another URL (a redirect, another CDN or
+            // pathway) keep resolving against it: store them absolute.
+            if rebase {
+                self.uris
+                    .push_str(&resolve_lenient(&other.base, other.uri(i)));
+            } else {
+                self.uris.push_str(other.uri(i));
+            }
             self.entries.push(ListEntry {
                 uri_end: u32::try_from(self.uris.len()).unwrap_or(u32::MAX),
                 start: e.start.saturating_add(time_offset),
@@ -513,6 +534,26 @@ impl ListIndex {
     pub fn mark_discontinuity(&mut self, i: usize) {
         if let Some(e) = self.entries.get_mut(i) {
             e.flags |= FLAG_DISCONTINUITY;
+        }
+    }
+
+    /// Gives entries `from..` that carry no key (map) the key (map) of entry `from - 1`, up
+    /// to `keys_until` (`maps_until`): a delta update omits the tags of the segments it skips.
+    pub(crate) fn inherit_refs(&mut self, from: usize, keys_until: usize, maps_until: usize) {
+        let Some(prev) = from
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i))
+            .copied()
+        else {
+            return;
+        };
+        for (i, e) in self.entries.iter_mut().enumerate().skip(from) {
+            if i < keys_until && e.key == 0 {
+                e.key = prev.key;
+            }
+            if i < maps_until && e.map == 0 {
+                e.map = prev.map;
+            }
         }
     }
 
@@ -595,7 +636,7 @@ mod tests {
     }
 
     #[test]
-    fn pdt_extrapolates_backwards_unless_a_discontinuity_intervenes() {
+    fn pdt_extrapolates_backwards_and_through_discontinuities() {
         let mut l = ListIndex::new(Timescale::MICROS, String::new(), 0);
         for i in 0..3i64 {
             let pdt = (i == 2).then_some(UnixMicros(10_000_000));
@@ -623,7 +664,21 @@ mod tests {
             program_date_time: Some(UnixMicros(10_000_000)),
             ..Default::default()
         });
-        assert_eq!(d.get(0).unwrap().program_date_time, None);
+        // Across a discontinuity the wall clock goes on: extrapolated, as hls.js does.
+        assert_eq!(
+            d.get(0).unwrap().program_date_time,
+            Some(UnixMicros(8_000_000))
+        );
+        d.push(NewEntry {
+            uri: "s",
+            duration: 2_000_000,
+            discontinuity: true,
+            ..Default::default()
+        });
+        assert_eq!(
+            d.get(2).unwrap().program_date_time,
+            Some(UnixMicros(12_000_000))
+        );
     }
 
     #[test]

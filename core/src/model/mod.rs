@@ -15,7 +15,7 @@ pub(crate) mod segments;
 
 pub use drm::{ContentProtection, HlsKey, KeyMethod, KeySystem, Kid, playready_kids};
 pub use events::{CueTag, DateRange, Event, EventStream, NameValue, SchemeRef};
-pub use list::{HlsPlaylistInfo, ListEntry, ListIndex, NewEntry, PartialSegment};
+pub use list::{HlsPlaylistInfo, ListEntry, ListIndex, NewEntry, NextSegment, PartialSegment};
 pub use live::{
     ContentSteering, LiveParams, PartInfo, PreloadHint, RenditionReport, ServerControl,
     ServiceDescription, UtcTiming,
