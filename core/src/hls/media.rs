@@ -404,9 +404,21 @@ pub(crate) fn parse_media(
             }
             "EXT-X-DATERANGE" => {
                 let a = AttrList::parse(value, n, diag)?;
-                if let Some(dr) = date_range(&a, n, diag)? {
-                    diag.add_event()?;
-                    info.date_ranges.push(dr);
+                let held = a
+                    .get("ID")
+                    .and_then(|id| info.date_ranges.iter().position(|d| d.id == id));
+                let earlier = held.map(|i| &info.date_ranges[i]);
+                if let Some(dr) = date_range(&a, earlier, n, diag)? {
+                    match held {
+                        // Tags of one ID describe one range.
+                        Some(i) => {
+                            info.date_ranges[i] = info.date_ranges[i].clone().merged_with(dr)
+                        }
+                        None => {
+                            diag.add_event()?;
+                            info.date_ranges.push(dr);
+                        }
+                    }
                 }
             }
             "EXT-X-CUE-OUT"
@@ -634,6 +646,39 @@ mod tests {
                 .any(|k| k.method == crate::KeyMethod::Other("FUTURE-CIPHER".into()))
         );
         assert_eq!(parsed.warnings.len(), 1);
+    }
+
+    #[test]
+    fn dateranges_of_one_id_are_one_range() {
+        let text = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-PROGRAM-DATE-TIME:2024-01-01T00:00:00Z\n\
+            #EXT-X-DATERANGE:ID=\"ad1\",CLASS=\"x\",START-DATE=\"2024-01-01T00:00:00Z\",PLANNED-DURATION=30,SCTE35-OUT=0xFC30\n#EXTINF:6,\na.ts\n\
+            #EXT-X-DATERANGE:ID=\"ad1\",DURATION=29.5,SCTE35-IN=0xFC31\n#EXTINF:6,\nb.ts\n\
+            #EXT-X-DATERANGE:ID=\"orphan\",DURATION=20\n";
+        let parsed = parse(
+            text.as_bytes(),
+            &ParseOptions {
+                strictness: Strictness::Permissive,
+                ..opts()
+            },
+        )
+        .unwrap();
+        let crate::SegmentIndex::List(l) = &parsed.presentation.tracks().next().unwrap().segments
+        else {
+            panic!()
+        };
+        let ranges = &l.hls.as_ref().unwrap().date_ranges;
+        assert_eq!(ranges.len(), 1);
+        let r = &ranges[0];
+        assert_eq!(
+            (r.class.as_deref(), r.duration),
+            (Some("x"), Some(crate::Micros(29_500_000)))
+        );
+        assert!(r.scte35_out.is_some() && r.scte35_in.is_some());
+        assert_eq!(
+            parsed.warnings.len(),
+            1,
+            "the orphan without START-DATE is reported"
+        );
     }
 
     #[test]

@@ -170,21 +170,27 @@ fn merge(old: &ListIndex, new: ListIndex) -> Result<(RefreshOutcome, ListIndex),
 }
 
 /// Keeps what a refresh does not repeat: a delta update omits the DATERANGEs and cue tags
-/// of the segments it skips (RFC 8216bis §4.4.5.2), so the held ones are carried over by
-/// ID, minus `RECENTLY-REMOVED-DATERANGES`; cue tags are kept for the segments still listed
-/// that the new playlist did not list itself.
+/// of the segments it skips (RFC 8216bis §4.4.5.2), so the held ones are kept, updated by
+/// the new tags of the same ID, minus `RECENTLY-REMOVED-DATERANGES`; cue tags are kept for
+/// the segments still listed that the new playlist did not list itself.
 fn carry_events(info: &mut HlsPlaylistInfo, old: &HlsPlaylistInfo, first: u64, first_listed: u64) {
     if info.skipped_segments.is_none() {
         return;
     }
-    let removed = &info.recently_removed_dateranges;
-    let carried: Vec<_> = old
+    let removed = info.recently_removed_dateranges.clone();
+    let mut merged: Vec<_> = old
         .date_ranges
         .iter()
-        .filter(|d| !removed.contains(&d.id) && !info.date_ranges.iter().any(|n| n.id == d.id))
+        .filter(|d| !removed.contains(&d.id))
         .cloned()
         .collect();
-    info.date_ranges.splice(0..0, carried);
+    for d in std::mem::take(&mut info.date_ranges) {
+        match merged.iter().position(|h| h.id == d.id) {
+            Some(i) => merged[i] = merged[i].clone().merged_with(d),
+            None => merged.push(d),
+        }
+    }
+    info.date_ranges = merged;
     let cues: Vec<_> = old
         .cues
         .iter()

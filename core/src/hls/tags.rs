@@ -145,22 +145,31 @@ fn kid_from_uri(uri: &str, system: &KeySystem) -> Option<Kid> {
     None
 }
 
+/// Reads an `EXT-X-DATERANGE`; `earlier` is the range already held under the same ID, whose
+/// START-DATE a later tag may omit (RFC 8216bis §4.4.5.1).
 pub(crate) fn date_range(
     a: &AttrList<'_>,
+    earlier: Option<&DateRange>,
     n: Line,
     diag: &mut Diag,
 ) -> Result<Option<DateRange>, ParseError> {
-    let (Some(id), Some(start)) = (a.get("ID"), a.get("START-DATE")) else {
-        // START-DATE may be omitted in later tags of the same ID (RFC 8216bis); ID may not.
-        if a.get("ID").is_none() {
-            diag.shall(n, R_DATERANGE, "EXT-X-DATERANGE without ID")?;
-        }
+    let Some(id) = a.get("ID") else {
+        diag.shall(n, R_DATERANGE, "EXT-X-DATERANGE without ID")?;
         return Ok(None);
     };
-    let start_date = match parse_datetime(start) {
-        Ok(t) => t,
-        Err(e) => {
+    let start_date = match (a.get("START-DATE").map(parse_datetime), earlier) {
+        (Some(Ok(t)), _) => t,
+        (Some(Err(e)), _) => {
             diag.shall(n, R_DATERANGE, e.to_string())?;
+            return Ok(None);
+        }
+        (None, Some(e)) => e.start_date,
+        (None, None) => {
+            diag.shall(
+                n,
+                R_DATERANGE,
+                format!("EXT-X-DATERANGE {id:?} without START-DATE and no earlier tag of that ID"),
+            )?;
             return Ok(None);
         }
     };

@@ -74,6 +74,33 @@ pub struct DateRange {
     pub client_attributes: Vec<NameValue>,
 }
 
+impl DateRange {
+    /// This range updated by a later tag of the same ID: the later tag's attributes win,
+    /// the ones it leaves out are kept.
+    pub fn merged_with(self, later: DateRange) -> DateRange {
+        let mut client_attributes = self.client_attributes;
+        for a in later.client_attributes {
+            match client_attributes.iter_mut().find(|x| x.name == a.name) {
+                Some(x) => x.value = a.value,
+                None => client_attributes.push(a),
+            }
+        }
+        DateRange {
+            id: later.id,
+            class: later.class.or(self.class),
+            start_date: later.start_date,
+            end_date: later.end_date.or(self.end_date),
+            duration: later.duration.or(self.duration),
+            planned_duration: later.planned_duration.or(self.planned_duration),
+            end_on_next: later.end_on_next || self.end_on_next,
+            scte35_cmd: later.scte35_cmd.or(self.scte35_cmd),
+            scte35_out: later.scte35_out.or(self.scte35_out),
+            scte35_in: later.scte35_in.or(self.scte35_in),
+            client_attributes,
+        }
+    }
+}
+
 /// A name and its value as written (HLS `EXT-X-DEFINE` variables, DATERANGE `X-` attributes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
