@@ -72,4 +72,7 @@ pub struct ParseOptions {
     /// The URL the manifest was fetched from: the base of relative URLs. Without it,
     /// relative URLs stay as written.
     pub url: Option<String>,
+    /// For an HLS media playlist: the variables of its multivariant playlist
+    /// (`Presentation::variables`), which `EXT-X-DEFINE:IMPORT` draws on.
+    pub variables: Vec<crate::model::NameValue>,
 }

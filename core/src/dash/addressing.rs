@@ -156,6 +156,7 @@ pub(crate) fn build_index(
             Some(InitSegment {
                 url: tpl.expand(0, 0),
                 byte_range: None,
+                keys: Vec::new(),
             })
         }
         (_, Some((src, range))) => {
@@ -168,6 +169,7 @@ pub(crate) fn build_index(
             Some(InitSegment {
                 url,
                 byte_range: *range,
+                keys: Vec::new(),
             })
         }
         _ => None,

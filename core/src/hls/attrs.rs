@@ -102,11 +102,25 @@ pub(crate) struct Vars {
     /// Name -> index into `defined`.
     index: HashMap<String, usize>,
     query: Vec<(String, String)>,
+    /// The multivariant playlist's variables, for `IMPORT`.
+    imported: Vec<(String, String)>,
     /// Bytes that substitutions added, counted against the manifest size limit.
     expanded: u64,
 }
 
 impl Vars {
+    /// Variables a playlist can draw on: the query parameters of its URL (`QUERYPARAM`)
+    /// and the multivariant playlist's variables the host passes in (`IMPORT`).
+    pub(crate) fn for_playlist(opts: &crate::ParseOptions) -> Self {
+        let mut v = Vars::from_url(opts.url.as_deref());
+        v.imported = opts
+            .variables
+            .iter()
+            .map(|nv| (nv.name.clone(), nv.value.clone()))
+            .collect();
+        v
+    }
+
     /// Query parameters of the playlist URL, for `QUERYPARAM` definitions.
     pub(crate) fn from_url(url: Option<&str>) -> Self {
         let query = url
@@ -121,6 +135,7 @@ impl Vars {
             defined: Vec::new(),
             index: HashMap::new(),
             query,
+            imported: Vec::new(),
             expanded: 0,
         }
     }
@@ -150,14 +165,15 @@ impl Vars {
                 )?,
             }
         } else if let Some(name) = attrs.get("IMPORT") {
-            // Imports come from the multivariant playlist, which a media playlist parsed on
-            // its own does not have: tolerated when the name was already given.
-            if !self.index.contains_key(name) {
-                diag.should(
+            // Imports come from the multivariant playlist: the host passes its variables in
+            // `ParseOptions::variables`.
+            match self.imported.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()) {
+                Some(v) => self.set(name, &v),
+                None => diag.shall(
                     line,
                     rule,
-                    format!("IMPORT {name:?} has no multivariant playlist to import from"),
-                )?;
+                    format!("IMPORT {name:?}: not among the multivariant playlist's variables (ParseOptions::variables)"),
+                )?,
             }
         } else {
             diag.shall(
@@ -195,7 +211,7 @@ impl Vars {
         line: Line,
         diag: &mut Diag,
     ) -> Result<Cow<'t, str>, ParseError> {
-        if self.defined.is_empty() || !text.contains("{$") {
+        if !text.contains("{$") {
             return Ok(Cow::Borrowed(text));
         }
         let mut out = String::with_capacity(text.len());
@@ -209,7 +225,11 @@ impl Vars {
                     match self.index.get(name).map(|&i| &self.defined[i].1) {
                         Some(v) => out.push_str(v),
                         None => {
-                            diag.shall(line, RULE_VAR, format!("undefined variable {name:?}"))?;
+                            if self.defined.is_empty() {
+                                diag.should(line, RULE_VAR, format!("variable reference {name:?} in a playlist without EXT-X-DEFINE: kept as written"))?;
+                            } else {
+                                diag.shall(line, RULE_VAR, format!("undefined variable {name:?}"))?;
+                            }
                             out.push_str(&rest[at..at + 2 + end + 1]);
                         }
                     }

@@ -237,7 +237,13 @@ pub(crate) fn parse_media(
                     Some(r) => Some(byte_range(r, n, diag, None)?),
                     None => None,
                 };
-                map_idx = list.add_map(InitSegment { url, byte_range });
+                // The keys in effect at the EXT-X-MAP decrypt the init section too.
+                let keys = keys.values().cloned().collect();
+                map_idx = list.add_map(InitSegment {
+                    url,
+                    byte_range,
+                    keys,
+                });
             }
             "EXT-X-TARGETDURATION" => {
                 let t = match int(value) {
@@ -678,6 +684,59 @@ mod tests {
             parsed.warnings.len(),
             1,
             "the orphan without START-DATE is reported"
+        );
+    }
+
+    #[test]
+    fn an_init_section_after_a_key_is_encrypted_with_it() {
+        let clear = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MAP:URI=\"i.mp4\"\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\",IV=0x01\n#EXTINF:6,\na.mp4\n";
+        let enc = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-KEY:METHOD=AES-128,URI=\"k\",IV=0x01\n#EXT-X-MAP:URI=\"i.mp4\"\n#EXTINF:6,\na.mp4\n";
+        let init = |t: &str| {
+            parse(t.as_bytes(), &opts())
+                .unwrap()
+                .presentation
+                .tracks()
+                .next()
+                .unwrap()
+                .segments
+                .segment(0)
+                .unwrap()
+                .init
+                .unwrap()
+        };
+        assert!(init(clear).keys.is_empty());
+        assert_eq!(init(enc).keys.len(), 1);
+    }
+
+    #[test]
+    fn imported_variables_come_from_the_options() {
+        let text = "#EXTM3U\n#EXT-X-DEFINE:IMPORT=\"auth\"\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\nseg1.ts?{$auth}\n";
+        let with = ParseOptions {
+            variables: vec![crate::NameValue {
+                name: "auth".into(),
+                value: "t=1".into(),
+            }],
+            ..opts()
+        };
+        let p = parse(text.as_bytes(), &with).unwrap().presentation;
+        assert!(
+            p.tracks()
+                .next()
+                .unwrap()
+                .segments
+                .segment(0)
+                .unwrap()
+                .url
+                .ends_with("seg1.ts?t=1")
+        );
+        assert_eq!(
+            parse(text.as_bytes(), &opts()).unwrap_err().class(),
+            "invalid"
+        );
+        let undefined = "#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\nseg1.ts?{$x}\n";
+        assert_eq!(
+            parse(undefined.as_bytes(), &opts()).unwrap().warnings.len(),
+            1
         );
     }
 

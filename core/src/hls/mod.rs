@@ -25,7 +25,7 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
     let format = text::sniff(text).unwrap_or(ManifestFormat::HlsMedia);
     let mut diag = Diag::new(format, opts);
     diag.check_size(text.len())?;
-    let mut vars = Vars::from_url(opts.url.as_deref());
+    let mut vars = Vars::for_playlist(opts);
     let presentation: Presentation = match format {
         ManifestFormat::HlsMultivariant => multivariant::parse(text, base, &mut diag, &mut vars)?,
         _ => media::parse_presentation(text, base, &mut diag, &mut vars)?,

@@ -51,7 +51,7 @@ pub fn refresh_hls_media(
         (None, SegmentIndex::List(l)) => l.base().to_owned(),
         (None, _) => String::new(),
     };
-    let mut vars = Vars::from_url(options.url.as_deref());
+    let mut vars = Vars::for_playlist(options);
     let new = parse_media(&text, &base, &mut diag, &mut vars, &mut MediaCtx::default())?;
     let (outcome, merged) = match &track.segments {
         SegmentIndex::List(old) => merge(old, new)?,

@@ -60,6 +60,9 @@ pub struct InitSegment {
     pub url: String,
     /// Byte range, when the init segment is part of a larger resource.
     pub byte_range: Option<ByteRange>,
+    /// Keys that decrypt it: the HLS `EXT-X-KEY`s in effect at its `EXT-X-MAP` (RFC 8216
+    /// §4.3.2.5); empty when clear.
+    pub keys: Vec<HlsKey>,
 }
 
 /// One media segment, materialized on demand from an index.

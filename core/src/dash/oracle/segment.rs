@@ -215,6 +215,7 @@ pub(super) fn build_index(
             Some(InitSegment {
                 url: tpl.expand(0, 0),
                 byte_range: None,
+                keys: Vec::new(),
             })
         }
         (_, Some(i)) => {
@@ -225,6 +226,7 @@ pub(super) fn build_index(
             Some(InitSegment {
                 url,
                 byte_range: dash_range(i.range.as_deref())?,
+                keys: Vec::new(),
             })
         }
         _ => None,
