@@ -62,15 +62,12 @@ pub(crate) fn parse(
             };
             let uri = vars.substitute(line, n, diag)?;
             let url = resolve(base, &uri, Allow::Http).map_err(|r| diag.unsafe_url(n, &uri, &r))?;
-            let pathway = track
+            let mut playlist = track
                 .hls
                 .as_mut()
                 .and_then(|h| h.playlists.pop())
-                .and_then(|r| r.pathway_id);
-            let playlist = HlsPlaylistRef {
-                url,
-                pathway_id: pathway,
-            };
+                .unwrap_or_default();
+            playlist.url = url;
             match variant_keys.get(&key) {
                 Some(&i) => {
                     if let Some(h) = variants.tracks[i].hls.as_mut() {
@@ -118,16 +115,10 @@ pub(crate) fn parse(
                     )?;
                     let url =
                         resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
-                    let pathway = track
-                        .hls
-                        .as_mut()
-                        .and_then(|h| h.playlists.pop())
-                        .and_then(|r| r.pathway_id);
                     if let Some(h) = track.hls.as_mut() {
-                        h.playlists.push(HlsPlaylistRef {
-                            url,
-                            pathway_id: pathway,
-                        });
+                        if let Some(r) = h.playlists.last_mut() {
+                            r.url = url;
+                        }
                     }
                     diag.add_track()?;
                     variants.tracks.push(track);
@@ -148,12 +139,8 @@ pub(crate) fn parse(
                 };
                 let url =
                     resolve(base, uri, Allow::Http).map_err(|r| diag.unsafe_url(n, uri, &r))?;
-                if let Some(h) = track.hls.as_mut() {
-                    let pathway = h.playlists.pop().and_then(|r| r.pathway_id);
-                    h.playlists.push(HlsPlaylistRef {
-                        url,
-                        pathway_id: pathway,
-                    });
+                if let Some(r) = track.hls.as_mut().and_then(|h| h.playlists.last_mut()) {
+                    r.url = url;
                 }
                 track.id = format!("i{}", iframes.tracks.len());
                 if let Some(id) = a.get("STABLE-VARIANT-ID") {
@@ -368,6 +355,10 @@ fn variant(
         playlists: vec![HlsPlaylistRef {
             url: String::new(),
             pathway_id: a.get("PATHWAY-ID").map(str::to_owned),
+            audio_group: group("AUDIO")?,
+            video_group: group("VIDEO")?,
+            subtitles_group: group("SUBTITLES")?,
+            closed_captions: group("CLOSED-CAPTIONS")?,
         }],
         audio_group: group("AUDIO")?,
         video_group: group("VIDEO")?,
@@ -383,17 +374,21 @@ fn variant(
         autoselect: false,
         forced: false,
     });
-    // Redundant copies repeat the same attributes (in the same order, as packagers write
-    // them) but for PATHWAY-ID and the URI.
+    // Copies of one stream (redundant or per pathway) share what describes the stream;
+    // their URI, PATHWAY-ID and rendition groups are kept per copy.
     let mut key = String::with_capacity(128);
-    for x in a
-        .attrs
-        .iter()
-        .filter(|x| x.name != "PATHWAY-ID" && x.name != "URI")
-    {
-        key.push_str(x.name);
-        key.push('=');
-        key.push_str(x.value);
+    for name in [
+        "BANDWIDTH",
+        "AVERAGE-BANDWIDTH",
+        "RESOLUTION",
+        "FRAME-RATE",
+        "CODECS",
+        "VIDEO-RANGE",
+        "HDCP-LEVEL",
+        "STABLE-VARIANT-ID",
+        "REQ-VIDEO-LAYOUT",
+    ] {
+        key.push_str(a.get(name).unwrap_or(""));
         key.push('\n');
     }
     Ok((t, key))
@@ -472,7 +467,7 @@ fn rendition(
         playlists: url
             .map(|url| HlsPlaylistRef {
                 url,
-                pathway_id: None,
+                ..Default::default()
             })
             .into_iter()
             .collect(),
@@ -525,6 +520,38 @@ fn rendition(
 #[cfg(test)]
 mod tests {
     use crate::{ContentType, ParseOptions, parse};
+
+    #[test]
+    fn copies_per_pathway_are_one_track_with_their_own_groups() {
+        let text = r#"#EXTM3U
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud-a",NAME="en",LANGUAGE="en",URI="a/en.m3u8"
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud-b",NAME="en",LANGUAGE="en",URI="https://b.example/en.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,CODECS="avc1.4d401e,mp4a.40.2",AUDIO="aud-a",PATHWAY-ID="A"
+v/360.m3u8
+#EXT-X-STREAM-INF:CODECS="avc1.4d401e,mp4a.40.2",AUDIO="aud-b",RESOLUTION=640x360,PATHWAY-ID="B",BANDWIDTH=800000
+https://b.example/v/360.m3u8
+"#;
+        let opts = ParseOptions {
+            url: Some("https://a.example/m.m3u8".into()),
+            ..Default::default()
+        };
+        let p = parse(text.as_bytes(), &opts).unwrap().presentation;
+        let variants = &p.periods[0].switching_sets[0];
+        assert_eq!(
+            variants.tracks.len(),
+            1,
+            "attribute order and group names do not split a stream"
+        );
+        let refs = &variants.tracks[0].hls.as_ref().unwrap().playlists;
+        assert_eq!(refs.len(), 2);
+        assert_eq!(
+            (
+                refs[1].pathway_id.as_deref(),
+                refs[1].audio_group.as_deref()
+            ),
+            (Some("B"), Some("aud-b"))
+        );
+    }
 
     #[test]
     fn variants_groups_and_redundancy() {

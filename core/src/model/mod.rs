@@ -368,14 +368,23 @@ pub struct HlsTrackInfo {
     pub forced: bool,
 }
 
-/// A media playlist location of an HLS track.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A media playlist location of an HLS track: one copy of a variant (redundant copies
+/// and content-steering pathways each have theirs, with their own rendition groups).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HlsPlaylistRef {
     /// Absolute URL.
     pub url: String,
     /// `PATHWAY-ID` (content steering), when given.
     pub pathway_id: Option<String>,
+    /// `AUDIO` group id of this copy.
+    pub audio_group: Option<String>,
+    /// `VIDEO` group id of this copy.
+    pub video_group: Option<String>,
+    /// `SUBTITLES` group id of this copy.
+    pub subtitles_group: Option<String>,
+    /// `CLOSED-CAPTIONS` group id (or `NONE`) of this copy.
+    pub closed_captions: Option<String>,
 }
 
 /// Raw bytes (base64 in JSON), shared: the tracks that inherit a PSSH box or a PlayReady
