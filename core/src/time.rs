@@ -175,7 +175,8 @@ pub fn parse_signed_decimal_ticks(text: &str, timescale: Timescale) -> Result<i6
 }
 
 /// Reads an `xs:duration` (`PT1H2M3.5S`, `P1DT2H`, `-PT5S`) as signed microseconds.
-/// Years and months are refused: their length is not fixed, and no streaming spec uses them.
+/// Years and months have no fixed length; like Shaka and dash.js, a year counts 365 days and
+/// a month 30 (DASH-IF livesim writes `minimumUpdatePeriod="P100Y"` for "never").
 pub fn parse_xs_duration(text: &str) -> Result<Micros, TimeError> {
     let t = text.trim();
     let bad = || TimeError::NotDuration(clip(t));
@@ -208,9 +209,8 @@ pub fn parse_xs_duration(text: &str) -> Result<Micros, TimeError> {
                     return Err(bad());
                 }
                 let unit_us: u64 = match (b, in_time) {
-                    // Years and months have no fixed length: only zero is accepted
-                    // (`P0Y0M0DT0H2M17S`, as some packagers write).
-                    (b'Y' | b'M', false) if num.bytes().all(|c| c == b'0' || c == b'.') => 0,
+                    (b'Y', false) => 365 * 86_400_000_000,
+                    (b'M', false) => 30 * 86_400_000_000,
                     (b'D', false) => 86_400_000_000,
                     (b'W', false) => 7 * 86_400_000_000,
                     (b'H', true) => 3_600_000_000,
@@ -419,7 +419,9 @@ mod tests {
             parse_xs_duration("P0Y0M0DT0H2M17.000S"),
             Ok(Micros(137_000_000))
         );
-        for bad in ["", "P", "PT", "1S", "PT1X", "P1Y", "P2M", "PTS", "PT1.5"] {
+        assert_eq!(parse_xs_duration("P1Y2M"), Ok(Micros((365 + 60) * 86_400_000_000)));
+        assert!(parse_xs_duration("P100Y").is_ok());
+        for bad in ["", "P", "PT", "1S", "PT1X", "P1H", "PT1D", "PTS", "PT1.5"] {
             assert!(parse_xs_duration(bad).is_err(), "{bad}");
         }
     }
