@@ -419,7 +419,10 @@ mod tests {
             parse_xs_duration("P0Y0M0DT0H2M17.000S"),
             Ok(Micros(137_000_000))
         );
-        assert_eq!(parse_xs_duration("P1Y2M"), Ok(Micros((365 + 60) * 86_400_000_000)));
+        assert_eq!(
+            parse_xs_duration("P1Y2M"),
+            Ok(Micros((365 + 60) * 86_400_000_000))
+        );
         assert!(parse_xs_duration("P100Y").is_ok());
         for bad in ["", "P", "PT", "1S", "PT1X", "P1H", "PT1D", "PTS", "PT1.5"] {
             assert!(parse_xs_duration(bad).is_err(), "{bad}");
