@@ -71,6 +71,21 @@ pub(crate) fn split_tag(line: &str) -> (&str, &str) {
     }
 }
 
+/// A tag's name and its value with variables substituted: they apply to every attribute
+/// value (RFC 8216bis §4.3), but not to `EXT-X-DEFINE` itself.
+pub(crate) fn tag_value<'l>(
+    line: &'l str,
+    vars: &mut Vars,
+    n: u32,
+    diag: &mut Diag,
+) -> Result<(&'l str, std::borrow::Cow<'l, str>), ParseError> {
+    let (tag, raw) = split_tag(line);
+    if tag == "EXT-X-DEFINE" {
+        return Ok((tag, std::borrow::Cow::Borrowed(raw)));
+    }
+    Ok((tag, vars.substitute(raw, n, diag)?))
+}
+
 /// Decodes `0x`-prefixed hex (DATERANGE SCTE35 attributes, key IVs).
 pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
     let t = text

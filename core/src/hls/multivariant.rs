@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::tags::key;
-use super::{AttrList, Vars, check_header, int, lines, split_tag};
+use super::{AttrList, Vars, check_header, int, lines, tag_value};
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::{
@@ -88,13 +88,7 @@ pub(crate) fn parse(
         if !line.starts_with("#EXT") {
             continue;
         }
-        let (tag, raw_value) = split_tag(line);
-        // Variables apply to every attribute value (RFC 8216bis §4.3), not to EXT-X-DEFINE.
-        let substituted = if tag == "EXT-X-DEFINE" {
-            std::borrow::Cow::Borrowed(raw_value)
-        } else {
-            vars.substitute(raw_value, n, diag)?
-        };
+        let (tag, substituted) = tag_value(line, vars, n, diag)?;
         let value: &str = &substituted;
         if pending.is_some() && tag != "EXT-X-STREAM-INF" {
             // Tags between EXT-X-STREAM-INF and its URI are tolerated (the field writes them).
