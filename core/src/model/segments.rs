@@ -93,6 +93,32 @@ pub struct Segment {
     pub init: Option<InitSegment>,
 }
 
+impl Segment {
+    /// A segment of an addressed index (DASH, Smooth): none of the HLS-only fields.
+    fn addressed(
+        number: u64,
+        url: String,
+        start: u64,
+        duration: u64,
+        timescale: Timescale,
+        init: Option<InitSegment>,
+    ) -> Segment {
+        Segment {
+            number,
+            url,
+            byte_range: None,
+            start,
+            duration,
+            timescale,
+            discontinuity: false,
+            gap: false,
+            program_date_time: None,
+            keys: Vec::new(),
+            init,
+        }
+    }
+}
+
 /// Where a track's media segments are.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -332,18 +358,16 @@ impl SegmentIndex {
     pub fn segment(&self, i: u64) -> Option<Segment> {
         match self {
             SegmentIndex::Unloaded => None,
-            SegmentIndex::Base(b) => (i == 0).then(|| Segment {
-                number: 0,
-                url: b.url.clone(),
-                byte_range: None,
-                start: b.presentation_time_offset,
-                duration: b.duration.map_or(0, |d| d.to_ticks(b.timescale)),
-                timescale: b.timescale,
-                discontinuity: false,
-                gap: false,
-                program_date_time: None,
-                keys: Vec::new(),
-                init: b.init.clone(),
+            SegmentIndex::Base(b) => (i == 0).then(|| {
+                let duration = b.duration.map_or(0, |d| d.to_ticks(b.timescale));
+                Segment::addressed(
+                    0,
+                    b.url.clone(),
+                    b.presentation_time_offset,
+                    duration,
+                    b.timescale,
+                    b.init.clone(),
+                )
             }),
             SegmentIndex::Template(t) => {
                 if t.count.is_some_and(|c| i >= c) {
@@ -353,19 +377,14 @@ impl SegmentIndex {
                 let start = t
                     .presentation_time_offset
                     .checked_add(i.checked_mul(t.duration)?)?;
-                Some(Segment {
+                Some(Segment::addressed(
                     number,
-                    url: t.media.expand(number, start),
-                    byte_range: None,
+                    t.media.expand(number, start),
                     start,
-                    duration: t.duration,
-                    timescale: t.timescale,
-                    discontinuity: false,
-                    gap: false,
-                    program_date_time: None,
-                    keys: Vec::new(),
-                    init: t.init.clone(),
-                })
+                    t.duration,
+                    t.timescale,
+                    t.init.clone(),
+                ))
             }
             SegmentIndex::Timeline(t) => {
                 let k = t.ends.partition_point(|&end| end <= i);
@@ -378,19 +397,14 @@ impl SegmentIndex {
                 let rest = i.checked_sub(before)?;
                 let start = r.start.checked_add(rest.checked_mul(r.duration)?)?;
                 let number = t.start_number.checked_add(i)?;
-                Some(Segment {
+                Some(Segment::addressed(
                     number,
-                    url: t.media.expand(number, start),
-                    byte_range: None,
+                    t.media.expand(number, start),
                     start,
-                    duration: r.duration,
-                    timescale: t.timescale,
-                    discontinuity: false,
-                    gap: false,
-                    program_date_time: None,
-                    keys: Vec::new(),
-                    init: t.init.clone(),
-                })
+                    r.duration,
+                    t.timescale,
+                    t.init.clone(),
+                ))
             }
             SegmentIndex::List(l) => l.get(usize::try_from(i).ok()?),
         }
