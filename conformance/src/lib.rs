@@ -2,6 +2,7 @@
 //! golden snapshots, the walk over the shared real-world corpus, and the differential
 //! tests against the `m3u8-rs` and `dash-mpd-core` oracles).
 
+pub mod sim;
 mod tally;
 
 pub use tally::{Tally, clip};

@@ -30,8 +30,10 @@
 pub mod base64;
 mod dash;
 mod diag;
+pub mod engine;
 pub mod error;
 mod hls;
+mod json;
 pub mod model;
 mod options;
 mod smooth;

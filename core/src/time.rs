@@ -57,7 +57,7 @@ pub fn rescale_signed(ticks: i64, from: Timescale, to: Timescale) -> i64 {
 
 /// A span or offset of presentation time in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(transparent))]
 pub struct Micros(pub i64);
 
@@ -95,7 +95,7 @@ impl std::fmt::Display for Micros {
 
 /// A wall-clock instant: microseconds since 1970-01-01T00:00:00Z (UTC, leap seconds ignored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(transparent))]
 pub struct UnixMicros(pub i64);
 

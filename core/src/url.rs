@@ -229,6 +229,16 @@ pub fn validate_base(base: &str) -> Result<String, String> {
     }
 }
 
+/// A URL cut to 120 characters for messages.
+pub(crate) fn clip_url(url: &str) -> String {
+    if url.len() <= 120 {
+        return url.to_owned();
+    }
+    let mut s: String = url.chars().take(117).collect();
+    s.push_str("...");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

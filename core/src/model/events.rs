@@ -102,8 +102,8 @@ impl DateRange {
 }
 
 /// A name and its value as written (HLS `EXT-X-DEFINE` variables, DATERANGE `X-` attributes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NameValue {
     /// Name.
     pub name: String,

@@ -325,6 +325,17 @@ impl ListIndex {
     }
 
     /// Materializes entry `i`.
+    /// Start and duration (ticks) of segment `i`, without materializing it.
+    pub fn span(&self, i: usize) -> Option<(u64, u64)> {
+        self.entries.get(i).map(|e| (e.start, e.duration))
+    }
+
+    /// Index of the first segment that ends after `tick` (entries are in time order).
+    pub fn first_ending_after(&self, tick: u64) -> usize {
+        self.entries
+            .partition_point(|e| e.start.saturating_add(e.duration) <= tick)
+    }
+
     pub fn get(&self, i: usize) -> Option<Segment> {
         let e = self.entries.get(i)?;
         let idx = u32::try_from(i).ok()?;

@@ -12,7 +12,7 @@ use crate::url::resolve_lenient;
 
 /// A byte range of a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ByteRange {
     /// First byte.
     pub start: u64,
@@ -407,6 +407,74 @@ impl SegmentIndex {
                 ))
             }
             SegmentIndex::List(l) => l.get(usize::try_from(i).ok()?),
+        }
+    }
+
+    /// Start and duration (ticks) of the `i`-th segment, without building its URL. For an
+    /// open-ended template any `i` has a span.
+    pub fn span(&self, i: u64) -> Option<(u64, u64)> {
+        match self {
+            SegmentIndex::Unloaded => None,
+            SegmentIndex::Base(_) => self.segment(i).map(|s| (s.start, s.duration)),
+            SegmentIndex::Template(t) => {
+                if t.count.is_some_and(|c| i >= c) {
+                    return None;
+                }
+                let start = t
+                    .presentation_time_offset
+                    .checked_add(i.checked_mul(t.duration)?)?;
+                Some((start, t.duration))
+            }
+            SegmentIndex::Timeline(t) => {
+                let k = t.ends.partition_point(|&end| end <= i);
+                let r = t.runs.get(k)?;
+                let before = k
+                    .checked_sub(1)
+                    .and_then(|j| t.ends.get(j))
+                    .copied()
+                    .unwrap_or(0);
+                let start = r
+                    .start
+                    .checked_add(i.checked_sub(before)?.checked_mul(r.duration)?)?;
+                Some((start, r.duration))
+            }
+            SegmentIndex::List(l) => l.span(usize::try_from(i).ok()?),
+        }
+    }
+
+    /// Index of the first segment that ends after media time `tick`; for a listed index,
+    /// `len()` when none does. For an open-ended template (no count) the answer is not
+    /// bounded by the listing.
+    pub fn first_ending_after(&self, tick: u64) -> u64 {
+        match self {
+            SegmentIndex::Unloaded => 0,
+            SegmentIndex::Base(_) => match self.span(0) {
+                Some((s, d)) if s.saturating_add(d) > tick || d == 0 => 0,
+                _ => 1,
+            },
+            SegmentIndex::Template(t) => {
+                let i = tick.saturating_sub(t.presentation_time_offset) / t.duration.max(1);
+                t.count.map_or(i, |c| i.min(c))
+            }
+            SegmentIndex::Timeline(t) => {
+                // First run whose end passes `tick`, then the segment within it.
+                let k = t.runs.partition_point(|r| {
+                    r.start
+                        .saturating_add(r.duration.saturating_mul(u64::from(r.count)))
+                        <= tick
+                });
+                let Some(r) = t.runs.get(k) else {
+                    return self.len();
+                };
+                let before = k
+                    .checked_sub(1)
+                    .and_then(|j| t.ends.get(j))
+                    .copied()
+                    .unwrap_or(0);
+                let within = tick.saturating_sub(r.start) / r.duration.max(1);
+                before.saturating_add(within.min(u64::from(r.count).saturating_sub(1)))
+            }
+            SegmentIndex::List(l) => l.first_ending_after(tick) as u64,
         }
     }
 

@@ -1,0 +1,3 @@
+//! Deterministic simulation: an in-process origin and other pieces for engine simulations.
+
+pub mod origin;

@@ -1,0 +1,178 @@
+//! Engine configuration and its documented defaults.
+
+use crate::time::Micros;
+
+use super::io::RequestKind;
+
+const fn secs(s: i64) -> Micros {
+    Micros(s * 1_000_000)
+}
+
+const fn millis(ms: i64) -> Micros {
+    Micros(ms * 1_000)
+}
+
+/// How much media to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BufferGoals {
+    /// Fetch ahead until this much is buffered (VOD and DVR playback away from the edge).
+    pub ahead: Micros,
+    /// Buffer needed before playback starts or resumes after a stall (reported in events;
+    /// the host decides when to start).
+    pub rebuffer: Micros,
+}
+
+impl Default for BufferGoals {
+    /// 30 s ahead and 2 s to (re)start: Shaka Player's defaults. At the live edge the
+    /// buffer is bounded by the live delay: segments are fetched as they become available.
+    fn default() -> Self {
+        BufferGoals {
+            ahead: secs(30),
+            rebuffer: secs(2),
+        }
+    }
+}
+
+/// How one class of request is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; the error is fatal after `1 + retries` failures
+    /// (or, for optional requests, the feature is given up).
+    pub retries: u32,
+    /// Delay before the first retry on the same location.
+    pub base_delay: Micros,
+    /// Cap on the delay.
+    pub max_delay: Micros,
+    /// Random spread applied to each delay, in thousandths (`500`: ±50%), from the seeded
+    /// generator.
+    pub jitter_milli: u32,
+    /// Give up on one attempt after this long.
+    pub timeout: Micros,
+}
+
+impl RetryPolicy {
+    const fn new(retries: u32, base: Micros, max: Micros, timeout: Micros) -> Self {
+        RetryPolicy {
+            retries,
+            base_delay: base,
+            max_delay: max,
+            jitter_milli: 200,
+            timeout,
+        }
+    }
+}
+
+/// Retry policies per request class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RetryPolicies {
+    /// Manifests and HLS media playlists.
+    pub manifest: RetryPolicy,
+    /// Init and media segments.
+    pub segment: RetryPolicy,
+    /// Keys and licences.
+    pub license: RetryPolicy,
+    /// Steering manifests, xlink and time sync: optional, the engine carries on without.
+    pub auxiliary: RetryPolicy,
+}
+
+impl Default for RetryPolicies {
+    /// Defaults (delays double from the base, ±20% jitter):
+    ///
+    /// | class | retries | base | max | timeout |
+    /// |---|---|---|---|---|
+    /// | manifest, playlist | 4 | 500 ms | 8 s | 10 s |
+    /// | init, media segment | 4 | 250 ms | 4 s | 20 s |
+    /// | key, licence | 3 | 1 s | 8 s | 15 s |
+    /// | steering, xlink, time sync | 2 | 1 s | 8 s | 10 s |
+    fn default() -> Self {
+        RetryPolicies {
+            manifest: RetryPolicy::new(4, millis(500), secs(8), secs(10)),
+            segment: RetryPolicy::new(4, millis(250), secs(4), secs(20)),
+            license: RetryPolicy::new(3, secs(1), secs(8), secs(15)),
+            auxiliary: RetryPolicy::new(2, secs(1), secs(8), secs(10)),
+        }
+    }
+}
+
+impl RetryPolicies {
+    /// The policy of one request kind.
+    pub fn of(&self, kind: RequestKind) -> &RetryPolicy {
+        match kind {
+            RequestKind::Manifest | RequestKind::Playlist => &self.manifest,
+            RequestKind::InitSegment | RequestKind::MediaSegment => &self.segment,
+            RequestKind::Key | RequestKind::License => &self.license,
+            RequestKind::Steering | RequestKind::Xlink | RequestKind::TimeSync => &self.auxiliary,
+        }
+    }
+}
+
+/// Engine configuration. `Config::default()` holds the documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Config {
+    /// Seed of the jitter generator: the same seed and inputs give the same outputs.
+    pub seed: u64,
+    /// Buffer goals.
+    pub buffer: BufferGoals,
+    /// Retry policies.
+    pub retry: RetryPolicies,
+    /// Live delay override (distance from the live edge); `None` follows the manifest (see
+    /// [`super::live`] for the priority).
+    pub live_delay: Option<Micros>,
+    /// How long a failing location (CDN, BaseURL, pathway) stays out of use.
+    pub penalty: Micros,
+    /// A live playlist or MPD that has not grown for this many target (segment) durations
+    /// is stale: the engine refreshes it from another location.
+    pub stale_after_targets: u32,
+    /// Throughput assumed before the first measurement, bits per second.
+    pub start_bandwidth: u64,
+    /// Keep the playback state current at least this often (the host may report more often).
+    pub tick: Micros,
+}
+
+impl Default for Config {
+    /// Seed 0, [`BufferGoals::default`], [`RetryPolicies::default`], manifest live delay,
+    /// 30 s penalty, stale after 3 target durations (RFC 8216bis §6.3.4 reload rules),
+    /// 1 Mbit/s start estimate, 500 ms tick.
+    fn default() -> Self {
+        Config {
+            seed: 0,
+            buffer: BufferGoals::default(),
+            retry: RetryPolicies::default(),
+            live_delay: None,
+            penalty: secs(30),
+            stale_after_targets: 3,
+            start_bandwidth: 1_000_000,
+            tick: millis(500),
+        }
+    }
+}
+
+/// Track choices of the viewer or app.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Preferences {
+    /// Preferred audio language (BCP 47 prefix match).
+    pub audio_language: Option<String>,
+    /// Text language; `None`: no text track.
+    pub text_language: Option<String>,
+    /// Fix the video track (manual selection); `None`: adaptive.
+    pub video_track: Option<String>,
+}
+
+/// What the device can decode and show. Tracks beyond these are never chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Capabilities {
+    /// Largest width.
+    pub max_width: Option<u32>,
+    /// Largest height.
+    pub max_height: Option<u32>,
+    /// Highest bandwidth, bits per second.
+    pub max_bandwidth: Option<u64>,
+    /// Codec prefixes the device decodes (`avc1`, `hvc1`, `mp4a`); empty: all.
+    pub codecs: Vec<String>,
+}

@@ -1,0 +1,229 @@
+//! Events the engine reports, and the classes of its errors.
+
+use crate::model::{ContentType, ManifestFormat};
+use crate::time::{Micros, UnixMicros};
+
+use super::io::RequestKind;
+
+/// The class of an error: what went wrong, in terms a host can act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum ErrorClass {
+    /// A manifest or playlist could not be read or refreshed.
+    Manifest,
+    /// The server answered with an HTTP error.
+    Http,
+    /// No response: network failure, truncated body.
+    Network,
+    /// No response in time.
+    Timeout,
+    /// A live playlist stopped growing.
+    Stale,
+    /// No track the device can play.
+    NoPlayableTracks,
+    /// DRM.
+    Drm,
+}
+
+impl ErrorClass {
+    /// Kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Manifest => "manifest",
+            ErrorClass::Http => "http",
+            ErrorClass::Network => "network",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Stale => "stale",
+            ErrorClass::NoPlayableTracks => "no-playable-tracks",
+            ErrorClass::Drm => "drm",
+        }
+    }
+}
+
+/// An error that ends playback.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[error("{} error{}: {cause}", class.name(), kind.map(|k| format!(" on {}", k.name())).unwrap_or_default())]
+pub struct FatalError {
+    /// Class.
+    pub class: ErrorClass,
+    /// The request kind that failed last, if a request.
+    pub kind: Option<RequestKind>,
+    /// The last cause, in words (status, URL, parser message).
+    pub cause: String,
+}
+
+/// Why the video (or audio) track changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum SwitchReason {
+    /// First choice.
+    Initial,
+    /// Throughput allows more.
+    AbrUp,
+    /// Throughput or buffer require less.
+    AbrDown,
+    /// The app chose a track, or returned to adaptive.
+    Manual,
+    /// Device capabilities changed.
+    Capabilities,
+    /// A new period (DASH multi-period) has its own tracks.
+    Period,
+}
+
+impl SwitchReason {
+    /// Kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SwitchReason::Initial => "initial",
+            SwitchReason::AbrUp => "abr-up",
+            SwitchReason::AbrDown => "abr-down",
+            SwitchReason::Manual => "manual",
+            SwitchReason::Capabilities => "capabilities",
+            SwitchReason::Period => "period",
+        }
+    }
+}
+
+/// Why requests moved to another location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum LocationReason {
+    /// A request failed there.
+    Failure,
+    /// Its live playlist went stale.
+    Stale,
+    /// The steering server ranked another pathway first.
+    Steering,
+    /// The penalty of a preferred location ended.
+    Recovered,
+}
+
+impl LocationReason {
+    /// Kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            LocationReason::Failure => "failure",
+            LocationReason::Stale => "stale",
+            LocationReason::Steering => "steering",
+            LocationReason::Recovered => "recovered",
+        }
+    }
+}
+
+/// The live window, in presentation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct LiveWindow {
+    /// Earliest position that can be played.
+    pub start: Micros,
+    /// Latest position the engine plays from (the live edge minus the live delay).
+    pub edge: Micros,
+    /// End of the newest available media.
+    pub end: Micros,
+    /// Live delay in effect.
+    pub delay: Micros,
+    /// Wall-clock time of presentation time 0, when known (DASH availability start, HLS
+    /// program-date-time): `position + wall_at_zero` is the wall-clock time on screen.
+    pub wall_at_zero: Option<UnixMicros>,
+}
+
+/// Something the host may show, log or count.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(tag = "event", rename_all = "kebab-case"))]
+pub enum Event {
+    /// The manifest was read.
+    Loaded {
+        /// Format.
+        format: ManifestFormat,
+        /// Live or VOD.
+        live: bool,
+        /// Duration, for VOD.
+        duration: Option<Micros>,
+    },
+    /// A track was chosen for a decoder input.
+    TrackSelected {
+        /// Which input.
+        content_type: ContentType,
+        /// Previous track id.
+        from: Option<String>,
+        /// New track id.
+        to: String,
+        /// Its bandwidth.
+        bandwidth: u64,
+        /// Why.
+        reason: SwitchReason,
+    },
+    /// The live window moved (after a refresh) or was first known.
+    LiveWindow(LiveWindow),
+    /// A seek target outside the window was clamped.
+    SeekClamped {
+        /// Asked for.
+        requested: Micros,
+        /// Used.
+        position: Micros,
+    },
+    /// Requests now go to another location.
+    LocationChanged {
+        /// Previous location name.
+        from: String,
+        /// New location name.
+        to: String,
+        /// Why.
+        reason: LocationReason,
+    },
+    /// A request failed and will be retried.
+    Retry {
+        /// What.
+        kind: RequestKind,
+        /// Failures so far for this request.
+        attempt: u32,
+        /// Wait before the retry.
+        delay: Micros,
+        /// Cause.
+        cause: String,
+    },
+    /// A live playlist or MPD stopped growing.
+    Stale {
+        /// Location name.
+        location: String,
+    },
+    /// The wall clock was corrected from the server's.
+    ClockSynced {
+        /// Server time minus local wall time.
+        offset: Micros,
+    },
+    /// The steering server set the pathway order.
+    Steered {
+        /// Pathway priority.
+        priority: Vec<String>,
+    },
+    /// Playback waits for data.
+    StallStarted {
+        /// Position.
+        position: Micros,
+    },
+    /// Playback resumed.
+    StallEnded {
+        /// Stall length.
+        duration: Micros,
+    },
+    /// The first frame was shown.
+    FirstFrame {
+        /// From the load command.
+        startup: Micros,
+    },
+    /// A live stream ended: it is now VOD with this duration; playback continues.
+    LiveEnded {
+        /// Final duration.
+        duration: Micros,
+    },
+    /// Playback reached the end.
+    Ended,
+    /// Playback stopped for good.
+    Error(FatalError),
+}

@@ -1,0 +1,323 @@
+//! Requests: issuing them to the best location, matching answers, timeouts, retries with
+//! backoff, failover and the penalty box.
+
+use crate::model::{ByteRange, ContentType, NameValue};
+use crate::time::Micros;
+
+use super::event::{ErrorClass, Event, FatalError, LocationReason};
+use super::io::{
+    Body, Delivery, FailureClass, Method, Output, Request, RequestId, RequestKind, Response,
+    TimestampOffset,
+};
+use super::player::{InputError, Player};
+use super::retry::backoff;
+
+/// Which location set a request is rebased on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Route {
+    /// The load list (manifests).
+    Manifest,
+    /// Media locations (segments, playlists): CDNs, BaseURLs or pathways.
+    Media,
+    /// As is (steering, time sync, keys on their own hosts).
+    Direct,
+}
+
+/// What a response is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Purpose {
+    Manifest,
+    Playlist {
+        set: usize,
+        track: usize,
+    },
+    Init {
+        stream: usize,
+        key: (String, Option<ByteRange>),
+    },
+    Segment {
+        stream: usize,
+        start: Micros,
+        end: Micros,
+        track: String,
+        offset: TimestampOffset,
+        new_timeline: bool,
+    },
+    Steering,
+    TimeSync,
+}
+
+/// A request the engine wants done, kept across retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Job {
+    pub(super) kind: RequestKind,
+    pub(super) purpose: Purpose,
+    /// URL as resolved in the model (against the origin location).
+    pub(super) url: String,
+    pub(super) byte_range: Option<ByteRange>,
+    pub(super) content_type: Option<ContentType>,
+    pub(super) method: Method,
+    pub(super) route: Route,
+    pub(super) failures: u32,
+}
+
+impl Job {
+    pub(super) fn new(kind: RequestKind, purpose: Purpose, url: String, route: Route) -> Job {
+        Job {
+            kind,
+            purpose,
+            url,
+            byte_range: None,
+            content_type: None,
+            method: Method::Get,
+            route,
+            failures: 0,
+        }
+    }
+}
+
+/// A request in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Pending {
+    pub(super) job: Job,
+    pub(super) location: usize,
+    pub(super) sent_at: Micros,
+    pub(super) deadline: Micros,
+}
+
+impl Player {
+    /// Sends `job` to the best location of its route now; returns the request id.
+    pub(super) fn issue(&mut self, job: Job) -> RequestId {
+        let now = self.now.mono;
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        let (url, location) = match (job.route, self.session.as_mut()) {
+            (Route::Direct, _) | (_, None) => (job.url.clone(), 0),
+            (route, Some(s)) => {
+                let locs = if route == Route::Manifest {
+                    &mut s.manifest_locs
+                } else {
+                    &mut s.media_locs
+                };
+                let best = locs.best(now);
+                let mut change = None;
+                if best != locs.active && locs.len() > 1 {
+                    let from = locs.name(locs.active).to_owned();
+                    let reason = match locs.list.get(locs.active).and_then(|l| l.penalized_until) {
+                        Some(t) if t > now => LocationReason::Failure,
+                        _ if s.steered => LocationReason::Steering,
+                        _ => LocationReason::Recovered,
+                    };
+                    change = Some((from, locs.name(best).to_owned(), reason));
+                    locs.active = best;
+                }
+                let url = locs.url_for(&job.url, best);
+                if route == Route::Media {
+                    self.stats.cdn = Some(locs.name(best).to_owned());
+                }
+                if let Some((from, to, reason)) = change {
+                    self.stats.location_changes += 1;
+                    self.event(Event::LocationChanged { from, to, reason });
+                }
+                (url, best)
+            }
+        };
+        let policy = *self.config.retry.of(job.kind);
+        let delivery = match job.kind {
+            RequestKind::InitSegment | RequestKind::MediaSegment => Delivery::Host,
+            _ => Delivery::Engine,
+        };
+        let priority = match job.kind {
+            RequestKind::Manifest
+            | RequestKind::Playlist
+            | RequestKind::License
+            | RequestKind::Key => 0,
+            RequestKind::InitSegment | RequestKind::MediaSegment => 1,
+            _ => 2,
+        };
+        self.out.push_back(Output::Request(Request {
+            id,
+            kind: job.kind,
+            content_type: job.content_type,
+            method: job.method,
+            url,
+            byte_range: job.byte_range,
+            headers: Vec::new(),
+            body: None,
+            priority,
+            delivery,
+            timeout: policy.timeout,
+        }));
+        self.pending.insert(
+            id,
+            Pending {
+                job,
+                location,
+                sent_at: now,
+                deadline: now.saturating_add(policy.timeout),
+            },
+        );
+        id
+    }
+
+    pub(super) fn on_response(&mut self, r: Response) -> Result<(), InputError> {
+        self.check_known(r.id)?;
+        let Some(p) = self.pending.remove(&r.id) else {
+            return Ok(()); // cancelled or timed out: late answers are ignored
+        };
+        if let Some(s) = self.session.as_ref() {
+            let name = match p.job.route {
+                Route::Media => s.media_locs.name(p.location).to_owned(),
+                Route::Manifest => s.manifest_locs.name(p.location).to_owned(),
+                Route::Direct => String::new(),
+            };
+            if !name.is_empty() {
+                self.stats.bytes(&name, r.body.len());
+            }
+        }
+        if !(200..300).contains(&r.status) {
+            let cause = format!("HTTP {} for {}", r.status, crate::url::clip_url(&p.job.url));
+            self.fail(p, ErrorClass::Http, cause);
+            return Ok(());
+        }
+        let elapsed = Micros(self.now.mono.0.saturating_sub(p.sent_at.0));
+        if p.job.kind == RequestKind::MediaSegment {
+            self.estimator.sample(r.body.len(), elapsed);
+            self.stats.bandwidth_estimate = self.estimator.estimate();
+        }
+        let body = match r.body {
+            Body::Bytes(b) => b,
+            Body::Held { .. } => Vec::new(),
+        };
+        self.dispatch(r.id, p, body, &r.headers);
+        Ok(())
+    }
+
+    pub(super) fn on_failed(
+        &mut self,
+        id: RequestId,
+        class: FailureClass,
+        detail: String,
+    ) -> Result<(), InputError> {
+        self.check_known(id)?;
+        let Some(p) = self.pending.remove(&id) else {
+            return Ok(());
+        };
+        let error_class = match class {
+            FailureClass::Timeout => ErrorClass::Timeout,
+            _ => ErrorClass::Network,
+        };
+        let cause = format!("{detail} ({})", crate::url::clip_url(&p.job.url));
+        self.fail(p, error_class, cause);
+        Ok(())
+    }
+
+    /// Requests past their deadline fail as timeouts; due retries are sent.
+    pub(super) fn run_timers(&mut self) {
+        let now = self.now.mono;
+        let expired: Vec<RequestId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in expired {
+            if let Some(p) = self.pending.remove(&id) {
+                self.out.push_back(Output::Cancel(id));
+                let cause = format!("no answer in time ({})", crate::url::clip_url(&p.job.url));
+                self.fail(p, ErrorClass::Timeout, cause);
+            }
+        }
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.delayed)
+            .into_iter()
+            .partition(|(t, _)| *t <= now);
+        self.delayed = later;
+        for (_, job) in due {
+            if self.session.is_some() {
+                let purpose = job.purpose.clone();
+                let id = self.issue(job);
+                self.track_reissue(&purpose, id);
+            }
+        }
+    }
+
+    /// One failure of `p`: retry (elsewhere at once, or here after a backoff) or give up.
+    fn fail(&mut self, p: Pending, class: ErrorClass, cause: String) {
+        self.stats.error(class);
+        let mut job = p.job;
+        job.failures += 1;
+        let policy = *self.config.retry.of(job.kind);
+        let now = self.now.mono;
+        let penalty = now.saturating_add(self.config.penalty);
+        let alternative = match (job.route, self.session.as_mut()) {
+            (Route::Direct, _) | (_, None) => false,
+            (route, Some(s)) => {
+                let locs = if route == Route::Manifest {
+                    &mut s.manifest_locs
+                } else {
+                    &mut s.media_locs
+                };
+                locs.penalize(p.location, penalty);
+                locs.has_alternative(p.location, now)
+            }
+        };
+        if job.failures > policy.retries {
+            self.give_up(job, class, cause);
+            return;
+        }
+        let delay = if alternative {
+            Micros(0)
+        } else {
+            backoff(&policy, job.failures, &mut self.rng)
+        };
+        self.stats.retries += 1;
+        self.event(Event::Retry {
+            kind: job.kind,
+            attempt: job.failures,
+            delay,
+            cause,
+        });
+        self.delayed.push((now.saturating_add(delay), job));
+        if delay.0 == 0 {
+            self.run_timers();
+        }
+    }
+
+    fn give_up(&mut self, job: Job, class: ErrorClass, cause: String) {
+        match job.purpose {
+            Purpose::Steering => {
+                if let Some(s) = self.session.as_mut() {
+                    s.steering_failed(self.now.mono);
+                }
+            }
+            Purpose::TimeSync => {
+                if let Some(s) = self.session.as_mut() {
+                    s.clock_pending = false;
+                }
+            }
+            _ => self.fatal(FatalError {
+                class,
+                kind: Some(job.kind),
+                cause,
+            }),
+        }
+    }
+
+    fn dispatch(&mut self, id: RequestId, p: Pending, body: Vec<u8>, headers: &[NameValue]) {
+        match p.job.purpose {
+            Purpose::Manifest => self.on_manifest(p.location, &body, headers),
+            Purpose::Playlist { set, track } => self.on_playlist(set, track, &body),
+            Purpose::Init { stream, key } => self.on_init(id, stream, key),
+            Purpose::Segment {
+                stream,
+                start,
+                end,
+                track,
+                offset,
+                new_timeline,
+            } => self.on_segment(id, stream, start, end, track, offset, new_timeline),
+            Purpose::Steering => self.on_steering(&body),
+            Purpose::TimeSync => self.on_time_sync(p.sent_at, &body, headers),
+        }
+    }
+}

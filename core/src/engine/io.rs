@@ -1,0 +1,370 @@
+//! What goes in and out of the engine: the host's inputs, the engine's outputs, and the
+//! requests that connect them.
+
+use crate::model::{ByteRange, ContentType, NameValue};
+use crate::time::{Micros, UnixMicros};
+
+use super::config::{Capabilities, Preferences};
+use super::event::Event;
+
+/// The current time, as the host sees it. Timers run on `mono`; live windows, availability
+/// and program-date-time use `wall`. The engine never reads a clock of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Now {
+    /// Monotonic time from any origin (`performance.now()`, `Instant`, `SystemClock.elapsedRealtime`).
+    pub mono: Micros,
+    /// Wall-clock time (`Date.now()`), possibly wrong: the engine corrects it with the
+    /// presentation's clock-sync sources.
+    pub wall: UnixMicros,
+}
+
+/// Identifies a request the engine asked for; responses and failures name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct RequestId(pub u64);
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// One manifest location of the load list a backend hands out (several CDNs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Source {
+    /// Manifest URL (absolute http or https).
+    pub url: String,
+    /// CDN name, for stats and events; defaults to the URL's host.
+    pub cdn: Option<String>,
+    /// Lower is preferred; equal priorities keep list order.
+    pub priority: u32,
+}
+
+/// Where to move the playhead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum SeekTarget {
+    /// A presentation time (clamped to the DVR window when live).
+    Position(Micros),
+    /// The live edge (the start, for VOD).
+    LiveEdge,
+    /// The start of the DVR window ("start over"), or 0 for VOD.
+    WindowStart,
+}
+
+/// What the viewer or the app asks for.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Command {
+    /// Load a presentation from one of several locations (tried by priority, then failed over).
+    Load {
+        /// The load list.
+        sources: Vec<Source>,
+        /// Where to start; `None`: the manifest's start offset, or the live edge.
+        start: Option<SeekTarget>,
+    },
+    /// The viewer pressed play.
+    Play,
+    /// The viewer pressed pause.
+    Pause,
+    /// Move the playhead.
+    Seek(SeekTarget),
+    /// Language and track choices.
+    SetPreferences(Preferences),
+    /// What the device can decode and display.
+    SetCapabilities(Capabilities),
+    /// Stop: cancel every request; the player can be loaded again.
+    Stop,
+}
+
+/// A response body: either the bytes (for what the engine must read: manifests, keys,
+/// licences, init segments it parses) or only the size, when the host kept the bytes to
+/// append to its decoder itself (see [`Delivery`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Body {
+    /// The bytes.
+    Bytes(Vec<u8>),
+    /// The host holds the bytes; this many.
+    Held {
+        /// Body size in bytes.
+        size: u64,
+    },
+}
+
+impl Body {
+    /// Size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(b) => b.len() as u64,
+            Body::Held { size } => *size,
+        }
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An HTTP response to one of the engine's requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Response {
+    /// The request answered.
+    pub id: RequestId,
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers the engine may need (`Date`, `Content-Type`, `Age`); names lower case.
+    pub headers: Vec<NameValue>,
+    /// The body.
+    pub body: Body,
+    /// When the first byte arrived (monotonic).
+    pub first_byte_at: Micros,
+    /// URL after redirects, when it differs from the request's.
+    pub final_url: Option<String>,
+}
+
+/// Why a request produced no response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum FailureClass {
+    /// DNS, connection refused or reset, TLS.
+    Network,
+    /// The host's own timeout fired.
+    Timeout,
+    /// The body ended early.
+    Truncated,
+    /// The host aborted it (not after a cancellation from the engine).
+    Aborted,
+}
+
+/// Whether the host's player is moving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum PlayState {
+    /// Paused by the viewer (or not started).
+    Paused,
+    /// Frames are being presented.
+    Playing,
+    /// Waiting for data (`waiting` event, buffering).
+    Stalled,
+    /// Reached the end.
+    Ended,
+}
+
+/// Buffered time ranges of one decoder input (one MSE SourceBuffer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Buffered {
+    /// Which input.
+    pub content_type: ContentType,
+    /// Ranges in presentation time, sorted.
+    pub ranges: Vec<(Micros, Micros)>,
+}
+
+/// The host player's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Playback {
+    /// Presentation time of the frame on screen.
+    pub position: Micros,
+    /// Moving or not.
+    pub state: PlayState,
+    /// What the decoder inputs hold (empty: the engine keeps its own account).
+    pub buffered: Vec<Buffered>,
+    /// Frames dropped since load.
+    pub dropped_frames: u64,
+    /// Frames decoded since load.
+    pub decoded_frames: u64,
+}
+
+/// Everything the host feeds the engine.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Input {
+    /// The viewer or app.
+    Command(Command),
+    /// A response arrived in full.
+    Response(Response),
+    /// Part of a body arrived (for throughput estimation and abandonment).
+    Progress {
+        /// The request.
+        id: RequestId,
+        /// Bytes received so far.
+        received: u64,
+        /// `Content-Length`, when known.
+        total: Option<u64>,
+    },
+    /// A request failed without a response.
+    Failed {
+        /// The request.
+        id: RequestId,
+        /// Why.
+        class: FailureClass,
+        /// The host's description.
+        detail: String,
+    },
+    /// The host player's state changed, or time passed.
+    Playback(Playback),
+    /// The deadline of the last [`Output::Timeout`] passed.
+    Timeout,
+}
+
+/// What a request fetches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum RequestKind {
+    /// Multivariant playlist, MPD or Smooth manifest.
+    Manifest,
+    /// HLS media playlist.
+    Playlist,
+    /// Initialization segment.
+    InitSegment,
+    /// Media segment.
+    MediaSegment,
+    /// Decryption key (HLS AES-128).
+    Key,
+    /// DRM licence.
+    License,
+    /// Content-steering manifest.
+    Steering,
+    /// Remote element (DASH xlink).
+    Xlink,
+    /// Clock synchronisation (DASH UTCTiming).
+    TimeSync,
+}
+
+impl RequestKind {
+    /// Short name used in transcripts and stats.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::Manifest => "manifest",
+            RequestKind::Playlist => "playlist",
+            RequestKind::InitSegment => "init",
+            RequestKind::MediaSegment => "segment",
+            RequestKind::Key => "key",
+            RequestKind::License => "license",
+            RequestKind::Steering => "steering",
+            RequestKind::Xlink => "xlink",
+            RequestKind::TimeSync => "time-sync",
+        }
+    }
+}
+
+/// Who receives a response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Delivery {
+    /// Hand the bytes to the engine ([`Body::Bytes`]).
+    Engine,
+    /// Keep the bytes and answer with [`Body::Held`]; the engine then says, with
+    /// [`Output::Media`], when and how to append them to the decoder. Media bytes thus
+    /// cross the FFI boundary zero times.
+    Host,
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Method {
+    /// GET.
+    Get,
+    /// HEAD.
+    Head,
+    /// POST.
+    Post,
+}
+
+/// A request for the host to perform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Request {
+    /// Answer with this id.
+    pub id: RequestId,
+    /// What it fetches.
+    pub kind: RequestKind,
+    /// For media: which decoder input.
+    pub content_type: Option<ContentType>,
+    /// HTTP method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Byte range (send as a `Range` header).
+    pub byte_range: Option<ByteRange>,
+    /// Extra headers.
+    pub headers: Vec<NameValue>,
+    /// Request body (POST).
+    pub body: Option<Vec<u8>>,
+    /// 0 is most urgent.
+    pub priority: u8,
+    /// Who gets the body.
+    pub delivery: Delivery,
+    /// Give up after this long (the engine also times out on its own).
+    pub timeout: Micros,
+}
+
+/// How the host maps a segment's media timestamps onto the presentation timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum TimestampOffset {
+    /// Add this to media timestamps (MSE `timestampOffset`): DASH and Smooth, known from
+    /// the manifest (period start minus presentation time offset).
+    Offset(Micros),
+    /// HLS: media timestamps are arbitrary; after a discontinuity (or at start), place the
+    /// first sample of this segment at its presentation `start` (MSE
+    /// `timestampOffset = start - first PTS`). The same offset holds until the next change.
+    AlignToStart,
+}
+
+/// Media to append to one decoder input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Media {
+    /// The response whose body to append (the host holds it, unless `bytes` is set).
+    pub request: RequestId,
+    /// Which decoder input.
+    pub content_type: ContentType,
+    /// Track id in the presentation.
+    pub track: String,
+    /// True for an initialization segment.
+    pub init: bool,
+    /// Presentation time covered (empty for init segments).
+    pub start: Micros,
+    /// End of the presentation time covered.
+    pub end: Micros,
+    /// Timestamp mapping in effect from this append on.
+    pub timestamp_offset: TimestampOffset,
+    /// Increments at each HLS discontinuity and DASH period change: the host resets its
+    /// timestamp mapping when it changes.
+    pub timeline: u32,
+}
+
+/// Everything the engine asks of the host. Drain [`super::Player::poll_output`] until it
+/// returns [`Output::Timeout`].
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum Output {
+    /// Perform this request.
+    Request(Request),
+    /// Abort this request; any late answer is ignored.
+    Cancel(RequestId),
+    /// Append media to the decoder.
+    Media(Media),
+    /// Move the host player's playhead (after load, a seek or a clamp).
+    SetPosition(Micros),
+    /// No more media will come: signal end of stream to the decoder (MSE `endOfStream()`).
+    EndOfStream,
+    /// Something happened.
+    Event(Event),
+    /// Nothing more to do until this monotonic time, or until the next input (`None`:
+    /// nothing scheduled).
+    Timeout(Option<Micros>),
+}
