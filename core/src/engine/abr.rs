@@ -54,12 +54,13 @@ impl Estimator {
 }
 
 /// Index of the track to play among `bandwidths` (ascending order not required): the
-/// highest that fits `safety` thousandths of the estimate; with a low buffer, never higher
-/// than `current`. Falls back to the lowest.
+/// highest that fits 80% of the estimate; with less than `safe_buffer` buffered, never
+/// higher than `current`. Falls back to the lowest.
 pub(crate) fn choose(
     bandwidths: &[(usize, u64)],
     estimate: u64,
     buffer: Micros,
+    safe_buffer: Micros,
     current: Option<usize>,
 ) -> Option<usize> {
     let budget = estimate / 1000 * 800;
@@ -78,7 +79,7 @@ pub(crate) fn choose(
     };
     match current {
         // Do not step up on a thin buffer: a wrong guess would stall.
-        Some(c) if bw(best) > bw(c) && buffer < Micros(8_000_000) => Some(c),
+        Some(c) if bw(best) > bw(c) && buffer < safe_buffer => Some(c),
         _ => Some(best),
     }
 }
@@ -105,17 +106,17 @@ mod tests {
     fn choice_fits_the_budget_and_holds_on_a_thin_buffer() {
         let ladder = [(0, 400_000), (1, 1_200_000), (2, 3_000_000)];
         assert_eq!(
-            choose(&ladder, 2_000_000, Micros(20_000_000), Some(0)),
+            choose(&ladder, 2_000_000, Micros(20_000_000), Micros(8_000_000), Some(0)),
             Some(1)
         );
         assert_eq!(
-            choose(&ladder, 2_000_000, Micros(2_000_000), Some(0)),
+            choose(&ladder, 2_000_000, Micros(2_000_000), Micros(8_000_000), Some(0)),
             Some(0)
         );
         assert_eq!(
-            choose(&ladder, 100_000, Micros(20_000_000), Some(2)),
+            choose(&ladder, 100_000, Micros(20_000_000), Micros(8_000_000), Some(2)),
             Some(0)
         );
-        assert_eq!(choose(&[], 1, Micros(0), None), None);
+        assert_eq!(choose(&[], 1, Micros(0), Micros(0), None), None);
     }
 }

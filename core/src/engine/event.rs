@@ -227,3 +227,59 @@ pub enum Event {
     /// Playback stopped for good.
     Error(FatalError),
 }
+
+fn secs(t: Micros) -> String {
+    let ms = t.0 / 1000;
+    let sign = if ms < 0 { "-" } else { "" };
+    format!("{sign}{}.{:03}", (ms / 1000).abs(), (ms % 1000).abs())
+}
+
+impl std::fmt::Display for Event {
+    /// One line, for logs and transcripts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Loaded { format, live, duration } => write!(
+                f,
+                "loaded {format} {}{}",
+                if *live { "live" } else { "vod" },
+                duration.map(|d| format!(" duration {}", secs(d))).unwrap_or_default()
+            ),
+            Event::TrackSelected { content_type, from, to, bandwidth, reason } => write!(
+                f,
+                "track-selected {} {} -> {to} ({bandwidth} bit/s, {})",
+                format!("{content_type:?}").to_lowercase(),
+                from.as_deref().unwrap_or("-"),
+                reason.name()
+            ),
+            Event::LiveWindow(w) => write!(
+                f,
+                "live-window [{}, {}] edge {} delay {}",
+                secs(w.start),
+                secs(w.end),
+                secs(w.edge),
+                secs(w.delay)
+            ),
+            Event::SeekClamped { requested, position } => {
+                write!(f, "seek-clamped {} -> {}", secs(*requested), secs(*position))
+            }
+            Event::LocationChanged { from, to, reason } => {
+                write!(f, "location-changed {from} -> {to} ({})", reason.name())
+            }
+            Event::Retry { kind, attempt, delay, cause } => write!(
+                f,
+                "retry {} attempt {attempt} in {}: {cause}",
+                kind.name(),
+                secs(*delay)
+            ),
+            Event::Stale { location } => write!(f, "stale {location}"),
+            Event::ClockSynced { offset } => write!(f, "clock-synced offset {}", secs(*offset)),
+            Event::Steered { priority } => write!(f, "steered {}", priority.join(",")),
+            Event::StallStarted { position } => write!(f, "stall-started at {}", secs(*position)),
+            Event::StallEnded { duration } => write!(f, "stall-ended after {}", secs(*duration)),
+            Event::FirstFrame { startup } => write!(f, "first-frame after {}", secs(*startup)),
+            Event::LiveEnded { duration } => write!(f, "live-ended duration {}", secs(*duration)),
+            Event::Ended => write!(f, "ended"),
+            Event::Error(e) => write!(f, "error {e}"),
+        }
+    }
+}

@@ -305,12 +305,6 @@ impl Player {
         let Some(s) = self.session.as_mut() else {
             return;
         };
-        let live = pres.live.is_some();
-        let loaded = Event::Loaded {
-            format: pres.format,
-            live,
-            duration: pres.duration,
-        };
         // Media locations: DASH BaseURLs, HLS pathways or redundant variants, else the load list.
         if pres.base_urls.len() > 1 {
             let entries: Vec<_> = pres
@@ -388,7 +382,6 @@ impl Player {
                 ended: false,
             });
         }
-        self.event(loaded);
         if let Some((method, url)) = sync {
             if let Some(s) = self.session.as_mut() {
                 s.clock_pending = true;
@@ -1031,6 +1024,12 @@ impl Player {
         let Some(position) = self.resolve_seek(target) else {
             return;
         };
+        let loaded = Event::Loaded {
+            format: p.format,
+            live: s.is_live(),
+            duration: p.duration,
+        };
+        self.event(loaded);
         if let Some(s) = self.session.as_mut() {
             s.started = true;
         }

@@ -219,7 +219,7 @@ impl Player {
                 .as_ref()
                 .and_then(|id| set.tracks.iter().position(|t| t.id == *id));
             let t = manual
-                .or_else(|| abr::choose(&ladder, estimate, Micros(0), None))
+                .or_else(|| abr::choose(&ladder, estimate, Micros(0), Micros(0), None))
                 .unwrap_or(0);
             audio_group = set.tracks[t]
                 .hls
@@ -601,7 +601,12 @@ impl Player {
                     .iter()
                     .any(|(k, _)| *k == st.track)
                     .then_some(st.track);
-                abr::choose(&ladder, estimate, buffer, current).map(|t| {
+                // Near the live edge the buffer cannot exceed the live delay.
+                let safe = match s.window.filter(|_| s.is_live()) {
+                    Some(w) => Micros(8_000_000).min(Micros(w.delay.0 / 2)),
+                    None => Micros(8_000_000),
+                };
+                abr::choose(&ladder, estimate, buffer, safe, current).map(|t| {
                     let up = set.tracks[t].bandwidth
                         > set.tracks.get(st.track).map_or(0, |x| x.bandwidth);
                     let reason = if current.is_none() {
