@@ -1021,13 +1021,13 @@ impl Player {
                 (false, Some(o)) => SeekTarget::Position(o),
                 (false, None) => SeekTarget::WindowStart,
             });
-        let Some(position) = self.resolve_seek(target) else {
-            return;
-        };
         let loaded = Event::Loaded {
             format: p.format,
             live: s.is_live(),
             duration: p.duration,
+        };
+        let Some(position) = self.resolve_seek(target) else {
+            return;
         };
         self.event(loaded);
         if let Some(s) = self.session.as_mut() {
