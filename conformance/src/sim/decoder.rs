@@ -33,6 +33,7 @@ pub struct Decoder {
     pub stalls: u32,
     stall_since: Option<Micros>,
     started: bool,
+    played: Micros,
 }
 
 impl Decoder {
@@ -50,6 +51,7 @@ impl Decoder {
             stalls: 0,
             stall_since: None,
             started: false,
+            played: Micros(0),
         }
     }
 
@@ -119,19 +121,25 @@ impl Decoder {
         if self.state == PlayState::Playing {
             let dt = (t1.0 - t0.0).min(self.ahead().0).max(0);
             self.position = Micros(self.position.0 + dt);
-            self.frames += (dt as u64) / 40_000;
+            self.played = Micros(self.played.0 + dt);
+            self.frames = (self.played.0 / 40_000) as u64;
         }
         let ahead = self.ahead();
         match self.state {
             PlayState::Playing if ahead.0 <= 0 => {
-                self.state = if self.eos { PlayState::Ended } else { PlayState::Stalled };
+                self.state = if self.eos {
+                    PlayState::Ended
+                } else {
+                    PlayState::Stalled
+                };
                 if self.state == PlayState::Stalled && self.started {
                     self.stall_since = Some(t1);
                     self.stalls += 1;
                 }
             }
             PlayState::Stalled | PlayState::Paused if self.intent => {
-                let ready = !self.buffers.is_empty() && (ahead >= self.rebuffer || (self.eos && ahead.0 > 0));
+                let ready = !self.buffers.is_empty()
+                    && (ahead >= self.rebuffer || (self.eos && ahead.0 > 0));
                 if ready {
                     self.state = PlayState::Playing;
                     self.started = true;

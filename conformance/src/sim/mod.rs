@@ -17,11 +17,10 @@ pub mod decoder;
 pub mod net;
 pub mod origin;
 
-use playhead::engine::{
-    Body, Command, Config, FailureClass, Input, Now, Output, PlayState, Player, Response,
-    Source,
-};
 use playhead::engine::record::Recorder;
+use playhead::engine::{
+    Body, Command, Config, FailureClass, Input, Now, Output, PlayState, Player, Response, Source,
+};
 use playhead::model::NameValue;
 use playhead::{Micros, UnixMicros};
 
@@ -133,7 +132,13 @@ impl Sim {
     /// Loads every host's manifest URL as the load list and presses play, at time 0.
     pub fn load_and_play(&mut self) {
         let sources = self.sources();
-        self.at(Micros(0), Command::Load { sources, start: None });
+        self.at(
+            Micros(0),
+            Command::Load {
+                sources,
+                start: None,
+            },
+        );
         self.at(Micros(0), Command::Play);
     }
 
@@ -152,7 +157,8 @@ impl Sim {
         let now = self.now();
         self.recorder.record(now, &input);
         if let Err(e) = self.player.handle_input(now, input) {
-            self.transcript.push(format!("{} input refused: {e}", stamp(self.t)));
+            self.transcript
+                .push(format!("{} input refused: {e}", stamp(self.t)));
         }
         self.drain();
     }
@@ -199,13 +205,39 @@ impl Sim {
         };
         let served = self.origin.serve(&r.url, wall);
         let (size, ending) = match (fault, served) {
-            (Some((FaultKind::Status(s), _)), _) => (0, Ending::Response { status: s, body: Some(Vec::new()) }),
+            (Some((FaultKind::Status(s), _)), _) => (
+                0,
+                Ending::Response {
+                    status: s,
+                    body: Some(Vec::new()),
+                },
+            ),
             (Some((FaultKind::Refuse, _)), _) => (0, Ending::Refused),
             (Some((FaultKind::Blackhole, _)), _) => (0, Ending::Hang),
-            (Some((FaultKind::Truncate, _)), Served::Media { size }) => (size / 2, Ending::Truncated),
-            (_, Served::Text { body, .. }) => (body.len() as u64, Ending::Response { status: 200, body: Some(body) }),
-            (_, Served::Media { size }) => (size, Ending::Response { status: 200, body: None }),
-            (_, Served::NotFound) => (0, Ending::Response { status: 404, body: Some(Vec::new()) }),
+            (Some((FaultKind::Truncate, _)), Served::Media { size }) => {
+                (size / 2, Ending::Truncated)
+            }
+            (_, Served::Text { body, .. }) => (
+                body.len() as u64,
+                Ending::Response {
+                    status: 200,
+                    body: Some(body),
+                },
+            ),
+            (_, Served::Media { size }) => (
+                size,
+                Ending::Response {
+                    status: 200,
+                    body: None,
+                },
+            ),
+            (_, Served::NotFound) => (
+                0,
+                Ending::Response {
+                    status: 404,
+                    body: Some(Vec::new()),
+                },
+            ),
         };
         self.net.start(r.id.0, t, size, ending);
     }
@@ -300,7 +332,11 @@ impl Sim {
 
     /// Lines of the transcript that contain `needle`.
     pub fn lines(&self, needle: &str) -> Vec<&str> {
-        self.transcript.iter().filter(|l| l.contains(needle)).map(String::as_str).collect()
+        self.transcript
+            .iter()
+            .filter(|l| l.contains(needle))
+            .map(String::as_str)
+            .collect()
     }
 
     /// True while the decoder plays.
@@ -327,11 +363,15 @@ pub fn describe(o: &Output) -> Option<String> {
             "request {} {}{} {}",
             r.id,
             r.kind.name(),
-            r.content_type.map(|c| format!(" {c:?}").to_lowercase()).unwrap_or_default(),
+            r.content_type
+                .map(|c| format!(" {c:?}").to_lowercase())
+                .unwrap_or_default(),
             r.url
         ),
         Output::Cancel(id) => format!("cancel {id}"),
-        Output::Media(m) if m.init => format!("init {} {:?} {}", m.request, m.content_type, m.track).to_lowercase(),
+        Output::Media(m) if m.init => {
+            format!("init {} {:?} {}", m.request, m.content_type, m.track).to_lowercase()
+        }
         Output::Media(m) => format!(
             "media {} {} {} [{}, {}) timeline {} {:?}",
             m.request,

@@ -118,10 +118,7 @@ impl Fault {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
     /// A response with this status and body (`None`: the host holds `size` bytes).
-    Response {
-        status: u16,
-        body: Option<Vec<u8>>,
-    },
+    Response { status: u16, body: Option<Vec<u8>> },
     /// Connection failure.
     Refused,
     /// Body cut.
@@ -220,7 +217,9 @@ impl Network {
                 add(t);
             } else if bps > 0 {
                 let dt = (x.remaining * n).div_ceil(u128::from(bps));
-                add(Micros(t.0.saturating_add(i64::try_from(dt).unwrap_or(i64::MAX))));
+                add(Micros(
+                    t.0.saturating_add(i64::try_from(dt).unwrap_or(i64::MAX)),
+                ));
             }
         }
         if n > 0 {
@@ -231,10 +230,9 @@ impl Network {
 
     /// Moves from `t0` to `t1` (no event in between) and returns the transfers that ended.
     pub fn advance(&mut self, t0: Micros, t1: Micros) -> Vec<Transfer> {
-        let n = self.active(t0) as u128;
-        if n > 0 {
-            let (bps, _) = self.trace.at(t0);
-            let share = u128::from(bps) * (t1.0 - t0.0).max(0) as u128 / n;
+        let (bps, _) = self.trace.at(t0);
+        let dt = (t1.0 - t0.0).max(0) as u128;
+        if let Some(share) = (u128::from(bps) * dt).checked_div(self.active(t0) as u128) {
             for x in self.transfers.iter_mut() {
                 if x.first_byte <= t0 && x.ending != Ending::Hang {
                     x.remaining = x.remaining.saturating_sub(share);
@@ -256,7 +254,10 @@ mod tests {
     #[test]
     fn transfers_share_the_link_exactly() {
         let mut net = Network::new(Trace::constant(8_000_000), Micros(100_000));
-        let ok = || Ending::Response { status: 200, body: None };
+        let ok = || Ending::Response {
+            status: 200,
+            body: None,
+        };
         net.start(1, Micros(0), 1_000_000, ok()); // 8 Mbit
         net.start(2, Micros(0), 500_000, ok()); // 4 Mbit
         let mut t = Micros(0);

@@ -106,15 +106,33 @@ mod tests {
     fn choice_fits_the_budget_and_holds_on_a_thin_buffer() {
         let ladder = [(0, 400_000), (1, 1_200_000), (2, 3_000_000)];
         assert_eq!(
-            choose(&ladder, 2_000_000, Micros(20_000_000), Micros(8_000_000), Some(0)),
+            choose(
+                &ladder,
+                2_000_000,
+                Micros(20_000_000),
+                Micros(8_000_000),
+                Some(0)
+            ),
             Some(1)
         );
         assert_eq!(
-            choose(&ladder, 2_000_000, Micros(2_000_000), Micros(8_000_000), Some(0)),
+            choose(
+                &ladder,
+                2_000_000,
+                Micros(2_000_000),
+                Micros(8_000_000),
+                Some(0)
+            ),
             Some(0)
         );
         assert_eq!(
-            choose(&ladder, 100_000, Micros(20_000_000), Micros(8_000_000), Some(2)),
+            choose(
+                &ladder,
+                100_000,
+                Micros(20_000_000),
+                Micros(8_000_000),
+                Some(2)
+            ),
             Some(0)
         );
         assert_eq!(choose(&[], 1, Micros(0), Micros(0), None), None);

@@ -238,13 +238,25 @@ impl std::fmt::Display for Event {
     /// One line, for logs and transcripts.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Event::Loaded { format, live, duration } => write!(
+            Event::Loaded {
+                format,
+                live,
+                duration,
+            } => write!(
                 f,
                 "loaded {format} {}{}",
                 if *live { "live" } else { "vod" },
-                duration.map(|d| format!(" duration {}", secs(d))).unwrap_or_default()
+                duration
+                    .map(|d| format!(" duration {}", secs(d)))
+                    .unwrap_or_default()
             ),
-            Event::TrackSelected { content_type, from, to, bandwidth, reason } => write!(
+            Event::TrackSelected {
+                content_type,
+                from,
+                to,
+                bandwidth,
+                reason,
+            } => write!(
                 f,
                 "track-selected {} {} -> {to} ({bandwidth} bit/s, {})",
                 format!("{content_type:?}").to_lowercase(),
@@ -259,13 +271,26 @@ impl std::fmt::Display for Event {
                 secs(w.edge),
                 secs(w.delay)
             ),
-            Event::SeekClamped { requested, position } => {
-                write!(f, "seek-clamped {} -> {}", secs(*requested), secs(*position))
+            Event::SeekClamped {
+                requested,
+                position,
+            } => {
+                write!(
+                    f,
+                    "seek-clamped {} -> {}",
+                    secs(*requested),
+                    secs(*position)
+                )
             }
             Event::LocationChanged { from, to, reason } => {
                 write!(f, "location-changed {from} -> {to} ({})", reason.name())
             }
-            Event::Retry { kind, attempt, delay, cause } => write!(
+            Event::Retry {
+                kind,
+                attempt,
+                delay,
+                cause,
+            } => write!(
                 f,
                 "retry {} attempt {attempt} in {}: {cause}",
                 kind.name(),

@@ -80,6 +80,8 @@ impl Job {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Pending {
     pub(super) job: Job,
+    /// The URL as sent (at the chosen location).
+    pub(super) url: String,
     pub(super) location: usize,
     pub(super) sent_at: Micros,
     pub(super) deadline: Micros,
@@ -103,10 +105,15 @@ impl Player {
                 let mut change = None;
                 if best != locs.active && locs.len() > 1 {
                     let from = locs.name(locs.active).to_owned();
-                    let reason = match locs.list.get(locs.active).and_then(|l| l.penalized_until) {
-                        Some(t) if t > now => LocationReason::Failure,
-                        _ if s.steered => LocationReason::Steering,
-                        _ => LocationReason::Recovered,
+                    let boxed = locs
+                        .list
+                        .get(locs.active)
+                        .and_then(|l| l.penalized_until)
+                        .is_some_and(|t| t > now);
+                    let reason = match s.change_reason.take() {
+                        Some(r) => r,
+                        None if boxed => LocationReason::Failure,
+                        None => LocationReason::Recovered,
                     };
                     change = Some((from, locs.name(best).to_owned(), reason));
                     locs.active = best;
@@ -122,7 +129,22 @@ impl Player {
                 (url, best)
             }
         };
-        let policy = *self.config.retry.of(job.kind);
+        let mut timeout = self.config.retry.of(job.kind).timeout;
+        // A segment, or a live playlist refresh, slower than 1.5 times the segment duration
+        // would stall playback anyway: give up on it sooner and try elsewhere (never
+        // under 2 s).
+        let span = match &job.purpose {
+            Purpose::Segment { start, end, .. } => Some(Micros(end.0.saturating_sub(start.0))),
+            Purpose::Playlist { .. } | Purpose::Manifest => self
+                .session
+                .as_ref()
+                .filter(|s| s.started && s.is_live())
+                .map(|s| s.target_duration()),
+            _ => None,
+        };
+        if let Some(d) = span {
+            timeout = timeout.min(Micros(d.0.saturating_mul(3) / 2).max(Micros(2_000_000)));
+        }
         let delivery = match job.kind {
             RequestKind::InitSegment | RequestKind::MediaSegment => Delivery::Host,
             _ => Delivery::Engine,
@@ -135,6 +157,7 @@ impl Player {
             RequestKind::InitSegment | RequestKind::MediaSegment => 1,
             _ => 2,
         };
+        let url_sent = url.clone();
         self.out.push_back(Output::Request(Request {
             id,
             kind: job.kind,
@@ -146,15 +169,16 @@ impl Player {
             body: None,
             priority,
             delivery,
-            timeout: policy.timeout,
+            timeout,
         }));
         self.pending.insert(
             id,
             Pending {
+                url: url_sent,
                 job,
                 location,
                 sent_at: now,
-                deadline: now.saturating_add(policy.timeout),
+                deadline: now.saturating_add(timeout),
             },
         );
         id
@@ -176,7 +200,7 @@ impl Player {
             }
         }
         if !(200..300).contains(&r.status) {
-            let cause = format!("HTTP {} for {}", r.status, crate::url::clip_url(&p.job.url));
+            let cause = format!("HTTP {} for {}", r.status, crate::url::clip_url(&p.url));
             self.fail(p, ErrorClass::Http, cause);
             return Ok(());
         }
@@ -207,7 +231,7 @@ impl Player {
             FailureClass::Timeout => ErrorClass::Timeout,
             _ => ErrorClass::Network,
         };
-        let cause = format!("{detail} ({})", crate::url::clip_url(&p.job.url));
+        let cause = format!("{detail} ({})", crate::url::clip_url(&p.url));
         self.fail(p, error_class, cause);
         Ok(())
     }
@@ -224,7 +248,7 @@ impl Player {
         for id in expired {
             if let Some(p) = self.pending.remove(&id) {
                 self.out.push_back(Output::Cancel(id));
-                let cause = format!("no answer in time ({})", crate::url::clip_url(&p.job.url));
+                let cause = format!("no answer in time ({})", crate::url::clip_url(&p.url));
                 self.fail(p, ErrorClass::Timeout, cause);
             }
         }
@@ -258,6 +282,7 @@ impl Player {
                     &mut s.media_locs
                 };
                 locs.penalize(p.location, penalty);
+                s.change_reason = None;
                 locs.has_alternative(p.location, now)
             }
         };

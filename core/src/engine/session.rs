@@ -56,7 +56,6 @@ pub(super) struct Session {
     pub(super) anchor: Option<Anchor>,
     pub(super) steering_url: Option<String>,
     pub(super) steering_at: Option<Micros>,
-    pub(super) steered: bool,
     pub(super) clock_pending: bool,
     pub(super) eos_sent: bool,
     pub(super) window: Option<LiveWindow>,
@@ -245,7 +244,6 @@ impl Player {
             anchor: None,
             steering_url: None,
             steering_at: None,
-            steered: false,
             clock_pending: false,
             eos_sent: false,
             window: None,
@@ -797,8 +795,9 @@ impl Player {
                         .clone_pathway(&c.base_id, &c.id, c.host.as_deref(), &c.query);
                 }
                 s.media_locs.steer(m.priority.clone());
-                s.steered = true;
-                s.change_reason = Some(LocationReason::Steering);
+                if s.media_locs.best(now) != s.media_locs.active {
+                    s.change_reason = Some(LocationReason::Steering);
+                }
                 s.steering_at = Some(now.saturating_add(m.ttl));
                 if let (Some(r), Some(base)) = (m.reload_uri.as_ref(), s.steering_url.as_ref()) {
                     s.steering_url = Some(crate::url::resolve_lenient(base, r));
@@ -920,9 +919,7 @@ impl Player {
         let Some(w) = compute_window(s, wall, delay_override) else {
             return;
         };
-        let moved = s
-            .window
-            .is_none_or(|o| o.end != w.end || o.start != w.start);
+        let moved = s.window.is_none_or(|o| o.end != w.end) && (s.is_live() || s.ended);
         s.window = Some(w);
         let started = s.started;
         if moved {

@@ -43,14 +43,14 @@ pub(crate) struct Placement {
 }
 
 impl Placement {
-    pub(crate) fn to_pt(&self, tick: u64) -> Micros {
+    pub(crate) fn to_pt(self, tick: u64) -> Micros {
         self.origin.saturating_add(Micros::from_ticks(
             tick.saturating_sub(self.pto),
             self.timescale,
         ))
     }
 
-    pub(crate) fn to_tick(&self, t: Micros) -> u64 {
+    pub(crate) fn to_tick(self, t: Micros) -> u64 {
         self.pto
             .saturating_add(Micros(t.0.saturating_sub(self.origin.0)).to_ticks(self.timescale))
     }
