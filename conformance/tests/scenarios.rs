@@ -744,6 +744,7 @@ fn same_scenario_twice_gives_identical_transcripts_and_a_recording_replays_it() 
             Origin::new(live(OriginFormat::HlsFmp4, 2 * HOUR, 3 * HOUR)),
             config,
         );
+        sim.record_inputs();
         sim.load_and_play();
         sim.at(Micros(40 * S), Command::Seek(SeekTarget::WindowStart));
         sim.run_until(Micros(90 * S));

@@ -1,6 +1,7 @@
 //! A small, bounded JSON reader for the few JSON documents the engine reads (content
-//! steering manifests, ClearKey licences): depth and size capped, no recursion beyond
-//! [`MAX_DEPTH`], numbers kept as text so nothing passes through a float.
+//! steering manifests, ClearKey licences): no recursion beyond [`MAX_DEPTH`], memory
+//! linear in the input (callers cap the input size), numbers kept as text so nothing
+//! passes through a float.
 
 /// Deepest nesting accepted.
 pub(crate) const MAX_DEPTH: usize = 32;

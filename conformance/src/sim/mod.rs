@@ -79,10 +79,12 @@ pub struct Sim {
     deadline: Option<Micros>,
     next_report: Micros,
     transcript: Vec<String>,
-    recorder: Recorder,
+    recorder: Option<Recorder>,
     /// Outputs, as the engine gave them, with their time.
     pub outputs: Vec<(Micros, Output)>,
     keep_outputs: bool,
+    /// CPU time spent inside the engine (`handle_input` and `poll_output`), for benchmarks.
+    pub engine_time: std::time::Duration,
 }
 
 impl Sim {
@@ -92,7 +94,7 @@ impl Sim {
         net.faults = config.faults.clone();
         Sim {
             player: Player::new(config.engine.clone()),
-            recorder: Recorder::new(&config.engine),
+            recorder: None,
             decoder: Decoder::new(config.engine.buffer.rebuffer),
             origin,
             net,
@@ -103,8 +105,14 @@ impl Sim {
             transcript: Vec::new(),
             outputs: Vec::new(),
             keep_outputs: false,
+            engine_time: std::time::Duration::ZERO,
             config,
         }
+    }
+
+    /// Record every input from now on (see [`Sim::recording`]); call before running.
+    pub fn record_inputs(&mut self) {
+        self.recorder = Some(Recorder::new(&self.config.engine));
     }
 
     /// Keep every output (for event inspection in tests).
@@ -155,8 +163,13 @@ impl Sim {
 
     fn input(&mut self, input: Input) {
         let now = self.now();
-        self.recorder.record(now, &input);
-        if let Err(e) = self.player.handle_input(now, input) {
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(now, &input);
+        }
+        let clock = std::time::Instant::now();
+        let result = self.player.handle_input(now, input);
+        self.engine_time += clock.elapsed();
+        if let Err(e) = result {
             self.transcript
                 .push(format!("{} input refused: {e}", stamp(self.t)));
         }
@@ -165,7 +178,9 @@ impl Sim {
 
     fn drain(&mut self) {
         loop {
+            let clock = std::time::Instant::now();
             let o = self.player.poll_output();
+            self.engine_time += clock.elapsed();
             if let Some(line) = describe(&o) {
                 self.transcript.push(format!("{} {line}", stamp(self.t)));
             }
@@ -325,9 +340,12 @@ impl Sim {
         &self.transcript
     }
 
-    /// The recording of every input so far.
+    /// The recording of every input so far (empty unless [`Sim::record_inputs`] was called).
     pub fn recording(&self) -> Vec<u8> {
-        self.recorder.bytes().to_vec()
+        self.recorder
+            .as_ref()
+            .map(|r| r.bytes().to_vec())
+            .unwrap_or_default()
     }
 
     /// Lines of the transcript that contain `needle`.

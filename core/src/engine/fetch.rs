@@ -92,7 +92,7 @@ impl Player {
     pub(super) fn issue(&mut self, job: Job) -> RequestId {
         let now = self.now.mono;
         let id = RequestId(self.next_id);
-        self.next_id += 1;
+        self.next_id = self.next_id.saturating_add(1);
         let (url, location) = match (job.route, self.session.as_mut()) {
             (Route::Direct, _) | (_, None) => (job.url.clone(), 0),
             (route, Some(s)) => {
@@ -123,7 +123,7 @@ impl Player {
                     self.stats.cdn = Some(locs.name(best).to_owned());
                 }
                 if let Some((from, to, reason)) = change {
-                    self.stats.location_changes += 1;
+                    self.stats.location_changes = self.stats.location_changes.saturating_add(1);
                     self.event(Event::LocationChanged { from, to, reason });
                 }
                 (url, best)
@@ -269,7 +269,7 @@ impl Player {
     fn fail(&mut self, p: Pending, class: ErrorClass, cause: String) {
         self.stats.error(class);
         let mut job = p.job;
-        job.failures += 1;
+        job.failures = job.failures.saturating_add(1);
         let policy = *self.config.retry.of(job.kind);
         let now = self.now.mono;
         let penalty = now.saturating_add(self.config.penalty);
@@ -295,7 +295,7 @@ impl Player {
         } else {
             backoff(&policy, job.failures, &mut self.rng)
         };
-        self.stats.retries += 1;
+        self.stats.retries = self.stats.retries.saturating_add(1);
         self.event(Event::Retry {
             kind: job.kind,
             attempt: job.failures,
@@ -316,9 +316,11 @@ impl Player {
                 }
             }
             Purpose::TimeSync => {
+                // Carry on with the local clock.
                 if let Some(s) = self.session.as_mut() {
                     s.clock_pending = false;
                 }
+                self.try_start();
             }
             _ => self.fatal(FatalError {
                 class,

@@ -9,6 +9,9 @@
 
 use crate::time::Micros;
 
+/// Most locations kept (steering servers can clone pathways without end).
+pub(crate) const MAX_LOCATIONS: usize = 32;
+
 /// One location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Location {
@@ -182,9 +185,10 @@ impl Locations {
         self.steering = order;
     }
 
-    /// Adds a steering pathway clone of `base` with another host and query parameters.
+    /// Adds a steering pathway clone of `base` with another host and query parameters (at
+    /// most [`MAX_LOCATIONS`] locations in all).
     pub(crate) fn clone_pathway(&mut self, base: &str, id: &str, host: Option<&str>, query: &str) {
-        if self.list.iter().any(|l| l.name == id) {
+        if self.list.len() >= MAX_LOCATIONS || self.list.iter().any(|l| l.name == id) {
             return;
         }
         let Some(b) = self.list.iter().find(|l| l.name == base).cloned() else {

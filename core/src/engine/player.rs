@@ -184,11 +184,11 @@ impl Player {
             Command::Seek(target) => self.seek(target),
             Command::SetPreferences(p) => {
                 self.prefs = p;
-                self.reselect(super::event::SwitchReason::Manual);
+                self.reselect();
             }
             Command::SetCapabilities(c) => {
                 self.caps = c;
-                self.reselect(super::event::SwitchReason::Capabilities);
+                self.reselect();
             }
             Command::Stop => self.stop(),
         }

@@ -83,10 +83,17 @@ fn get(input: &mut &[u8]) -> Option<u64> {
     None
 }
 
-/// Rebuilds a body from `ops` against `old`; `None` when the operations do not fit.
+/// Largest body a delta may rebuild.
+const MAX_BODY: usize = 64 << 20;
+
+/// Rebuilds a body from `ops` against `old`; `None` when the operations do not fit or the
+/// body would exceed [`MAX_BODY`].
 fn undelta(old: &[u8], mut ops: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
+        if out.len() > MAX_BODY {
+            return None;
+        }
         let lit = usize::try_from(get(&mut ops)?).ok()?;
         out.extend_from_slice(ops.get(..lit)?);
         ops = ops.get(lit..)?;

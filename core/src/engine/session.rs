@@ -388,10 +388,10 @@ impl Player {
             job.method = method;
             self.issue(job);
         }
-        if hls_media {
-            self.after_playlist(0, 0, true, false, false);
-        }
         if self.select_initial() {
+            if hls_media {
+                self.after_playlist(0, 0, true, false, false);
+            }
             self.schedule_manifest_refresh();
             self.try_start();
         }
@@ -442,8 +442,21 @@ impl Player {
         };
         match result {
             Ok(_) => {
+                let mut lost = None;
                 for (st, key) in s.streams.iter_mut().zip(keys) {
-                    st.remap(pres, &key);
+                    if !st.remap(pres, &key) {
+                        lost = Some(st.content_type);
+                    }
+                }
+                if let Some(c) = lost {
+                    self.fatal(FatalError {
+                        class: ErrorClass::Manifest,
+                        kind: Some(RequestKind::Manifest),
+                        cause: format!(
+                            "the refreshed manifest has no {c:?} track to continue with"
+                        ),
+                    });
+                    return;
                 }
                 let ended = match pres.live.as_ref() {
                     None => true,
@@ -464,8 +477,8 @@ impl Player {
                 let _ = e;
             }
         }
-        self.check_growth(now);
         self.schedule_manifest_refresh();
+        self.check_growth(now);
     }
 
     /// Staleness of DASH and Smooth live manifests: the reference track's listing must grow.
@@ -510,7 +523,9 @@ impl Player {
                     .saturating_mul(i64::from(self.config.stale_after_targets)),
             );
             if now.0.saturating_sub(s.last_growth.0)
-                > bound.0.max(s.next_refresh.map_or(0, |r| r.0 - now.0))
+                > bound
+                    .0
+                    .max(s.next_refresh.map_or(0, |r| r.0.saturating_sub(now.0)))
             {
                 s.last_growth = now;
                 self.stale(Route::Manifest);
@@ -927,6 +942,7 @@ impl Player {
             self.event(Event::LiveWindow(w));
         }
         if started && position < w.start && !self.host.seeking {
+            self.host.seeking = true;
             let target = w
                 .start
                 .saturating_add(
@@ -1080,7 +1096,7 @@ fn compute_window(
 
 /// The URL of `t`'s media playlist at the origin location (its copy on the origin pathway).
 fn canonical_playlist(t: &Track, locs: &Locations) -> Option<String> {
-    let refs = &t.hls.as_ref()?.playlists;
+    let refs = t.hls.as_ref().map_or(&[][..], |h| &h.playlists[..]);
     let origin = locs.name(locs.origin);
     refs.iter()
         .find(|r| r.pathway_id.as_deref() == Some(origin))

@@ -64,7 +64,7 @@ pub struct Stats {
 impl Stats {
     pub(crate) fn error(&mut self, class: ErrorClass) {
         match self.errors.iter_mut().find(|(c, _)| *c == class) {
-            Some((_, n)) => *n += 1,
+            Some((_, n)) => *n = n.saturating_add(1),
             None => {
                 self.errors.push((class, 1));
                 self.errors.sort();

@@ -47,6 +47,9 @@ fn escape(s: &str) -> String {
 
 /// Reads a steering manifest. `VERSION` must be 1; `TTL` defaults to 300 s.
 pub(crate) fn parse(bytes: &[u8]) -> Result<SteeringManifest, SteeringError> {
+    if bytes.len() > 1 << 20 {
+        return Err(SteeringError::Invalid("larger than 1 MiB"));
+    }
     let j = json::parse(bytes)?;
     if !matches!(j, Json::Object(_)) {
         return Err(SteeringError::Invalid("not an object"));

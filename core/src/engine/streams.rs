@@ -81,8 +81,9 @@ impl Stream {
         }
     }
 
-    /// Finds the stream's track again after a refresh renumbered periods or sets.
-    pub(super) fn remap(&mut self, p: &Presentation, key: &StreamKey) {
+    /// Finds the stream's track again after a refresh renumbered periods or sets; false
+    /// when the refreshed presentation has nothing to continue it with.
+    pub(super) fn remap(&mut self, p: &Presentation, key: &StreamKey) -> bool {
         let period = p
             .periods
             .iter()
@@ -95,14 +96,16 @@ impl Stream {
                 if let Some(ti) = set.tracks.iter().position(|t| t.id == key.track_id) {
                     self.set = si;
                     self.track = ti;
-                    return;
+                    return true;
                 }
             }
             if let Some((s, t)) = self.equivalent_in(per) {
                 self.set = s;
                 self.track = t;
+                return true;
             }
         }
+        false
     }
 
     /// The set and track in `period` that continue this stream: same content type (and
@@ -168,7 +171,7 @@ fn add_range(ranges: &mut Vec<(Micros, Micros)>, a: Micros, b: Micros) {
     let mut out: Vec<(Micros, Micros)> = Vec::with_capacity(ranges.len());
     for (s, e) in ranges.drain(..) {
         match out.last_mut() {
-            Some(last) if s.0 <= last.1.0 + TOLERANCE.0 => last.1 = last.1.max(e),
+            Some(last) if s.0 <= last.1.0.saturating_add(TOLERANCE.0) => last.1 = last.1.max(e),
             _ => out.push((s, e)),
         }
     }
@@ -361,13 +364,14 @@ impl Player {
     }
 
     /// Preferences or capabilities changed: choose again.
-    pub(super) fn reselect(&mut self, reason: SwitchReason) {
+    pub(super) fn reselect(&mut self) {
         let started = self.session.as_ref().is_some_and(|s| !s.streams.is_empty());
         if !started {
             return;
         }
-        // Video follows on its next segment (see `choose_video`); audio and text are
-        // re-chosen by restarting from the playhead when the language changed.
+        // Video follows on its next segment (see `choose_video`); audio is re-chosen by
+        // restarting it from the playhead when the language changed. (Text streams are
+        // chosen at load.)
         let position = self.position();
         let prefs = self.prefs.clone();
         let Some(s) = self.session.as_mut() else {
@@ -387,7 +391,9 @@ impl Player {
             let Some(period) = p.periods.get(st.period) else {
                 continue;
             };
-            let set = &period.switching_sets[st.set];
+            let Some(set) = period.switching_sets.get(st.set) else {
+                continue;
+            };
             let current = st
                 .track_in(p)
                 .and_then(|t| t.language.clone().or(set.language.clone()));
@@ -402,12 +408,13 @@ impl Player {
                 changes.push((i, st.set, t));
             } else if let Some(si) = (0..period.switching_sets.len()).find(|&k| {
                 let x = &period.switching_sets[k];
-                x.content_type == ContentType::Audio && lang_matches(x.language.as_deref(), lang)
+                x.content_type == ContentType::Audio
+                    && !x.tracks.is_empty()
+                    && lang_matches(x.language.as_deref(), lang)
             }) {
                 changes.push((i, si, 0));
             }
         }
-        let _ = reason;
         for (i, set, track) in changes {
             let (from, to, bw, hls) = {
                 let Some(s) = self.session.as_mut() else {
@@ -416,9 +423,17 @@ impl Player {
                 let Some(p) = s.pres.as_ref() else {
                     return;
                 };
-                let st = &s.streams[i];
+                let Some(st) = s.streams.get(i) else {
+                    return;
+                };
                 let from = st.track_in(p).map(|t| t.id.clone());
-                let t = &p.periods[st.period].switching_sets[set].tracks[track];
+                let Some(t) = p
+                    .periods
+                    .get(st.period)
+                    .and_then(|x| x.switching_sets.get(set)?.tracks.get(track))
+                else {
+                    continue;
+                };
                 (
                     from,
                     t.id.clone(),
@@ -443,6 +458,11 @@ impl Player {
                     self.out.push_back(Output::Cancel(id));
                 }
             }
+            // A retry waiting for its backoff belongs to the old track.
+            self.delayed.retain(|(_, job)| match &job.purpose {
+                Purpose::Segment { stream, .. } | Purpose::Init { stream, .. } => *stream != i,
+                _ => true,
+            });
             self.switched(ContentType::Audio, from, to, bw, SwitchReason::Manual);
             if hls {
                 self.request_playlist(set, track);
@@ -485,7 +505,7 @@ impl Player {
                 .map_or(&st.buffered, |(_, r)| r);
             st.next = ranges
                 .iter()
-                .find(|(a, b)| a.0 <= position.0 + TOLERANCE.0 && position < *b)
+                .find(|(a, b)| a.0 <= position.0.saturating_add(TOLERANCE.0) && position < *b)
                 .map_or(position, |(_, b)| *b);
             st.eos = false;
             st.wait_until = None;
@@ -549,8 +569,8 @@ impl Player {
             .map_or(&st.buffered, |(_, r)| r);
         ranges
             .iter()
-            .find(|(a, b)| a.0 <= position.0 + TOLERANCE.0 && position < *b)
-            .map_or(Micros(0), |(_, b)| Micros(b.0 - position.0))
+            .find(|(a, b)| a.0 <= position.0.saturating_add(TOLERANCE.0) && position < *b)
+            .map_or(Micros(0), |(_, b)| Micros(b.0.saturating_sub(position.0)))
     }
 
     /// Adaptive choice for the video stream before its next segment.
@@ -763,7 +783,7 @@ impl Player {
                 let new_timeline = seg.discontinuity
                     || st
                         .last_end
-                        .is_none_or(|e| (e.0 - start.0).abs() > TOLERANCE.0);
+                        .is_none_or(|e| e.0.abs_diff(start.0) > TOLERANCE.0.unsigned_abs());
                 let mut job = Job::new(
                     RequestKind::MediaSegment,
                     Purpose::Segment {
@@ -895,6 +915,12 @@ impl Player {
         // Forget what is far behind: the account stays small over hours.
         let keep_from = Micros(start.0.saturating_sub(600_000_000));
         st.buffered.retain(|(_, b)| *b > keep_from);
+        if st.buffered.len() > 64 {
+            // Back-and-forth seeking leaves islands: keep those nearest the new media.
+            st.buffered.sort_by_key(|(a, _)| a.0.abs_diff(start.0));
+            st.buffered.truncate(64);
+            st.buffered.sort();
+        }
         let media = Media {
             request: id,
             content_type: st.content_type,

@@ -90,7 +90,9 @@ pub(crate) fn locate(
     };
     let start = p.to_pt(s);
     let end = p.to_pt(s.saturating_add(d));
-    if p.period_end.is_some_and(|e| start.0 >= e.0 - TOLERANCE.0) {
+    if p.period_end
+        .is_some_and(|e| start.0 >= e.0.saturating_sub(TOLERANCE.0))
+    {
         return Locate::End;
     }
     if let Some(now) = p.now {
