@@ -810,3 +810,95 @@ fn two_hour_live_session_with_cdn_outages() {
     let changes = sim.lines("location-changed");
     assert!(changes.len() >= 4, "{changes:#?}");
 }
+
+#[test]
+fn a_media_playlist_loaded_directly_plays_live() {
+    let mut sim = Sim::new(
+        Origin::new(live(OriginFormat::HlsFmp4, 5 * MIN, 3 * HOUR)),
+        SimConfig::default(),
+    );
+    sim.keep_outputs();
+    let url = "https://cdn-a.test/live/v/720p/index.m3u8".to_owned();
+    sim.at(
+        Micros(0),
+        Command::Load {
+            sources: vec![playhead::engine::Source {
+                url,
+                cdn: None,
+                priority: 0,
+            }],
+            start: None,
+        },
+    );
+    sim.at(Micros(0), Command::Play);
+    sim.run_until(Micros(30 * S));
+    no_failures(&sim);
+    assert!(
+        sim.lines("request")
+            .iter()
+            .filter(|l| l.contains("index.m3u8"))
+            .count()
+            > 10,
+        "refreshed"
+    );
+    assert_eq!(sim.decoder.stalls, 0);
+    assert!(sim.decoder.frames > 25 * 25);
+}
+
+#[test]
+fn misuse_is_an_error_not_a_panic() {
+    use playhead::engine::{Body, Config, Input, InputError, Now, Player, RequestId, Response};
+    let mut p = Player::new(Config::default());
+    let now = |t: i64| Now {
+        mono: Micros(t),
+        wall: UnixMicros(t),
+    };
+    let answer = Input::Response(Response {
+        id: RequestId(7),
+        status: 200,
+        headers: Vec::new(),
+        body: Body::Bytes(b"#EXTM3U".to_vec()),
+        first_byte_at: Micros(0),
+        final_url: None,
+    });
+    assert_eq!(
+        p.handle_input(now(10), answer),
+        Err(InputError::UnknownRequest(RequestId(7)))
+    );
+    assert!(matches!(
+        p.handle_input(now(5), Input::Timeout),
+        Err(InputError::TimeWentBack { .. })
+    ));
+    // Garbage as a manifest: a fatal manifest error event.
+    let load = Command::Load {
+        sources: vec![playhead::engine::Source {
+            url: "https://a.test/x.mpd".into(),
+            cdn: None,
+            priority: 0,
+        }],
+        start: None,
+    };
+    p.handle_input(now(20), Input::Command(load)).unwrap();
+    while !matches!(p.poll_output(), Output::Timeout(_)) {}
+    let garbage = Input::Response(Response {
+        id: RequestId(1),
+        status: 200,
+        headers: Vec::new(),
+        body: Body::Bytes(b"<html>".to_vec()),
+        first_byte_at: Micros(20),
+        final_url: None,
+    });
+    p.handle_input(now(30), garbage).unwrap();
+    let mut fatal = None;
+    loop {
+        match p.poll_output() {
+            Output::Event(Event::Error(e)) => fatal = Some(e),
+            Output::Timeout(t) => {
+                assert_eq!(t, None, "nothing scheduled after a fatal error");
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(fatal.unwrap().class, ErrorClass::Manifest);
+}
