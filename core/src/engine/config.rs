@@ -120,7 +120,7 @@ pub struct Config {
     /// Retry policies.
     pub retry: RetryPolicies,
     /// Live delay override (distance from the live edge); `None` follows the manifest (see
-    /// [`super::live`] for the priority).
+    /// the README for the priority).
     pub live_delay: Option<Micros>,
     /// How long a failing location (CDN, BaseURL, pathway) stays out of use.
     pub penalty: Micros,
