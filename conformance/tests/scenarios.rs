@@ -902,3 +902,41 @@ fn misuse_is_an_error_not_a_panic() {
     }
     assert_eq!(fatal.unwrap().class, ErrorClass::Manifest);
 }
+
+#[test]
+fn hls_event_playlist_grows_from_its_start() {
+    // An EVENT playlist 10 minutes in: join at the edge, then start over from the very start.
+    let sim = run(
+        live(OriginFormat::HlsFmp4, i64::MAX, 10 * MIN),
+        SimConfig::default(),
+        60 * S,
+        |sim| {
+            sim.at(Micros(20 * S), Command::Seek(SeekTarget::WindowStart));
+        },
+    );
+    no_failures(&sim);
+    let pos = positions(&sim);
+    assert_eq!(
+        pos[0].1,
+        Micros(10 * MIN - 6 * S),
+        "edge of a 10-minute event"
+    );
+    assert_eq!(
+        pos[1],
+        (Micros(20 * S), Micros(2 * S)),
+        "start-over: the first segment kept, one segment of margin"
+    );
+    let windows: Vec<_> = events(&sim)
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            Event::LiveWindow(w) => Some(w),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        windows.len() > 20 && windows.iter().all(|w| w.start == Micros(0)),
+        "the window only grows"
+    );
+    assert!(windows.last().unwrap().end >= Micros(10 * MIN + 56 * S));
+    assert_eq!(sim.decoder.stalls, 0);
+}

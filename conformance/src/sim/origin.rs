@@ -91,7 +91,8 @@ pub struct Rendition {
 pub struct LiveConfig {
     /// Segment 0 starts here.
     pub availability_start: UnixMicros,
-    /// Segments whose end is older than `now - dvr_window` are gone.
+    /// Segments whose end is older than `now - dvr_window` are gone. `Micros(i64::MAX)`:
+    /// nothing is ever removed, and HLS says so with `EXT-X-PLAYLIST-TYPE:EVENT`.
     pub dvr_window: Micros,
     /// Live-to-VOD: the stream stops growing here.
     pub end: Option<UnixMicros>,
@@ -441,8 +442,10 @@ impl Origin {
             let before = if first > 0 { (first - 1) / p } else { 0 };
             let _ = writeln!(s, "#EXT-X-DISCONTINUITY-SEQUENCE:{before}");
         }
-        if self.config.live.is_none() {
-            s.push_str("#EXT-X-PLAYLIST-TYPE:VOD\n");
+        match &self.config.live {
+            None => s.push_str("#EXT-X-PLAYLIST-TYPE:VOD\n"),
+            Some(l) if l.dvr_window.0 == i64::MAX => s.push_str("#EXT-X-PLAYLIST-TYPE:EVENT\n"),
+            Some(_) => {}
         }
         if !ts {
             s.push_str("#EXT-X-MAP:URI=\"init.mp4\"\n");
