@@ -769,6 +769,11 @@ fn same_scenario_twice_gives_identical_transcripts_and_a_recording_replays_it() 
     })
     .unwrap();
     assert_eq!(lines, a.transcript());
+    println!(
+        "recording: {} bytes, {} inputs, 90 s of live HLS with a 2 h window",
+        bytes.len(),
+        rec.inputs.len()
+    );
     // Compact: manifests dominate; media bodies are recorded by size only.
     assert!(bytes.len() < 2_000_000, "{} bytes", bytes.len());
     assert!(
