@@ -40,15 +40,18 @@
 //! the bytes when [`Output::Media`] names the request.
 
 mod abr;
+mod clock;
 mod config;
 mod event;
 mod fetch;
 mod io;
 mod locations;
 mod player;
+mod playlists;
 #[cfg(feature = "record")]
 pub mod record;
 mod retry;
+mod select;
 mod session;
 mod stats;
 mod steering;

@@ -1,40 +1,20 @@
-//! One loaded presentation: the manifest and its refreshes, HLS media playlists, clock
-//! sync, content steering, the live window and where playback starts.
+//! One loaded presentation: loading the manifest and refreshing it, live staleness, the
+//! live window, seeking within it, and where playback starts. HLS media playlists are in
+//! `playlists.rs`, steering requests in `steering.rs`, clock sync in `clock.rs`.
 
-use crate::model::{HlsPlaylistInfo, ManifestFormat, Presentation, SegmentIndex, Track};
+use crate::model::{ManifestFormat, Presentation, SegmentIndex};
 use crate::options::ParseOptions;
 use crate::time::{Micros, UnixMicros};
-use crate::{RefreshError, refresh_dash, refresh_hls_media};
+use crate::{RefreshError, refresh_dash};
 
 use super::event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason};
 use super::fetch::{Job, Purpose, Route};
 use super::io::{Method, RequestKind, SeekTarget, Source};
 use super::locations::Locations;
 use super::player::Player;
+use super::playlists::{Anchor, PlaylistState, hls_info};
 use super::streams::Stream;
 use super::timeline::{self, Placement, TOLERANCE};
-
-/// An HLS media playlist the engine loads and refreshes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct PlaylistState {
-    pub(super) set: usize,
-    pub(super) track: usize,
-    pub(super) inflight: bool,
-    pub(super) loaded: bool,
-    /// Refreshed while a stream plays it (live).
-    pub(super) next_refresh: Option<Micros>,
-    pub(super) last_growth: Micros,
-    /// Presentation time of the playlist's time 0 (alignment between playlists).
-    pub(super) offset: Micros,
-    pub(super) ended: bool,
-}
-
-/// How HLS playlists are aligned with the first one loaded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Anchor {
-    /// Program-date-time of presentation time 0.
-    pdt_zero: Option<UnixMicros>,
-}
 
 #[derive(Debug)]
 pub(super) struct Session {
@@ -61,13 +41,6 @@ pub(super) struct Session {
     pub(super) window: Option<LiveWindow>,
     /// Why the next location change happens, when not a failure.
     pub(super) change_reason: Option<LocationReason>,
-}
-
-pub(super) fn hls_info(track: &Track) -> Option<&HlsPlaylistInfo> {
-    match &track.segments {
-        SegmentIndex::List(l) => l.hls.as_deref(),
-        _ => None,
-    }
 }
 
 impl Session {
@@ -257,7 +230,7 @@ impl Player {
         ));
     }
 
-    fn parse_options(&self, url: String) -> ParseOptions {
+    pub(super) fn parse_options(&self, url: String) -> ParseOptions {
         let variables = self
             .session
             .as_ref()
@@ -534,7 +507,7 @@ impl Player {
     }
 
     /// A live listing stopped growing at the active location: box it and refresh elsewhere.
-    fn stale(&mut self, route: Route) {
+    pub(super) fn stale(&mut self, route: Route) {
         let now = self.now.mono;
         let until = now.saturating_add(self.config.penalty);
         let Some(s) = self.session.as_mut() else {
@@ -561,329 +534,6 @@ impl Player {
         }
         self.stats.error(ErrorClass::Stale);
         self.event(Event::Stale { location });
-    }
-
-    /// Requests the media playlist of HLS track `set`/`track` (loading it, or a refresh).
-    pub(super) fn request_playlist(&mut self, set: usize, track: usize) {
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        let Some(url) = s.pres.as_ref().and_then(|p| {
-            let t = p
-                .periods
-                .first()?
-                .switching_sets
-                .get(set)?
-                .tracks
-                .get(track)?;
-            canonical_playlist(t, &s.media_locs)
-        }) else {
-            return;
-        };
-        let i = match s
-            .playlists
-            .iter()
-            .position(|p| p.set == set && p.track == track)
-        {
-            Some(i) => i,
-            None => {
-                s.playlists.push(PlaylistState {
-                    set,
-                    track,
-                    inflight: false,
-                    loaded: false,
-                    next_refresh: None,
-                    last_growth: self.now.mono,
-                    offset: Micros(0),
-                    ended: false,
-                });
-                s.playlists.len() - 1
-            }
-        };
-        if s.playlists[i].inflight {
-            return;
-        }
-        s.playlists[i].inflight = true;
-        s.playlists[i].next_refresh = None;
-        let kind = if s
-            .pres
-            .as_ref()
-            .is_some_and(|p| p.format == ManifestFormat::HlsMedia)
-        {
-            RequestKind::Manifest
-        } else {
-            RequestKind::Playlist
-        };
-        self.issue(Job::new(
-            kind,
-            Purpose::Playlist { set, track },
-            url,
-            Route::Media,
-        ));
-    }
-
-    pub(super) fn on_playlist(&mut self, set: usize, track: usize, body: &[u8]) {
-        let now = self.now.mono;
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        let Some(url) = s.pres.as_ref().and_then(|p| {
-            let t = p
-                .periods
-                .first()?
-                .switching_sets
-                .get(set)?
-                .tracks
-                .get(track)?;
-            canonical_playlist(t, &s.media_locs)
-        }) else {
-            return;
-        };
-        let opts = self.parse_options(url);
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        let Some(i) = s
-            .playlists
-            .iter()
-            .position(|p| p.set == set && p.track == track)
-        else {
-            return;
-        };
-        s.playlists[i].inflight = false;
-        let fresh = !s.playlists[i].loaded;
-        let Some(t) = s.pres.as_mut().and_then(|p| {
-            p.periods
-                .first_mut()?
-                .switching_sets
-                .get_mut(set)?
-                .tracks
-                .get_mut(track)
-        }) else {
-            return;
-        };
-        if fresh {
-            t.segments = SegmentIndex::Unloaded;
-        }
-        let mut result = refresh_hls_media(t, body, &opts);
-        let mut reset = fresh;
-        if let Err(RefreshError::Regressed { .. }) = result {
-            // The media sequence went back (encoder restart): start this playlist over.
-            t.segments = SegmentIndex::Unloaded;
-            result = refresh_hls_media(t, body, &opts);
-            reset = true;
-        }
-        match result {
-            Ok(outcome) => {
-                let grew = outcome.added > 0 || reset;
-                self.after_playlist(set, track, reset, grew, outcome.ended);
-            }
-            Err(e) => {
-                let fatal = fresh;
-                if fatal {
-                    self.fatal(FatalError {
-                        class: ErrorClass::Manifest,
-                        kind: Some(RequestKind::Playlist),
-                        cause: e.to_string(),
-                    });
-                } else {
-                    self.stats.error(ErrorClass::Manifest);
-                    let target = self
-                        .session
-                        .as_ref()
-                        .map_or(Micros(2_000_000), Session::target_duration);
-                    if let Some(p) = self.session.as_mut().and_then(|s| s.playlists.get_mut(i)) {
-                        p.next_refresh = Some(now.saturating_add(target));
-                    }
-                }
-            }
-        }
-    }
-
-    /// After a playlist was (re)loaded: align it, time its refresh, notice its end or staleness.
-    pub(super) fn after_playlist(
-        &mut self,
-        set: usize,
-        track: usize,
-        reset: bool,
-        grew: bool,
-        ended: bool,
-    ) {
-        let now = self.now.mono;
-        let stale_after = i64::from(self.config.stale_after_targets);
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        let Some(i) = s
-            .playlists
-            .iter()
-            .position(|p| p.set == set && p.track == track)
-        else {
-            return;
-        };
-        let Some(t) = s.pres.as_ref().and_then(|p| {
-            p.periods
-                .first()?
-                .switching_sets
-                .get(set)?
-                .tracks
-                .get(track)
-        }) else {
-            return;
-        };
-        let info_ended = hls_info(t).is_some_and(|h| h.ended);
-        let target = hls_info(t)
-            .map_or(Micros(2_000_000), |h| h.target_duration)
-            .max(Micros(100_000));
-        if reset {
-            let first = t.segments.segment(0);
-            let start = first
-                .as_ref()
-                .map_or(Micros(0), |f| Micros::from_ticks(f.start, f.timescale));
-            let pdt = first.as_ref().and_then(|f| f.program_date_time);
-            s.playlists[i].offset = match (s.anchor, pdt) {
-                (Some(Anchor { pdt_zero: Some(z) }), Some(p)) => {
-                    Micros(p.0.saturating_sub(z.0).saturating_sub(start.0))
-                }
-                (Some(_), _) => Micros(0),
-                (None, _) => {
-                    s.anchor = Some(Anchor {
-                        pdt_zero: pdt.map(|p| UnixMicros(p.0.saturating_sub(start.0))),
-                    });
-                    Micros(0)
-                }
-            };
-        }
-        let p = &mut s.playlists[i];
-        p.loaded = true;
-        if grew {
-            p.last_growth = now;
-        }
-        let was_ended = p.ended;
-        p.ended = info_ended || ended;
-        let used = s
-            .streams
-            .iter()
-            .any(|st| st.set == set && st.track == track);
-        p.next_refresh = if p.ended || !used {
-            None
-        } else if grew {
-            Some(now.saturating_add(target))
-        } else {
-            Some(now.saturating_add(Micros(target.0 / 2)))
-        };
-        let stale = !p.ended
-            && used
-            && now.0.saturating_sub(p.last_growth.0) > target.0.saturating_mul(stale_after);
-        if stale {
-            p.last_growth = now;
-        }
-        if p.ended && !was_ended && !reset {
-            let all_ended = s.streams.iter().all(|st| {
-                s.playlists
-                    .iter()
-                    .any(|q| q.set == st.set && q.track == st.track && q.ended)
-            });
-            if all_ended && !s.ended {
-                s.ended = true;
-                let duration = t.segments.time_span().map_or(Micros(0), |(a, b)| {
-                    Micros::from_ticks(b.saturating_sub(a), t.segments.timescale())
-                });
-                self.event(Event::LiveEnded { duration });
-            }
-        }
-        if stale {
-            self.stale(Route::Media);
-        }
-        self.try_start();
-    }
-
-    pub(super) fn on_steering(&mut self, body: &[u8]) {
-        let now = self.now.mono;
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        match super::steering::parse(body) {
-            Ok(m) => {
-                for c in &m.clones {
-                    s.media_locs
-                        .clone_pathway(&c.base_id, &c.id, c.host.as_deref(), &c.query);
-                }
-                s.media_locs.steer(m.priority.clone());
-                if s.media_locs.best(now) != s.media_locs.active {
-                    s.change_reason = Some(LocationReason::Steering);
-                }
-                s.steering_at = Some(now.saturating_add(m.ttl));
-                if let (Some(r), Some(base)) = (m.reload_uri.as_ref(), s.steering_url.as_ref()) {
-                    s.steering_url = Some(crate::url::resolve_lenient(base, r));
-                }
-                self.event(Event::Steered {
-                    priority: m.priority,
-                });
-            }
-            Err(_) => {
-                self.stats.error(ErrorClass::Manifest);
-                s.steering_failed(now);
-            }
-        }
-    }
-
-    fn request_steering(&mut self) {
-        let bw = self.estimator.estimate();
-        let Some(s) = self.session.as_mut() else {
-            return;
-        };
-        s.steering_at = None;
-        let Some(url) = s.steering_url.clone() else {
-            return;
-        };
-        let dash = s
-            .pres
-            .as_ref()
-            .is_some_and(|p| p.format == ManifestFormat::Dash);
-        let tag = if dash { "_DASH" } else { "_HLS" };
-        let pathway = s.media_locs.name(s.media_locs.active).to_owned();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let url = format!("{url}{sep}{tag}_pathway={pathway}&{tag}_throughput={bw}");
-        self.issue(Job::new(
-            RequestKind::Steering,
-            Purpose::Steering,
-            url,
-            Route::Direct,
-        ));
-    }
-
-    pub(super) fn on_time_sync(
-        &mut self,
-        sent_at: Micros,
-        body: &[u8],
-        headers: &[crate::model::NameValue],
-    ) {
-        let rtt = Micros(self.now.mono.0.saturating_sub(sent_at.0));
-        let server = std::str::from_utf8(body)
-            .ok()
-            .and_then(|t| crate::time::parse_datetime(t.trim()).ok())
-            .or_else(|| {
-                headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("date"))
-                    .and_then(|h| parse_http_date(&h.value))
-            });
-        if let Some(server) = server {
-            let local = self.now.wall.0.saturating_sub(rtt.0 / 2);
-            let offset = Micros(server.0.saturating_sub(local));
-            self.clock_offset = offset;
-            self.event(Event::ClockSynced { offset });
-        }
-        if let Some(s) = self.session.as_mut() {
-            s.clock_pending = false;
-        }
-        self.try_start();
-    }
-
-    /// The wall clock corrected by clock sync.
-    pub(super) fn corrected_wall(&self) -> UnixMicros {
-        UnixMicros(self.now.wall.0.saturating_add(self.clock_offset.0))
     }
 
     /// Refreshes and steering that are due.
@@ -1094,50 +744,7 @@ fn compute_window(
     })
 }
 
-/// The URL of `t`'s media playlist at the origin location (its copy on the origin pathway).
-fn canonical_playlist(t: &Track, locs: &Locations) -> Option<String> {
-    let refs = t.hls.as_ref().map_or(&[][..], |h| &h.playlists[..]);
-    let origin = locs.name(locs.origin);
-    refs.iter()
-        .find(|r| r.pathway_id.as_deref() == Some(origin))
-        .or_else(|| refs.first())
-        .map(|r| r.url.clone())
-        .or_else(|| match &t.segments {
-            SegmentIndex::List(l) => Some(l.base().to_owned()),
-            _ => None,
-        })
-}
-
 fn host_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.split(['/', '?', '#']).next().unwrap_or(rest)
-}
-
-/// Reads an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7 IMF-fixdate).
-pub(super) fn parse_http_date(text: &str) -> Option<UnixMicros> {
-    let mut it = text.split_whitespace().skip(1);
-    let day = it.next()?;
-    let month = it.next()?;
-    let year = it.next()?;
-    let time = it.next()?;
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let m = MONTHS.iter().position(|x| *x == month)? + 1;
-    let iso = format!("{year}-{m:02}-{day:0>2}T{time}Z");
-    crate::time::parse_datetime(&iso).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            crate::time::parse_datetime("1994-11-06T08:49:37Z").ok()
-        );
-        assert_eq!(parse_http_date("garbage"), None);
-    }
 }

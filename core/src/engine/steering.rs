@@ -1,8 +1,15 @@
-//! Content steering manifests (HLS `EXT-X-CONTENT-STEERING`, RFC 8216bis §7.2; DASH-IF
-//! Content Steering): the pathway order, its time to live, and pathway clones.
+//! Content steering (HLS `EXT-X-CONTENT-STEERING`, RFC 8216bis §7.2; DASH-IF Content
+//! Steering): requesting the steering manifest on its TTL and applying it (the pathway
+//! order, pathway clones).
 
 use crate::json::{self, Json};
+use crate::model::ManifestFormat;
 use crate::time::Micros;
+
+use super::event::{ErrorClass, Event, LocationReason};
+use super::fetch::{Job, Purpose, Route};
+use super::io::RequestKind;
+use super::player::Player;
 
 /// A pathway clone (`PATHWAY-CLONES`): a new pathway made from another by replacing the host
 /// and adding query parameters.
@@ -119,6 +126,63 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<SteeringManifest, SteeringError> {
         priority,
         clones,
     })
+}
+
+impl Player {
+    pub(super) fn on_steering(&mut self, body: &[u8]) {
+        let now = self.now.mono;
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        match parse(body) {
+            Ok(m) => {
+                for c in &m.clones {
+                    s.media_locs
+                        .clone_pathway(&c.base_id, &c.id, c.host.as_deref(), &c.query);
+                }
+                s.media_locs.steer(m.priority.clone());
+                if s.media_locs.best(now) != s.media_locs.active {
+                    s.change_reason = Some(LocationReason::Steering);
+                }
+                s.steering_at = Some(now.saturating_add(m.ttl));
+                if let (Some(r), Some(base)) = (m.reload_uri.as_ref(), s.steering_url.as_ref()) {
+                    s.steering_url = Some(crate::url::resolve_lenient(base, r));
+                }
+                self.event(Event::Steered {
+                    priority: m.priority,
+                });
+            }
+            Err(_) => {
+                self.stats.error(ErrorClass::Manifest);
+                s.steering_failed(now);
+            }
+        }
+    }
+
+    pub(super) fn request_steering(&mut self) {
+        let bw = self.estimator.estimate();
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        s.steering_at = None;
+        let Some(url) = s.steering_url.clone() else {
+            return;
+        };
+        let dash = s
+            .pres
+            .as_ref()
+            .is_some_and(|p| p.format == ManifestFormat::Dash);
+        let tag = if dash { "_DASH" } else { "_HLS" };
+        let pathway = s.media_locs.name(s.media_locs.active).to_owned();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}{tag}_pathway={pathway}&{tag}_throughput={bw}");
+        self.issue(Job::new(
+            RequestKind::Steering,
+            Purpose::Steering,
+            url,
+            Route::Direct,
+        ));
+    }
 }
 
 #[cfg(test)]

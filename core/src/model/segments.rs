@@ -370,38 +370,25 @@ impl SegmentIndex {
                 )
             }),
             SegmentIndex::Template(t) => {
-                if t.count.is_some_and(|c| i >= c) {
-                    return None;
-                }
+                let (start, duration) = self.span(i)?;
                 let number = t.start_number.checked_add(i)?;
-                let start = t
-                    .presentation_time_offset
-                    .checked_add(i.checked_mul(t.duration)?)?;
                 Some(Segment::addressed(
                     number,
                     t.media.expand(number, start),
                     start,
-                    t.duration,
+                    duration,
                     t.timescale,
                     t.init.clone(),
                 ))
             }
             SegmentIndex::Timeline(t) => {
-                let k = t.ends.partition_point(|&end| end <= i);
-                let r = t.runs.get(k)?;
-                let before = k
-                    .checked_sub(1)
-                    .and_then(|j| t.ends.get(j))
-                    .copied()
-                    .unwrap_or(0);
-                let rest = i.checked_sub(before)?;
-                let start = r.start.checked_add(rest.checked_mul(r.duration)?)?;
+                let (start, duration) = self.span(i)?;
                 let number = t.start_number.checked_add(i)?;
                 Some(Segment::addressed(
                     number,
                     t.media.expand(number, start),
                     start,
-                    r.duration,
+                    duration,
                     t.timescale,
                     t.init.clone(),
                 ))
@@ -415,7 +402,10 @@ impl SegmentIndex {
     pub fn span(&self, i: u64) -> Option<(u64, u64)> {
         match self {
             SegmentIndex::Unloaded => None,
-            SegmentIndex::Base(_) => self.segment(i).map(|s| (s.start, s.duration)),
+            SegmentIndex::Base(b) => (i == 0).then(|| {
+                let duration = b.duration.map_or(0, |d| d.to_ticks(b.timescale));
+                (b.presentation_time_offset, duration)
+            }),
             SegmentIndex::Template(t) => {
                 if t.count.is_some_and(|c| i >= c) {
                     return None;
