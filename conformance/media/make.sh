@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Makes the test origin's media: 15.36 s of H.264 video in three renditions and one AAC
+# track, cut into eight 1.92 s segments, each as fMP4 (init.mp4 + N.m4s) and MPEG-TS (N.ts).
+#
+# 1.92 s is 48 frames at 25 fps and 90 AAC frames at 48 kHz: every segment of every track
+# lasts exactly the same, so the origin can loop the asset into an endless live stream by
+# shifting timestamps alone. Needs ffmpeg with libx264 (Debian's `apt-get install ffmpeg`).
+#
+# Usage: conformance/media/make.sh  (rewrites conformance/media/{a,v}; a few MB in all)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ff() { ffmpeg -hide_banner -loglevel error -nostdin -y "$@"; }
+
+# $1 source mp4, $2 output dir, $3 HLS cut time (just under 1.92 s for video, whose cuts
+# fall on the keyframes every 48 frames; exactly 1.92 s for audio, cut at any frame),
+# then muxer options.
+cut() {
+  mkdir -p "$2"
+  ff -i "$1" -c copy "${@:4}" -f hls -hls_segment_type fmp4 -hls_time "$3" -hls_playlist_type vod \
+    -hls_fmp4_init_filename init.mp4 -hls_segment_filename "$2/%d.m4s" "$2/fmp4.m3u8"
+  ff -i "$1" -c copy -f hls -hls_segment_type mpegts -hls_time "$3" -hls_playlist_type vod \
+    -hls_segment_filename "$2/%d.ts" "$2/ts.m3u8"
+  rm "$2/fmp4.m3u8" "$2/ts.m3u8" # the origin writes its own playlists
+}
+
+rm -rf "$here/a" "$here/v"
+# A 440 Hz tone beeping at 1760 Hz every second: easy to recognise once decoded.
+ff -f lavfi -i "sine=frequency=440:sample_rate=48000:beep_factor=4" -t 15.36 -ac 2 \
+  -c:a aac -b:a 64k -frames:a 720 "$tmp/a.mp4"
+cut "$tmp/a.mp4" "$here/a" 1.92
+for r in "144p 256x144 100k" "270p 480x270 250k" "360p 640x360 500k"; do
+  set -- $r
+  ff -f lavfi -i "testsrc2=size=$2:rate=25" -t 15.36 -c:v libx264 -preset medium \
+    -profile:v high -pix_fmt yuv420p -b:v "$3" -maxrate "$3" -bufsize "$3" -g 48 \
+    -keyint_min 48 -sc_threshold 0 -threads 1 "$tmp/$1.mp4"
+  cut "$tmp/$1.mp4" "$here/v/$1" 1.9
+done
+# Every track must have exactly 8 segments (0..=7) in both containers.
+for d in "$here/a" "$here"/v/*; do
+  for ext in m4s ts; do
+    n=$(ls "$d" | grep -c "\.$ext\$")
+    [ "$n" = 8 ] || { echo "make.sh: $d has $n .$ext segments, want 8" >&2; exit 1; }
+  done
+done
+du -sh "$here/a" "$here/v"
