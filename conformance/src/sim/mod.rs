@@ -131,7 +131,7 @@ impl Sim {
         (0..self.origin.config().hosts.len())
             .map(|i| Source {
                 url: self.origin.manifest_url(i),
-                cdn: Some(origin::pathway(&self.origin.config().hosts[i]).to_owned()),
+                cdn: Some(origin::pathway(&self.origin.config().hosts[i]).into_owned()),
                 priority: i as u32,
             })
             .collect()
@@ -229,7 +229,7 @@ impl Sim {
             ),
             (Some((FaultKind::Refuse, _)), _) => (0, Ending::Refused),
             (Some((FaultKind::Blackhole, _)), _) => (0, Ending::Hang),
-            (Some((FaultKind::Truncate, _)), Served::Media { size }) => {
+            (Some((FaultKind::Truncate, _)), Served::Media { size, .. }) => {
                 (size / 2, Ending::Truncated)
             }
             (_, Served::Text { body, .. }) => (
@@ -239,7 +239,7 @@ impl Sim {
                     body: Some(body),
                 },
             ),
-            (_, Served::Media { size }) => (
+            (_, Served::Media { size, .. }) => (
                 size,
                 Ending::Response {
                     status: 200,

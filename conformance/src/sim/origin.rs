@@ -50,10 +50,7 @@ pub const INIT_SIZE: u64 = 1000;
 const HLS_TYPE: &str = "application/vnd.apple.mpegurl";
 const DASH_TYPE: &str = "application/dash+xml";
 const SMOOTH_TYPE: &str = "application/vnd.ms-sstr+xml";
-const VIDEO_TS: i64 = 90_000;
-const AUDIO_TS: i64 = 48_000;
 const HNS: i64 = 10_000_000;
-const CODECS: &str = "avc1.64001f,mp4a.40.2";
 /// SPS (High@3.1) and PPS from `conformance/vectors/smooth/vod-playready.ismc`.
 const SPS_PPS: &str =
     "000000016764001FAC2CA5014016EC0440000003004000000C23C60C920000000168E9093525";
@@ -84,6 +81,28 @@ pub struct Rendition {
     pub width: u32,
     /// Pixels.
     pub height: u32,
+    /// RFC 6381 codec string (`avc1.64001f`).
+    pub codecs: String,
+    /// Smooth `CodecPrivateData`: SPS and PPS in Annex B, hex.
+    pub codec_private: String,
+}
+
+/// Which track a media URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaTrack {
+    /// Index into [`OriginConfig::video`].
+    Video(usize),
+    /// The audio track.
+    Audio,
+}
+
+/// The media behind a URL: its track, and the segment number (`None`: the init segment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MediaRef {
+    /// Track.
+    pub track: MediaTrack,
+    /// Segment number `k` (live: counted from `availability_start`); `None`: init segment.
+    pub segment: Option<i64>,
 }
 
 /// Live timing.
@@ -122,13 +141,29 @@ pub struct OriginConfig {
     pub vod_duration: Micros,
     /// Live timing; `None` for VOD.
     pub live: Option<LiveConfig>,
-    /// CDN host names; every URL is `https://{host}/...`.
+    /// CDN host names (`host` or `host:port`); every URL is `{scheme}://{host}/{prefix}/...`.
     pub hosts: Vec<String>,
+    /// `https` in simulations, `http` on the loopback server.
+    pub scheme: String,
+    /// The first path segment of every CDN URL (`live`).
+    pub prefix: String,
+    /// The content steering server ([`STEERING_URL`]).
+    pub steering_url: String,
+    /// The `UTCTiming` time server ([`TIME_URL`]).
+    pub time_url: String,
+    /// Video media timescale (DASH `$Time$` and `@timescale`).
+    pub video_timescale: i64,
+    /// Audio media timescale.
+    pub audio_timescale: i64,
+    /// RFC 6381 codec string of the audio track.
+    pub audio_codecs: String,
+    /// Smooth `CodecPrivateData` of the audio track (the AudioSpecificConfig, hex).
+    pub audio_private: String,
     /// DASH periods / HLS discontinuities every so long.
     pub period_every: Option<Micros>,
-    /// Content steering at [`STEERING_URL`].
+    /// Content steering at [`OriginConfig::steering_url`].
     pub steering: Option<SteeringConfig>,
-    /// DASH `UTCTiming` pointing at [`TIME_URL`].
+    /// DASH `UTCTiming` pointing at [`OriginConfig::time_url`].
     pub utc_timing: bool,
 }
 
@@ -142,10 +177,12 @@ pub enum Served {
         /// UTF-8 body.
         body: Vec<u8>,
     },
-    /// A media or init segment of `size` bytes.
+    /// A media or init segment of `size` bytes (simulated).
     Media {
         /// Bytes.
         size: u64,
+        /// What it is.
+        media: MediaRef,
     },
     /// 404.
     NotFound,
@@ -159,6 +196,8 @@ impl OriginConfig {
             bandwidth,
             width,
             height,
+            codecs: "avc1.64001f".into(),
+            codec_private: SPS_PPS.into(),
         };
         OriginConfig {
             format,
@@ -172,6 +211,14 @@ impl OriginConfig {
             vod_duration: Micros(60_000_000),
             live: None,
             hosts: vec!["cdn-a.test".into(), "cdn-b.test".into()],
+            scheme: "https".into(),
+            prefix: "live".into(),
+            steering_url: STEERING_URL.into(),
+            time_url: TIME_URL.into(),
+            video_timescale: 90_000,
+            audio_timescale: 48_000,
+            audio_codecs: "mp4a.40.2".into(),
+            audio_private: "1190".into(),
             period_every: None,
             steering: None,
             utc_timing: false,
@@ -179,9 +226,15 @@ impl OriginConfig {
     }
 }
 
-/// The pathway / service location name of a host: the host up to its first dot.
-pub fn pathway(host: &str) -> &str {
-    host.split('.').next().unwrap_or(host)
+/// The pathway / service location name of a host: the host up to its first dot, or for an
+/// IPv4 address with a port (`127.0.0.1:8001`), `cdn` and the port (`cdn8001`).
+pub fn pathway(host: &str) -> std::borrow::Cow<'_, str> {
+    if let Some((ip, port)) = host.rsplit_once(':')
+        && ip.parse::<std::net::Ipv4Addr>().is_ok()
+    {
+        return format!("cdn{port}").into();
+    }
+    host.split('.').next().unwrap_or(host).into()
 }
 
 /// The simulated origin.
@@ -209,7 +262,7 @@ impl Origin {
             OriginFormat::DashTemplate | OriginFormat::DashTimeline => "manifest.mpd",
             OriginFormat::Smooth => "stream.ism/Manifest",
         };
-        format!("https://{host}/live/{file}")
+        format!("{}://{host}/{}/{file}", self.config.scheme, self.config.prefix)
     }
 
     /// Numbers of the segments that exist (and are listed) at `now`.
@@ -234,20 +287,27 @@ impl Origin {
 
     /// Answers a GET of `url` at wall-clock time `now`.
     pub fn serve(&self, url: &str, now: UnixMicros) -> Served {
-        let Some(rest) = url.strip_prefix("https://") else {
+        let c = &self.config;
+        let bare = url.split(['?', '#']).next().unwrap_or("");
+        if bare == c.time_url {
+            return text("text/plain", iso(now));
+        }
+        if bare == c.steering_url {
+            return c.steering.as_ref().map_or(Served::NotFound, |s| {
+                text("application/json", self.steering_manifest(s, now))
+            });
+        }
+        let Some(rest) = bare
+            .strip_prefix(c.scheme.as_str())
+            .and_then(|r| r.strip_prefix("://"))
+        else {
             return Served::NotFound;
         };
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        let answer = match (host, path) {
-            ("time.test", "now") => Some(text("text/plain", iso(now))),
-            ("steering.test", "steer") => self
-                .config
-                .steering
-                .as_ref()
-                .map(|s| text("application/json", self.steering_manifest(s, now))),
-            _ if self.config.hosts.iter().any(|h| h == host) => self.serve_cdn(path, now),
-            _ => None,
+        let answer = if c.hosts.iter().any(|h| h == host) {
+            self.serve_cdn(path, now)
+        } else {
+            None
         };
         answer.unwrap_or(Served::NotFound)
     }
@@ -312,7 +372,9 @@ impl Origin {
     }
 
     fn serve_cdn(&self, path: &str, now: UnixMicros) -> Option<Served> {
-        let p = path.strip_prefix("live/")?;
+        let p = path
+            .strip_prefix(self.config.prefix.as_str())?
+            .strip_prefix('/')?;
         let c = &self.config;
         match c.format {
             OriginFormat::HlsFmp4 | OriginFormat::HlsTs if p == "master.m3u8" => {
@@ -327,17 +389,24 @@ impl Origin {
             OriginFormat::Smooth => return self.serve_fragment(p, now),
             _ => {}
         }
-        let (bandwidth, file, timescale) = if let Some(f) = p.strip_prefix("a/") {
-            (c.audio_bandwidth, f, AUDIO_TS)
+        let (bandwidth, file, timescale, track) = if let Some(f) = p.strip_prefix("a/") {
+            (c.audio_bandwidth, f, c.audio_timescale, MediaTrack::Audio)
         } else {
             let (id, f) = p.strip_prefix("v/")?.split_once('/')?;
-            (c.video.iter().find(|r| r.id == id)?.bandwidth, f, VIDEO_TS)
+            let i = c.video.iter().position(|r| r.id == id)?;
+            (c.video[i].bandwidth, f, c.video_timescale, MediaTrack::Video(i))
         };
         if self.is_hls() && file == "index.m3u8" {
             return Some(text(HLS_TYPE, self.hls_media(now)));
         }
         if file == "init.mp4" && c.format != OriginFormat::HlsTs {
-            return Some(Served::Media { size: INIT_SIZE });
+            return Some(Served::Media {
+                size: INIT_SIZE,
+                media: MediaRef {
+                    track,
+                    segment: None,
+                },
+            });
         }
         let k = match c.format {
             OriginFormat::HlsTs => num(file.strip_suffix(".ts")?)?,
@@ -350,6 +419,10 @@ impl Origin {
         };
         self.has(k, now).then(|| Served::Media {
             size: self.segment_size(bandwidth),
+            media: MediaRef {
+                track,
+                segment: Some(k),
+            },
         })
     }
 
@@ -360,15 +433,19 @@ impl Origin {
         let bitrate = u64::try_from(num(bitrate)?).ok()?;
         let t = num(t)?;
         let c = &self.config;
-        let bandwidth = match name {
-            "video" => c.video.iter().find(|r| r.bandwidth == bitrate)?.bandwidth,
-            "audio" if c.audio_bandwidth == bitrate => bitrate,
+        let track = match name {
+            "video" => MediaTrack::Video(c.video.iter().position(|r| r.bandwidth == bitrate)?),
+            "audio" if c.audio_bandwidth == bitrate => MediaTrack::Audio,
             _ => return None,
         };
         let dt = self.ticks(HNS);
         let k = (t % dt == 0).then_some(t / dt)?;
         self.has(k, now).then(|| Served::Media {
-            size: self.segment_size(bandwidth),
+            size: self.segment_size(bitrate),
+            media: MediaRef {
+                track,
+                segment: Some(k),
+            },
         })
     }
 
@@ -387,19 +464,21 @@ impl Origin {
             self.hls_version()
         );
         // (URI prefix, audio group, pathway) of each copy of the ladder.
-        let copies: Vec<(String, String, Option<&str>)> = match &c.steering {
+        let copies: Vec<(String, String, Option<std::borrow::Cow<'_, str>>)> = match &c.steering {
             None => vec![(String::new(), "aud".into(), None)],
             Some(_) => {
-                let first = c.hosts.first().map_or("", |h| pathway(h));
+                let first = c.hosts.first().map(|h| pathway(h)).unwrap_or_default();
                 let _ = writeln!(
                     s,
-                    "#EXT-X-CONTENT-STEERING:SERVER-URI=\"{STEERING_URL}\",PATHWAY-ID=\"{first}\""
+                    "#EXT-X-CONTENT-STEERING:SERVER-URI=\"{}\",PATHWAY-ID=\"{first}\"",
+                    c.steering_url
                 );
                 c.hosts
                     .iter()
                     .map(|h| {
                         let p = pathway(h);
-                        (format!("https://{h}/live/"), format!("aud-{p}"), Some(p))
+                        let base = format!("{}://{h}/{}/", c.scheme, c.prefix);
+                        (base, format!("aud-{p}"), Some(p))
                     })
                     .collect()
             }
@@ -414,8 +493,10 @@ impl Origin {
             for r in &c.video {
                 let _ = write!(
                     s,
-                    "#EXT-X-STREAM-INF:BANDWIDTH={},CODECS=\"{CODECS}\",RESOLUTION={}x{},AUDIO=\"{group}\"",
+                    "#EXT-X-STREAM-INF:BANDWIDTH={},CODECS=\"{},{}\",RESOLUTION={}x{},AUDIO=\"{group}\"",
                     r.bandwidth.saturating_add(c.audio_bandwidth),
+                    r.codecs,
+                    c.audio_codecs,
                     r.width,
                     r.height
                 );
@@ -506,18 +587,21 @@ impl Origin {
             dur(d)
         );
         if c.steering.is_some() {
-            let first_host = c.hosts.first().map_or("", |h| pathway(h));
+            let first_host = c.hosts.first().map(|h| pathway(h)).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "<ContentSteering defaultServiceLocation=\"{}\" queryBeforeStart=\"false\">{STEERING_URL}</ContentSteering>",
-                esc(first_host)
+                "<ContentSteering defaultServiceLocation=\"{}\" queryBeforeStart=\"false\">{}</ContentSteering>",
+                esc(&first_host),
+                esc(&c.steering_url)
             );
             for h in &c.hosts {
                 let _ = writeln!(
                     s,
-                    "<BaseURL serviceLocation=\"{}\">https://{}/live/</BaseURL>",
-                    esc(pathway(h)),
-                    esc(h)
+                    "<BaseURL serviceLocation=\"{}\">{}://{}/{}/</BaseURL>",
+                    esc(&pathway(h)),
+                    esc(&c.scheme),
+                    esc(h),
+                    esc(&c.prefix)
                 );
             }
         }
@@ -533,32 +617,35 @@ impl Origin {
             let (s0, s1) = (first.max(p0), end.min(p0.saturating_add(sppm)));
             let _ = writeln!(
                 s,
-                "<Period id=\"p{p}\" start=\"{}\">\n<AdaptationSet id=\"1\" contentType=\"video\" mimeType=\"video/mp4\" codecs=\"avc1.64001f\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\">",
+                "<Period id=\"p{p}\" start=\"{}\">\n<AdaptationSet id=\"1\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\">",
                 dur(p0.saturating_mul(d))
             );
-            self.dash_template(&mut s, VIDEO_TS, "v/$RepresentationID$/", p0, s0, s1);
+            self.dash_template(&mut s, c.video_timescale, "v/$RepresentationID$/", p0, s0, s1);
             for r in &c.video {
                 let _ = writeln!(
                     s,
-                    "<Representation id=\"{}\" bandwidth=\"{}\" width=\"{}\" height=\"{}\"/>",
+                    "<Representation id=\"{}\" codecs=\"{}\" bandwidth=\"{}\" width=\"{}\" height=\"{}\"/>",
                     esc(&r.id),
+                    esc(&r.codecs),
                     r.bandwidth,
                     r.width,
                     r.height
                 );
             }
-            s.push_str("</AdaptationSet>\n<AdaptationSet id=\"2\" contentType=\"audio\" mimeType=\"audio/mp4\" codecs=\"mp4a.40.2\" lang=\"en\" segmentAlignment=\"true\" startWithSAP=\"1\">\n<AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"2\"/>\n");
-            self.dash_template(&mut s, AUDIO_TS, "a/", p0, s0, s1);
+            s.push_str("</AdaptationSet>\n<AdaptationSet id=\"2\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"en\" segmentAlignment=\"true\" startWithSAP=\"1\">\n<AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"2\"/>\n");
+            self.dash_template(&mut s, c.audio_timescale, "a/", p0, s0, s1);
             let _ = writeln!(
                 s,
-                "<Representation id=\"audio\" bandwidth=\"{}\" audioSamplingRate=\"48000\"/>\n</AdaptationSet>\n</Period>",
+                "<Representation id=\"audio\" codecs=\"{}\" bandwidth=\"{}\" audioSamplingRate=\"48000\"/>\n</AdaptationSet>\n</Period>",
+                esc(&c.audio_codecs),
                 c.audio_bandwidth
             );
         }
         if c.utc_timing {
             let _ = writeln!(
                 s,
-                "<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"{TIME_URL}\"/>"
+                "<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"{}\"/>",
+                esc(&c.time_url)
             );
         }
         s.push_str("</MPD>\n");
@@ -636,14 +723,14 @@ impl Origin {
         for (i, r) in c.video.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "<QualityLevel Index=\"{i}\" Bitrate=\"{}\" FourCC=\"H264\" MaxWidth=\"{}\" MaxHeight=\"{}\" CodecPrivateData=\"{SPS_PPS}\"/>",
-                r.bandwidth, r.width, r.height
+                "<QualityLevel Index=\"{i}\" Bitrate=\"{}\" FourCC=\"H264\" MaxWidth=\"{}\" MaxHeight=\"{}\" CodecPrivateData=\"{}\"/>",
+                r.bandwidth, r.width, r.height, r.codec_private
             );
         }
         let _ = write!(
             s,
-            "{chunks}</StreamIndex>\n<StreamIndex Type=\"audio\" Name=\"audio\" Language=\"en\" Chunks=\"{count}\" QualityLevels=\"1\" Url=\"QualityLevels({{bitrate}})/Fragments(audio={{start time}})\">\n<QualityLevel Index=\"0\" Bitrate=\"{}\" FourCC=\"AACL\" SamplingRate=\"48000\" Channels=\"2\" BitsPerSample=\"16\" PacketSize=\"4\" AudioTag=\"255\" CodecPrivateData=\"1190\"/>\n{chunks}</StreamIndex>\n</SmoothStreamingMedia>\n",
-            c.audio_bandwidth
+            "{chunks}</StreamIndex>\n<StreamIndex Type=\"audio\" Name=\"audio\" Language=\"en\" Chunks=\"{count}\" QualityLevels=\"1\" Url=\"QualityLevels({{bitrate}})/Fragments(audio={{start time}})\">\n<QualityLevel Index=\"0\" Bitrate=\"{}\" FourCC=\"AACL\" SamplingRate=\"48000\" Channels=\"2\" BitsPerSample=\"16\" PacketSize=\"4\" AudioTag=\"255\" CodecPrivateData=\"{}\"/>\n{chunks}</StreamIndex>\n</SmoothStreamingMedia>\n",
+            c.audio_bandwidth, c.audio_private
         );
         s
     }
@@ -661,12 +748,13 @@ impl Origin {
                 .config
                 .hosts
                 .iter()
-                .map(|h| format!("\"{}\"", json_esc(pathway(h))))
+                .map(|h| format!("\"{}\"", json_esc(&pathway(h))))
                 .collect(),
         };
         format!(
-            "{{\"VERSION\":1,\"TTL\":{},\"RELOAD-URI\":\"{STEERING_URL}\",\"PATHWAY-PRIORITY\":[{}]}}",
+            "{{\"VERSION\":1,\"TTL\":{},\"RELOAD-URI\":\"{}\",\"PATHWAY-PRIORITY\":[{}]}}",
             st.ttl_s,
+            json_esc(&self.config.steering_url),
             list.join(",")
         )
     }
@@ -812,7 +900,13 @@ mod tests {
             assert!(is_media(o, &seg.url, now), "{} at {now:?}", seg.url);
         }
         if let Some(init) = t.segments.init() {
-            assert_eq!(o.serve(&init.url, now), Served::Media { size: INIT_SIZE });
+            assert!(matches!(
+                o.serve(&init.url, now),
+                Served::Media {
+                    size: INIT_SIZE,
+                    media: MediaRef { segment: None, .. }
+                }
+            ));
         }
         let first = t.segments.segment(0).map_or(0, |s| s.number);
         let last = t.segments.segment(n - 1).unwrap();
@@ -1150,11 +1244,23 @@ mod tests {
         assert_eq!(o.segment_size(400_000), 100_000);
         assert_eq!(
             o.serve("https://cdn-b.test/live/v/1080p/29.m4s", UnixMicros(0)),
-            Served::Media { size: 750_000 }
+            Served::Media {
+                size: 750_000,
+                media: MediaRef {
+                    track: MediaTrack::Video(2),
+                    segment: Some(29)
+                }
+            }
         );
         assert_eq!(
             o.serve("https://cdn-b.test/live/a/0.m4s", UnixMicros(0)),
-            Served::Media { size: 32_000 }
+            Served::Media {
+                size: 32_000,
+                media: MediaRef {
+                    track: MediaTrack::Audio,
+                    segment: Some(0)
+                }
+            }
         );
         assert_eq!(
             o.serve("https://cdn-b.test/live/a/30.m4s", UnixMicros(0)),
