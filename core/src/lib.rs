@@ -34,6 +34,8 @@ pub mod engine;
 pub mod error;
 mod hls;
 mod json;
+/// Reading media segments (fMP4 and MPEG-TS): tracks, samples, PES, timestamps.
+pub mod media;
 pub mod model;
 mod options;
 mod smooth;

@@ -228,7 +228,7 @@ impl Sim {
                 },
             ),
             (Some((FaultKind::Refuse, _)), _) => (0, Ending::Refused),
-            (Some((FaultKind::Blackhole, _)), _) => (0, Ending::Hang),
+            (Some((FaultKind::Blackhole | FaultKind::Stall, _)), _) => (0, Ending::Hang),
             (Some((FaultKind::Truncate, _)), Served::Media { size, .. }) => {
                 (size / 2, Ending::Truncated)
             }
@@ -254,7 +254,11 @@ impl Sim {
                 },
             ),
         };
-        self.net.start(r.id.0, t, size, ending);
+        let delay = match fault {
+            Some((FaultKind::Delay(d), _)) => d,
+            _ => Micros::ZERO,
+        };
+        self.net.start(r.id.0, t, delay, size, ending);
     }
 
     /// Runs until simulated time `end`.

@@ -84,6 +84,11 @@ pub enum FaultKind {
     Truncate,
     /// Manifests are served as they were when the fault started (a stuck packager).
     Freeze,
+    /// The answer comes this much later than it would.
+    Delay(Micros),
+    /// The body stops and the connection hangs. The simulation stalls before the first
+    /// byte; the loopback server sends half the body first.
+    Stall,
 }
 
 /// A fault on URLs containing `url_contains`, during `[from, until)` of simulated time.
@@ -176,13 +181,13 @@ impl Network {
         Some((f.kind, f.from))
     }
 
-    /// Starts a transfer at `t`.
-    pub fn start(&mut self, id: u64, t: Micros, size: u64, ending: Ending) {
+    /// Starts a transfer at `t`, its first byte `delay` later than the latency says.
+    pub fn start(&mut self, id: u64, t: Micros, delay: Micros, size: u64, ending: Ending) {
         let immediate = !matches!(ending, Ending::Response { .. } | Ending::Truncated);
         let size = if immediate { 0 } else { size };
         self.transfers.push(Transfer {
             id,
-            first_byte: t.saturating_add(self.latency),
+            first_byte: t.saturating_add(self.latency).saturating_add(delay),
             remaining: u128::from(size) * 8 * 1_000_000,
             size,
             ending,
@@ -258,8 +263,8 @@ mod tests {
             status: 200,
             body: None,
         };
-        net.start(1, Micros(0), 1_000_000, ok()); // 8 Mbit
-        net.start(2, Micros(0), 500_000, ok()); // 4 Mbit
+        net.start(1, Micros(0), Micros::ZERO, 1_000_000, ok()); // 8 Mbit
+        net.start(2, Micros(0), Micros::ZERO, 500_000, ok()); // 4 Mbit
         let mut t = Micros(0);
         let mut ends = Vec::new();
         while let Some(n) = net.next_event(t) {

@@ -262,7 +262,10 @@ impl Origin {
             OriginFormat::DashTemplate | OriginFormat::DashTimeline => "manifest.mpd",
             OriginFormat::Smooth => "stream.ism/Manifest",
         };
-        format!("{}://{host}/{}/{file}", self.config.scheme, self.config.prefix)
+        format!(
+            "{}://{host}/{}/{file}",
+            self.config.scheme, self.config.prefix
+        )
     }
 
     /// Numbers of the segments that exist (and are listed) at `now`.
@@ -394,7 +397,12 @@ impl Origin {
         } else {
             let (id, f) = p.strip_prefix("v/")?.split_once('/')?;
             let i = c.video.iter().position(|r| r.id == id)?;
-            (c.video[i].bandwidth, f, c.video_timescale, MediaTrack::Video(i))
+            (
+                c.video[i].bandwidth,
+                f,
+                c.video_timescale,
+                MediaTrack::Video(i),
+            )
         };
         if self.is_hls() && file == "index.m3u8" {
             return Some(text(HLS_TYPE, self.hls_media(now)));
@@ -620,7 +628,14 @@ impl Origin {
                 "<Period id=\"p{p}\" start=\"{}\">\n<AdaptationSet id=\"1\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\">",
                 dur(p0.saturating_mul(d))
             );
-            self.dash_template(&mut s, c.video_timescale, "v/$RepresentationID$/", p0, s0, s1);
+            self.dash_template(
+                &mut s,
+                c.video_timescale,
+                "v/$RepresentationID$/",
+                p0,
+                s0,
+                s1,
+            );
             for r in &c.video {
                 let _ = writeln!(
                     s,

@@ -1,10 +1,16 @@
 //! `playhead`: the command-line host of the Playhead core.
 //!
-//! `playhead inspect <file-or-url> [--base-url URL] [--json]` reads a manifest like ffprobe
-//! reads media: a summary of the normalized model by default, the full model as JSON with
-//! `--json`, or the typed error. Exit code 0 on success, 2 on bad input, 1 on I/O failure.
+//! - `playhead inspect <file-or-url>`: a manifest's normalized model, like ffprobe for media.
+//! - `playhead play <url>...`: headless playback over real HTTP with a QoE summary.
+//! - `playhead probe <url>...`: the synthetic monitor (exit 0 or a one-line reason).
+//! - `playhead load --sessions N <url>`: N concurrent viewers against an origin.
+//! - `playhead demo`: the bundled origin played live in every format, with a DVR seek, a CDN
+//!   failure, decoded audio and a chart.
 
+mod audio;
+mod host;
 mod inspect;
+mod play;
 
 use std::process::ExitCode;
 
@@ -25,11 +31,19 @@ struct Cli {
 enum Command {
     /// Print the normalized presentation model of a manifest (HLS, DASH, Smooth).
     Inspect(inspect::Args),
+    /// Play a stream headlessly: real HTTP, real clock, a virtual playhead at 1x.
+    Play(play::PlayArgs),
+    /// Synthetic monitoring: exit 0 when the stream played, 1 with the reason otherwise.
+    Probe(play::ProbeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // TLS for https URLs: rustls with the ring provider (reqwest leaves the choice to us).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Command::Inspect(args) => inspect::run(&args),
+        Command::Play(args) => play::play(&args),
+        Command::Probe(args) => play::probe(&args),
     }
 }

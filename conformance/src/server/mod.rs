@@ -1,0 +1,704 @@
+//! The test origin over real HTTP on loopback: the bundled asset as a live (or VOD) stream
+//! in every format at once, on several "CDN" ports, with a content steering server, a time
+//! server, a ClearKey license server and fault injection. Think DASH-IF livesim2 plus a
+//! chaos proxy.
+//!
+//! Ports: the services port (steering `/steer`, time `/now`, ClearKey `/license/clearkey`,
+//! control `/control/outage?cdn=N&seconds=S`, an index at `/`), then one port per CDN.
+//! Every CDN serves each format under its own prefix ([`prefix`]): `hls/master.m3u8`,
+//! `hls-ts/master.m3u8`, `dash/manifest.mpd`, `dash-timeline/manifest.mpd`,
+//! `smooth/stream.ism/Manifest`.
+//!
+//! Faults ([`Fault`], times from the server's start) match a substring of the full URL:
+//! a status code, a refused connection (closed without an answer), a black hole (no answer
+//! for an hour), a delay before the answer, a truncated body (half, then the connection
+//! drops), a stall (half, then nothing), a frozen manifest. Media bytes are paced through
+//! one shared link whose throughput follows a [`Trace`].
+
+mod clearkey;
+mod pace;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use playhead::{Micros, UnixMicros};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::asset::{Asset, AssetError, SEGMENT};
+use crate::sim::net::{Fault, FaultKind, Trace};
+use crate::sim::origin::{LiveConfig, Origin, OriginFormat, Served, SteeringConfig};
+
+pub use clearkey::ClearKey;
+use pace::{ChannelBody, Link};
+
+/// Every format the server speaks.
+pub const FORMATS: [OriginFormat; 5] = [
+    OriginFormat::HlsFmp4,
+    OriginFormat::HlsTs,
+    OriginFormat::DashTemplate,
+    OriginFormat::DashTimeline,
+    OriginFormat::Smooth,
+];
+
+/// The path prefix of a format on every CDN.
+pub fn prefix(format: OriginFormat) -> &'static str {
+    match format {
+        OriginFormat::HlsFmp4 => "hls",
+        OriginFormat::HlsTs => "hls-ts",
+        OriginFormat::DashTemplate => "dash",
+        OriginFormat::DashTimeline => "dash-timeline",
+        OriginFormat::Smooth => "smooth",
+    }
+}
+
+/// Live timing of the served stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSpec {
+    /// How far back the DVR window reaches.
+    pub dvr_window: Micros,
+    /// How much of the stream already exists when the server starts.
+    pub preroll: Micros,
+    /// Live-to-VOD: the stream ends this long after the server starts.
+    pub end_after: Option<Micros>,
+}
+
+/// What the server does.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The asset folder ([`crate::asset::media_dir`]).
+    pub media: PathBuf,
+    /// CDN ports.
+    pub cdns: usize,
+    /// 0: any free ports; otherwise services on `port`, CDN `i` on `port + 1 + i`.
+    pub port: u16,
+    /// `None`: VOD.
+    pub live: Option<LiveSpec>,
+    /// Injected faults (`from`/`until` counted from the start).
+    pub faults: Vec<Fault>,
+    /// Throughput of the one link every media byte goes through (`None`: unshaped).
+    pub trace: Option<Trace>,
+    /// Added before every answer.
+    pub latency: Micros,
+    /// Content steering (HLS and DASH name the steering server).
+    pub steering: bool,
+    /// ClearKey keys (key id, key) the license server hands out.
+    pub clearkey: Vec<([u8; 16], [u8; 16])>,
+}
+
+impl Default for ServerConfig {
+    /// Live with a 2-minute DVR window (all of it already there), two CDNs, no faults.
+    fn default() -> ServerConfig {
+        ServerConfig {
+            media: crate::asset::media_dir(),
+            cdns: 2,
+            port: 0,
+            live: Some(LiveSpec {
+                dvr_window: Micros(120_000_000),
+                preroll: Micros(120_000_000),
+                end_after: None,
+            }),
+            faults: Vec::new(),
+            trace: None,
+            latency: Micros::ZERO,
+            steering: true,
+            clearkey: Vec::new(),
+        }
+    }
+}
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The asset.
+    #[error(transparent)]
+    Asset(#[from] AssetError),
+    /// Binding a port.
+    #[error("bind 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port asked for.
+        port: u16,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Starting the runtime of [`OriginServer::background`].
+    #[error("runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Counters since the start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ServerStats {
+    /// Requests answered or refused.
+    pub requests: u64,
+    /// Body bytes sent.
+    pub bytes: u64,
+    /// Faults injected (including runtime outages).
+    pub faults: u64,
+    /// Answers with status 400 and above.
+    pub errors: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    bytes: AtomicU64,
+    faults: AtomicU64,
+    errors: AtomicU64,
+}
+
+struct State {
+    asset: Asset,
+    origins: Vec<Origin>,
+    services: SocketAddr,
+    cdns: Vec<SocketAddr>,
+    started: Instant,
+    started_wall: UnixMicros,
+    faults: Mutex<Vec<Fault>>,
+    /// Runtime outages: (CDN, until).
+    outages: Mutex<Vec<(usize, Instant)>>,
+    link: Option<Link>,
+    latency: Duration,
+    clearkey: ClearKey,
+    counters: Counters,
+}
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// A running origin. Dropping it stops the servers.
+pub struct OriginServer {
+    state: Arc<State>,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OriginServer {
+    /// Starts the server on the current tokio runtime.
+    pub async fn start(config: ServerConfig) -> Result<OriginServer, ServerError> {
+        let asset = Asset::load(&config.media)?;
+        let bind = |port: u16| async move {
+            TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|source| ServerError::Bind { port, source })
+        };
+        let services = bind(config.port).await?;
+        let mut cdns = Vec::new();
+        for i in 0..config.cdns.max(1) {
+            let port = if config.port == 0 {
+                0
+            } else {
+                config.port.saturating_add(1).saturating_add(i as u16)
+            };
+            cdns.push(bind(port).await?);
+        }
+        let addr = |l: &TcpListener| {
+            l.local_addr()
+                .map_err(|source| ServerError::Bind { port: 0, source })
+        };
+        let services_addr = addr(&services)?;
+        let cdn_addrs = cdns.iter().map(addr).collect::<Result<Vec<_>, _>>()?;
+        let started_wall = wall_now();
+        let origins = FORMATS
+            .iter()
+            .map(|&f| {
+                Origin::new(origin_config(
+                    &asset,
+                    f,
+                    &config,
+                    services_addr,
+                    &cdn_addrs,
+                    started_wall,
+                ))
+            })
+            .collect();
+        let state = Arc::new(State {
+            asset,
+            origins,
+            services: services_addr,
+            cdns: cdn_addrs,
+            started: Instant::now(),
+            started_wall,
+            faults: Mutex::new(config.faults),
+            outages: Mutex::new(Vec::new()),
+            link: config.trace.map(Link::new),
+            latency: Duration::from_micros(config.latency.0.max(0).unsigned_abs()),
+            clearkey: ClearKey::new(config.clearkey),
+            counters: Counters::default(),
+        });
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(accept(services, None, state.clone(), stopped.clone()));
+        for (i, l) in cdns.into_iter().enumerate() {
+            tokio::spawn(accept(l, Some(i), state.clone(), stopped.clone()));
+        }
+        Ok(OriginServer {
+            state,
+            stop,
+            thread: None,
+        })
+    }
+
+    /// Starts the server on a runtime of its own, in a background thread.
+    pub fn background(config: ServerConfig) -> Result<OriginServer, ServerError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(ServerError::Runtime)?;
+        let mut server = rt.block_on(OriginServer::start(config))?;
+        let mut stopped = server.stop.subscribe();
+        server.thread = Some(std::thread::spawn(move || {
+            rt.block_on(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+        }));
+        Ok(server)
+    }
+
+    /// The manifest URL of `format` on CDN `cdn`.
+    pub fn url(&self, format: OriginFormat, cdn: usize) -> String {
+        self.state.origin(format).manifest_url(cdn)
+    }
+
+    /// `127.0.0.1:port` of CDN `cdn`.
+    pub fn cdn_host(&self, cdn: usize) -> Option<String> {
+        self.state.cdns.get(cdn).map(ToString::to_string)
+    }
+
+    /// The services address (steering, time, license, control).
+    pub fn services(&self) -> SocketAddr {
+        self.state.services
+    }
+
+    /// The ClearKey license URL.
+    pub fn license_url(&self) -> String {
+        format!("http://{}/license/clearkey", self.state.services)
+    }
+
+    /// Makes CDN `cdn` refuse every connection for `span`, from now.
+    pub fn fail_cdn(&self, cdn: usize, span: Duration) {
+        self.state.fail_cdn(cdn, span);
+    }
+
+    /// Counters since the start.
+    pub fn stats(&self) -> ServerStats {
+        self.state.stats()
+    }
+
+    /// The wall-clock time the server started.
+    pub fn started_wall(&self) -> UnixMicros {
+        self.state.started_wall
+    }
+}
+
+impl Drop for OriginServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn origin_config(
+    asset: &Asset,
+    format: OriginFormat,
+    config: &ServerConfig,
+    services: SocketAddr,
+    cdns: &[SocketAddr],
+    started: UnixMicros,
+) -> crate::sim::origin::OriginConfig {
+    let mut c = asset.origin_config(format);
+    c.hosts = cdns.iter().map(ToString::to_string).collect();
+    c.scheme = "http".into();
+    c.prefix = prefix(format).into();
+    c.steering_url = format!("http://{services}/steer");
+    c.time_url = format!("http://{services}/now");
+    c.utc_timing = true;
+    c.steering = config.steering.then(|| SteeringConfig {
+        ttl_s: 5,
+        schedule: Vec::new(),
+    });
+    c.live = config.live.as_ref().map(|l| {
+        // Segment boundaries on whole multiples of the segment duration since the epoch.
+        let first = started.0 - l.preroll.0.max(0);
+        let ast = first - first.rem_euclid(SEGMENT.0);
+        LiveConfig {
+            availability_start: UnixMicros(ast),
+            dvr_window: l.dvr_window,
+            end: l.end_after.map(|e| UnixMicros(started.0 + e.0.max(0))),
+        }
+    });
+    c
+}
+
+fn wall_now() -> UnixMicros {
+    let d = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMicros(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+async fn accept(
+    listener: TcpListener,
+    cdn: Option<usize>,
+    state: Arc<State>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let conn = tokio::select! {
+            c = listener.accept() => c,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let Ok((stream, _)) = conn else { continue };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let state = state.clone();
+                async move { state.handle(cdn, req).await }
+            });
+            let conn = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = conn => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+        });
+    }
+}
+
+/// What a fault turns an answer into.
+enum Twist {
+    None,
+    Status(u16),
+    Refuse,
+    Blackhole,
+    Delay(Duration),
+    Truncate,
+    Stall,
+    Freeze(UnixMicros),
+}
+
+impl State {
+    fn origin(&self, format: OriginFormat) -> &Origin {
+        let i = FORMATS.iter().position(|f| *f == format).unwrap_or(0);
+        &self.origins[i]
+    }
+
+    fn stats(&self) -> ServerStats {
+        let c = &self.counters;
+        ServerStats {
+            requests: c.requests.load(Ordering::Relaxed),
+            bytes: c.bytes.load(Ordering::Relaxed),
+            faults: c.faults.load(Ordering::Relaxed),
+            errors: c.errors.load(Ordering::Relaxed),
+        }
+    }
+
+    fn fail_cdn(&self, cdn: usize, span: Duration) {
+        if let Ok(mut o) = self.outages.lock() {
+            o.push((cdn, Instant::now() + span));
+        }
+    }
+
+    fn down(&self, cdn: usize) -> bool {
+        let now = Instant::now();
+        self.outages
+            .lock()
+            .map(|o| o.iter().any(|(c, until)| *c == cdn && *until > now))
+            .unwrap_or(false)
+    }
+
+    fn since_start(&self) -> Micros {
+        Micros(i64::try_from(self.started.elapsed().as_micros()).unwrap_or(i64::MAX))
+    }
+
+    fn twist(&self, cdn: Option<usize>, url: &str) -> Twist {
+        if cdn.is_some_and(|c| self.down(c)) {
+            return Twist::Refuse;
+        }
+        let t = self.since_start();
+        let Ok(mut faults) = self.faults.lock() else {
+            return Twist::None;
+        };
+        let Some(f) = faults.iter_mut().find(|f| {
+            f.from <= t && t < f.until && url.contains(&f.url_contains) && f.times != Some(0)
+        }) else {
+            return Twist::None;
+        };
+        if let Some(n) = f.times.as_mut() {
+            *n -= 1;
+        }
+        match f.kind {
+            FaultKind::Status(s) => Twist::Status(s),
+            FaultKind::Refuse => Twist::Refuse,
+            FaultKind::Blackhole => Twist::Blackhole,
+            FaultKind::Delay(d) => Twist::Delay(Duration::from_micros(d.0.max(0).unsigned_abs())),
+            FaultKind::Truncate => Twist::Truncate,
+            FaultKind::Stall => Twist::Stall,
+            FaultKind::Freeze => Twist::Freeze(UnixMicros(self.started_wall.0 + f.from.0)),
+        }
+    }
+
+    async fn handle(
+        self: Arc<Self>,
+        cdn: Option<usize>,
+        req: Request<Incoming>,
+    ) -> Result<Response<Body>, std::io::Error> {
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let host = cdn.map_or(self.services, |c| self.cdns[c]);
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_owned();
+        let url = format!("http://{host}{path}");
+        let twist = self.twist(cdn, &url);
+        if !matches!(twist, Twist::None) {
+            self.counters.faults.fetch_add(1, Ordering::Relaxed);
+        }
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        let mut wall = wall_now();
+        match twist {
+            Twist::Refuse => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "injected: refused",
+                ));
+            }
+            Twist::Blackhole => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return Err(std::io::Error::other("injected: black hole"));
+            }
+            Twist::Status(s) => return Ok(self.status(s, "injected fault")),
+            Twist::Delay(d) => tokio::time::sleep(d).await,
+            Twist::Freeze(at) => wall = at,
+            Twist::None | Twist::Truncate | Twist::Stall => {}
+        }
+        if req.method() == Method::OPTIONS {
+            return Ok(self.reply(StatusCode::NO_CONTENT, "text/plain", Bytes::new()));
+        }
+        let answer = match cdn {
+            None => self.service(req, &path).await,
+            Some(_) => self.cdn(&url, wall),
+        };
+        let (status, content_type, body, media) = match answer {
+            Answer::Status(s, why) => return Ok(self.status(s, why)),
+            Answer::Body {
+                content_type,
+                body,
+                media,
+            } => (StatusCode::OK, content_type, body, media),
+        };
+        if !media || (self.link.is_none() && matches!(twist, Twist::None)) {
+            return Ok(self.reply(status, content_type, body));
+        }
+        // Paced, truncated or stalled: stream it.
+        let full = body.len();
+        let (cut, end) = match twist {
+            Twist::Truncate => (full / 2, pace::End::Drop),
+            Twist::Stall => (full / 2, pace::End::Hang),
+            _ => (full, pace::End::Done),
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let state = self.clone();
+        tokio::spawn(async move {
+            pace::send(
+                body.slice(..cut),
+                end,
+                state.link.as_ref(),
+                state.started,
+                &tx,
+                &state.counters.bytes,
+            )
+            .await;
+        });
+        let mut resp = Response::new(ChannelBody::new(rx).boxed());
+        *resp.status_mut() = status;
+        headers(&mut resp, content_type, Some(full));
+        Ok(resp)
+    }
+
+    fn cdn(&self, url: &str, wall: UnixMicros) -> Answer {
+        let path = url.splitn(4, '/').nth(3).unwrap_or("");
+        let first = path.split('/').next().unwrap_or("");
+        let Some(format) = FORMATS.iter().copied().find(|f| prefix(*f) == first) else {
+            return Answer::Status(404, "no such stream");
+        };
+        match self.origin(format).serve(url, wall) {
+            Served::Text { content_type, body } => Answer::Body {
+                content_type,
+                body: Bytes::from(body),
+                media: false,
+            },
+            Served::Media { media, .. } => match self.asset.body(format, media) {
+                Some(b) => Answer::Body {
+                    content_type: match (format, media.track) {
+                        (OriginFormat::HlsTs, _) => "video/mp2t",
+                        (_, crate::sim::origin::MediaTrack::Audio) => "audio/mp4",
+                        _ => "video/mp4",
+                    },
+                    body: Bytes::from(b),
+                    media: true,
+                },
+                None => Answer::Status(404, "no such segment"),
+            },
+            Served::NotFound => Answer::Status(404, "not found"),
+        }
+    }
+
+    async fn service(&self, req: Request<Incoming>, path: &str) -> Answer {
+        let (route, query) = path.split_once('?').unwrap_or((path, ""));
+        match route {
+            "/now" => Answer::text("text/plain", crate::sim::origin::iso(wall_now())),
+            "/steer" => Answer::text("application/json", self.steering()),
+            "/license/clearkey" => {
+                let Ok(body) = req.into_body().collect().await else {
+                    return Answer::Status(400, "unreadable request body");
+                };
+                match self.clearkey.answer(&body.to_bytes()) {
+                    Ok(json) => Answer::text("application/json", json),
+                    Err((status, why)) => Answer::Status(status, why),
+                }
+            }
+            "/control/outage" => {
+                let arg = |name: &str| {
+                    query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+                        .and_then(|v| v.parse::<u64>().ok())
+                };
+                match (arg("cdn"), arg("seconds")) {
+                    (Some(c), Some(s)) if (c as usize) < self.cdns.len() => {
+                        self.fail_cdn(c as usize, Duration::from_secs(s.min(3600)));
+                        Answer::text("text/plain", format!("cdn {c} down for {s} s\n"))
+                    }
+                    _ => Answer::Status(400, "want ?cdn=N&seconds=S"),
+                }
+            }
+            "/" => Answer::text("text/plain", self.index()),
+            _ => Answer::Status(404, "not found"),
+        }
+    }
+
+    /// The steering manifest: every CDN, those in an outage last.
+    fn steering(&self) -> String {
+        let mut order: Vec<(bool, String)> = self
+            .cdns
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                (
+                    self.down(i),
+                    crate::sim::origin::pathway(&a.to_string()).into_owned(),
+                )
+            })
+            .collect();
+        order.sort_by_key(|(down, _)| *down);
+        let list: Vec<String> = order.into_iter().map(|(_, p)| format!("\"{p}\"")).collect();
+        format!(
+            "{{\"VERSION\":1,\"TTL\":5,\"RELOAD-URI\":\"http://{}/steer\",\"PATHWAY-PRIORITY\":[{}]}}",
+            self.services,
+            list.join(",")
+        )
+    }
+
+    fn index(&self) -> String {
+        let mut s = String::from("playhead test origin\n\n");
+        for f in FORMATS {
+            for c in 0..self.cdns.len() {
+                s.push_str(&format!(
+                    "{:<14} cdn {c}: {}\n",
+                    prefix(f),
+                    self.origin(f).manifest_url(c)
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "\nclearkey: http://{0}/license/clearkey\nsteering: http://{0}/steer\ntime:     http://{0}/now\noutage:   http://{0}/control/outage?cdn=0&seconds=10\n",
+            self.services
+        ));
+        s
+    }
+
+    fn status(&self, status: u16, why: &'static str) -> Response<Body> {
+        let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.reply(code, "text/plain", Bytes::from(format!("{why}\n")))
+    }
+
+    fn reply(&self, status: StatusCode, content_type: &str, body: Bytes) -> Response<Body> {
+        if status.as_u16() >= 400 {
+            self.counters.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        self.counters
+            .bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        let len = body.len();
+        let mut resp = Response::new(Full::new(body).map_err(|e: Infallible| match e {}).boxed());
+        *resp.status_mut() = status;
+        headers(&mut resp, content_type, Some(len));
+        resp
+    }
+}
+
+enum Answer {
+    Status(u16, &'static str),
+    Body {
+        content_type: &'static str,
+        body: Bytes,
+        media: bool,
+    },
+}
+
+impl Answer {
+    fn text(content_type: &'static str, body: String) -> Answer {
+        Answer::Body {
+            content_type,
+            body: Bytes::from(body),
+            media: false,
+        }
+    }
+}
+
+fn headers(resp: &mut Response<Body>, content_type: &str, len: Option<usize>) {
+    use hyper::header::{self, HeaderValue};
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Some(n) = len {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Date"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+}

@@ -1,0 +1,480 @@
+//! A real host for the engine: HTTP through reqwest on tokio, the real clock, and a virtual
+//! decoder (the simulation's) whose playhead consumes the buffer at 1x.
+//!
+//! One [`run`] is one viewer: it loads the URLs, presses play, answers every request the
+//! engine makes, reports playback state four times a second, and returns what happened.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use playhead::engine::{
+    Body, Command, Config, Delivery, Event, FailureClass, FatalError, Input, Method, Now, Output,
+    Player, Request, RequestId, Response, SeekTarget, Source, Stats,
+};
+use playhead::{ContentType, Micros, NameValue, UnixMicros};
+use playhead_conformance::sim::decoder::Decoder;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How often the host reports playback state.
+const REPORT_EVERY: Duration = Duration::from_millis(250);
+/// Progress inputs at most this often per request.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// What a session does besides playing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plan {
+    /// Stop after this long.
+    pub duration: Duration,
+    /// Seeks, at times from the start.
+    pub seeks: Vec<(Duration, SeekTarget)>,
+    /// Keep the bytes of every audio init and media segment handed to the decoder.
+    pub keep_audio: bool,
+    /// Record a chart sample this often (`None`: never).
+    pub chart_every: Option<Duration>,
+}
+
+/// One point of the chart.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub(crate) struct Sample {
+    /// Seconds since the start.
+    pub t: f64,
+    /// Playhead position, seconds.
+    pub position: f64,
+    /// Seconds buffered ahead of the playhead.
+    pub buffer: f64,
+    /// Bandwidth of the video track playing, bit/s.
+    pub bitrate: u64,
+    /// The engine's throughput estimate, bit/s.
+    pub estimate: u64,
+}
+
+/// Audio handed to the decoder: the init segment (if any) and the media segments after it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AudioCapture {
+    /// Init segment bytes (fMP4); empty for TS.
+    pub init: Vec<u8>,
+    /// Media segments in the order appended.
+    pub segments: Vec<Vec<u8>>,
+}
+
+/// What happened.
+#[derive(Debug)]
+pub(crate) struct Report {
+    /// The engine's QoE statistics.
+    pub stats: Stats,
+    /// Events with their time since the start.
+    pub events: Vec<(Duration, Event)>,
+    /// The fatal error, if the engine gave up.
+    pub fatal: Option<FatalError>,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that failed (no response, or status >= 400).
+    pub failures: u64,
+    /// Media segment requests that failed.
+    pub segment_failures: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// Seconds of media played.
+    pub played: f64,
+    /// Stalls seen by the virtual decoder, and the longest.
+    pub stalls: u32,
+    /// Longest stall, seconds.
+    pub longest_stall: f64,
+    /// A live playlist stopped growing.
+    pub stale: bool,
+    /// Chart samples.
+    pub chart: Vec<Sample>,
+    /// Audio, when the plan asked for it.
+    pub audio: AudioCapture,
+    /// The audio track's Smooth `CodecPrivateData` (its AudioSpecificConfig), if any.
+    pub audio_private: Option<Vec<u8>>,
+}
+
+enum Msg {
+    Input(Input),
+    /// The body of a host-delivered request, just before its response.
+    Held(RequestId, Vec<u8>),
+}
+
+struct Clock {
+    start: Instant,
+}
+
+impl Clock {
+    fn mono(&self) -> Micros {
+        Micros(i64::try_from(self.start.elapsed().as_micros()).unwrap_or(i64::MAX))
+    }
+
+    fn now(&self) -> Now {
+        let wall = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        Now {
+            mono: self.mono(),
+            wall: UnixMicros(i64::try_from(wall.as_micros()).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// Plays `sources` with `config` until the plan's duration, the end, or a fatal error.
+pub(crate) async fn run(
+    client: &reqwest::Client,
+    config: Config,
+    sources: Vec<Source>,
+    plan: &Plan,
+    mut on_tick: impl FnMut(&Sample),
+) -> Report {
+    let clock = Clock {
+        start: Instant::now(),
+    };
+    let rebuffer = config.buffer.rebuffer;
+    let mut player = Player::new(config);
+    let mut decoder = Decoder::new(rebuffer);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut inflight: HashMap<RequestId, (JoinHandle<()>, Request)> = HashMap::new();
+    let mut held: HashMap<RequestId, Vec<u8>> = HashMap::new();
+    let mut report = Report {
+        stats: Stats::default(),
+        events: Vec::new(),
+        fatal: None,
+        requests: 0,
+        failures: 0,
+        segment_failures: 0,
+        bytes: 0,
+        played: 0.0,
+        stalls: 0,
+        longest_stall: 0.0,
+        stale: false,
+        chart: Vec::new(),
+        audio: AudioCapture::default(),
+        audio_private: None,
+    };
+    let mut seeks = plan.seeks.clone();
+    seeks.sort_by_key(|(t, _)| *t);
+    seeks.reverse();
+    let mut deadline: Option<Micros> = None;
+    let mut last_t = Micros::ZERO;
+    let mut next_report = Instant::now();
+    let mut next_chart = Instant::now();
+    let mut current_bitrate = 0u64;
+    let mut done = false;
+
+    let mut inputs = vec![
+        Input::Command(Command::Load {
+            sources,
+            start: None,
+        }),
+        Input::Command(Command::Play),
+    ];
+    decoder.intent = true;
+    loop {
+        for input in inputs.drain(..) {
+            if let Input::Response(r) = &input {
+                report.bytes += match &r.body {
+                    Body::Bytes(b) => b.len() as u64,
+                    Body::Held { size } => *size,
+                };
+            }
+            let _ = player.handle_input(clock.now(), input);
+            // Drain outputs.
+            loop {
+                match player.poll_output() {
+                    Output::Timeout(at) => {
+                        deadline = at;
+                        break;
+                    }
+                    Output::Request(r) => {
+                        report.requests += 1;
+                        let id = r.id;
+                        let task =
+                            tokio::spawn(fetch(client.clone(), r.clone(), tx.clone(), clock.start));
+                        inflight.insert(id, (task, r));
+                    }
+                    Output::Cancel(id) => {
+                        if let Some((task, _)) = inflight.remove(&id) {
+                            task.abort();
+                        }
+                        held.remove(&id);
+                    }
+                    Output::Media(m) => {
+                        let bytes = held.remove(&m.request);
+                        if m.init {
+                            decoder.expect(m.content_type);
+                        } else {
+                            decoder.append(m.content_type, m.start, m.end);
+                        }
+                        if plan.keep_audio && m.content_type == ContentType::Audio {
+                            if let Some(b) = bytes {
+                                if m.init {
+                                    report.audio.init = b;
+                                } else {
+                                    report.audio.segments.push(b);
+                                }
+                            }
+                        }
+                    }
+                    Output::SetPosition(p) => decoder.seek(p, clock.mono()),
+                    Output::EndOfStream => decoder.eos = true,
+                    Output::Event(e) => {
+                        match &e {
+                            Event::Error(f) => {
+                                report.fatal = Some(f.clone());
+                                done = true;
+                            }
+                            Event::Stale { .. } => report.stale = true,
+                            Event::Ended => done = true,
+                            Event::TrackSelected {
+                                content_type: ContentType::Video,
+                                bandwidth,
+                                ..
+                            } => current_bitrate = *bandwidth,
+                            _ => {}
+                        }
+                        report.events.push((clock.start.elapsed(), e));
+                    }
+                }
+            }
+        }
+        if done || clock.start.elapsed() >= plan.duration {
+            break;
+        }
+        let wake = deadline
+            .map(|d| clock.start + Duration::from_micros(d.0.max(0).unsigned_abs()))
+            .unwrap_or(next_report)
+            .min(next_report);
+        tokio::select! {
+            msg = rx.recv() => match msg {
+                Some(Msg::Input(i)) => {
+                    match &i {
+                        Input::Response(r) => {
+                            if let Some((_, req)) = inflight.remove(&r.id) && r.status >= 400 {
+                                report.failures += 1;
+                                if req.kind == playhead::engine::RequestKind::MediaSegment {
+                                    report.segment_failures += 1;
+                                }
+                            }
+                        }
+                        Input::Failed { id, .. } => {
+                            if let Some((_, req)) = inflight.remove(id) {
+                                report.failures += 1;
+                                if req.kind == playhead::engine::RequestKind::MediaSegment {
+                                    report.segment_failures += 1;
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                    inputs.push(i);
+                }
+                Some(Msg::Held(id, bytes)) => {
+                    held.insert(id, bytes);
+                }
+                None => break,
+            },
+            _ = tokio::time::sleep_until(wake.into()) => {
+                if deadline.is_some_and(|d| d <= clock.mono()) {
+                    deadline = None;
+                    inputs.push(Input::Timeout);
+                }
+            }
+        }
+        // The virtual decoder follows the clock.
+        let t = clock.mono();
+        if decoder.advance(last_t, t) || Instant::now() >= next_report {
+            inputs.push(Input::Playback(decoder.report()));
+            next_report = Instant::now() + REPORT_EVERY;
+        }
+        last_t = t;
+        if let Some((at, _)) = seeks.last()
+            && clock.start.elapsed() >= *at
+        {
+            if let Some((_, target)) = seeks.pop() {
+                inputs.push(Input::Command(Command::Seek(target)));
+            }
+        }
+        if let Some(every) = plan.chart_every
+            && Instant::now() >= next_chart
+        {
+            next_chart = Instant::now() + every;
+            let s = Sample {
+                t: clock.start.elapsed().as_secs_f64(),
+                position: secs(decoder.position),
+                buffer: secs(decoder.ahead()),
+                bitrate: current_bitrate,
+                estimate: player.stats().bandwidth_estimate,
+            };
+            report.chart.push(s);
+            on_tick(&s);
+        }
+    }
+    let _ = player.handle_input(clock.now(), Input::Command(Command::Stop));
+    for (_, (task, _)) in inflight.drain() {
+        task.abort();
+    }
+    report.stats = player.stats().clone();
+    report.audio_private = player.presentation().and_then(|p| {
+        p.periods
+            .iter()
+            .flat_map(|p| &p.switching_sets)
+            .filter(|s| s.content_type == ContentType::Audio)
+            .flat_map(|s| &s.tracks)
+            .find_map(|t| t.codec_private_data.as_ref().map(|b| b.to_vec()))
+    });
+    report.played = secs(report.stats.play_time);
+    report.stalls = decoder.stalls;
+    report.longest_stall = secs(decoder.longest_stall);
+    report
+}
+
+fn secs(m: Micros) -> f64 {
+    m.0 as f64 / 1e6
+}
+
+/// Performs one request and reports it as inputs.
+async fn fetch(
+    client: reqwest::Client,
+    r: Request,
+    tx: mpsc::UnboundedSender<Msg>,
+    start: Instant,
+) {
+    let mono = || Micros(i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX));
+    let failed = |class, detail: String| {
+        Msg::Input(Input::Failed {
+            id: r.id,
+            class,
+            detail,
+        })
+    };
+    let method = match r.method {
+        Method::Get => reqwest::Method::GET,
+        Method::Head => reqwest::Method::HEAD,
+        Method::Post => reqwest::Method::POST,
+    };
+    let mut rb = client.request(method, &r.url);
+    let timeout = Duration::from_micros(r.timeout.0.max(1).unsigned_abs());
+    for h in &r.headers {
+        rb = rb.header(&h.name, &h.value);
+    }
+    if let Some(range) = &r.byte_range {
+        rb = rb.header("range", range.http_header());
+    }
+    if let Some(body) = &r.body {
+        rb = rb.body(body.clone());
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let sent = tokio::time::timeout_at(deadline, rb.send()).await;
+    let mut resp = match sent {
+        Err(_) => {
+            let _ = tx.send(failed(FailureClass::Timeout, "no answer in time".into()));
+            return;
+        }
+        Ok(Err(e)) => {
+            let _ = tx.send(failed(FailureClass::Network, describe(&e)));
+            return;
+        }
+        Ok(Ok(resp)) => resp,
+    };
+    let first_byte_at = mono();
+    let status = resp.status().as_u16();
+    let total = resp.content_length();
+    let headers = ["date", "content-type", "age"]
+        .iter()
+        .filter_map(|n| {
+            let v = resp.headers().get(*n)?.to_str().ok()?;
+            Some(NameValue {
+                name: (*n).to_owned(),
+                value: v.to_owned(),
+            })
+        })
+        .collect();
+    let final_url = Some(resp.url().as_str().to_owned()).filter(|u| *u != r.url);
+    let mut body = Vec::with_capacity(total.unwrap_or(0).min(64 << 20) as usize);
+    let mut last_progress = Instant::now();
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Err(_) => {
+                let _ = tx.send(failed(FailureClass::Timeout, "body too slow".into()));
+                return;
+            }
+            Ok(Err(e)) => {
+                let _ = tx.send(failed(FailureClass::Truncated, describe(&e)));
+                return;
+            }
+            Ok(Ok(None)) => break,
+            Ok(Ok(Some(chunk))) => {
+                body.extend_from_slice(&chunk);
+                if last_progress.elapsed() >= PROGRESS_EVERY {
+                    last_progress = Instant::now();
+                    let _ = tx.send(Msg::Input(Input::Progress {
+                        id: r.id,
+                        received: body.len() as u64,
+                        total,
+                    }));
+                }
+            }
+        }
+    }
+    if total.is_some_and(|t| t != body.len() as u64) {
+        let _ = tx.send(failed(
+            FailureClass::Truncated,
+            "body shorter than its length".into(),
+        ));
+        return;
+    }
+    let body = if r.delivery == Delivery::Host && status < 400 {
+        let size = body.len() as u64;
+        let _ = tx.send(Msg::Held(r.id, body));
+        Body::Held { size }
+    } else {
+        Body::Bytes(body)
+    };
+    let _ = tx.send(Msg::Input(Input::Response(Response {
+        id: r.id,
+        status,
+        headers,
+        body,
+        first_byte_at,
+        final_url,
+    })));
+}
+
+/// An error and its causes on one line.
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
+/// The HTTP client every session shares: connection pooling, no overall timeout (each
+/// request carries the engine's).
+pub(crate) fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .user_agent(concat!("playhead/", env!("CARGO_PKG_VERSION")))
+        .pool_max_idle_per_host(8)
+        .build()
+        .map_err(|e| describe(&e))
+}
+
+/// The load list of several URLs, in order of preference: each one a CDN named as content
+/// steering names pathways (the host up to its first dot; `cdn{port}` for an IPv4 host).
+pub(crate) fn sources(urls: &[String]) -> Vec<Source> {
+    urls.iter()
+        .enumerate()
+        .map(|(i, u)| Source {
+            url: u.clone(),
+            cdn: (urls.len() > 1)
+                .then(|| {
+                    let host = u.split("://").nth(1)?.split('/').next()?;
+                    Some(playhead_conformance::sim::origin::pathway(host).into_owned())
+                })
+                .flatten(),
+            priority: i as u32,
+        })
+        .collect()
+}

@@ -1,0 +1,289 @@
+//! `playhead play` (headless playback with a progress line and a QoE summary) and
+//! `playhead probe` (the synthetic monitor: exit 0 when the stream played, 1 with a
+//! one-line reason otherwise, JSON for alerting systems).
+
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use playhead::engine::{Config, ErrorClass, RequestKind};
+
+use crate::host::{self, Plan, Report, Sample};
+
+/// `playhead play`.
+#[derive(clap::Args)]
+pub(crate) struct PlayArgs {
+    /// Manifest URL(s); more than one are CDNs in order of preference.
+    #[arg(required = true)]
+    urls: Vec<String>,
+    /// Seconds to play.
+    #[arg(long, default_value_t = 20)]
+    duration: u64,
+    /// Print the report as JSON (no progress line).
+    #[arg(long)]
+    json: bool,
+}
+
+/// `playhead probe`.
+#[derive(clap::Args)]
+pub(crate) struct ProbeArgs {
+    /// Manifest URL(s); more than one are CDNs in order of preference.
+    #[arg(required = true)]
+    urls: Vec<String>,
+    /// Seconds to watch.
+    #[arg(long, default_value_t = 15)]
+    duration: u64,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Fail when a stall lasts longer than this, seconds.
+    #[arg(long, default_value_t = 2.0)]
+    max_stall: f64,
+    /// Fail when more media segment requests than this fail (even if retries recovered).
+    #[arg(long, default_value_t = 3)]
+    max_segment_failures: u64,
+}
+
+/// Why a probe failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Reason {
+    /// The manifest or a playlist could not be fetched or read.
+    Manifest,
+    /// Media segments failed.
+    Segments,
+    /// Playback stalled too long.
+    Stall,
+    /// The licence or key could not be obtained.
+    Drm,
+    /// A live playlist stopped growing.
+    StaleLive,
+    /// No track the device can play.
+    NoPlayableTracks,
+    /// Nothing played.
+    NoPlayback,
+}
+
+impl Reason {
+    fn name(self) -> &'static str {
+        match self {
+            Reason::Manifest => "manifest error",
+            Reason::Segments => "segment failures",
+            Reason::Stall => "stall",
+            Reason::Drm => "DRM failure",
+            Reason::StaleLive => "stale live playlist",
+            Reason::NoPlayableTracks => "no playable tracks",
+            Reason::NoPlayback => "no playback",
+        }
+    }
+}
+
+/// The probe's verdict on a report.
+pub(crate) fn verdict(
+    r: &Report,
+    max_stall: f64,
+    max_segment_failures: u64,
+) -> Option<(Reason, String)> {
+    if let Some(f) = &r.fatal {
+        let reason = match (f.class, f.kind) {
+            (ErrorClass::Drm, _) | (_, Some(RequestKind::License | RequestKind::Key)) => {
+                Reason::Drm
+            }
+            (ErrorClass::Stale, _) => Reason::StaleLive,
+            (ErrorClass::NoPlayableTracks, _) => Reason::NoPlayableTracks,
+            (_, Some(RequestKind::MediaSegment | RequestKind::InitSegment)) => Reason::Segments,
+            _ => Reason::Manifest,
+        };
+        return Some((reason, format!("{}: {}", f.class.name(), f.cause)));
+    }
+    if r.stale {
+        return Some((Reason::StaleLive, "a live playlist stopped growing".into()));
+    }
+    if r.longest_stall > max_stall {
+        return Some((
+            Reason::Stall,
+            format!(
+                "stalled {:.1} s (limit {max_stall:.1} s), {} stall(s)",
+                r.longest_stall, r.stalls
+            ),
+        ));
+    }
+    if r.segment_failures > max_segment_failures {
+        return Some((
+            Reason::Segments,
+            format!(
+                "{} media segment requests failed (limit {max_segment_failures})",
+                r.segment_failures
+            ),
+        ));
+    }
+    if r.played < 1.0 {
+        return Some((Reason::NoPlayback, format!("played {:.1} s", r.played)));
+    }
+    None
+}
+
+/// The report as JSON.
+pub(crate) fn report_json(
+    url: &[String],
+    r: &Report,
+    verdict: Option<&(Reason, String)>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "ok": verdict.is_none(),
+        "reason": verdict.map(|v| v.0),
+        "detail": verdict.map(|v| v.1.clone()),
+        "urls": url,
+        "played_s": r.played,
+        "startup_ms": r.stats.startup_time.map(|m| m.0 / 1000),
+        "stalls": r.stalls,
+        "longest_stall_s": r.longest_stall,
+        "requests": r.requests,
+        "failures": r.failures,
+        "segment_failures": r.segment_failures,
+        "bytes": r.bytes,
+        "stats": r.stats,
+    })
+}
+
+/// The QoE table printed after `play` and in the demo.
+pub(crate) fn summary(label: &str, r: &Report) -> String {
+    let s = &r.stats;
+    let switches = s.switch_count.saturating_sub(1);
+    format!(
+        "{label:<14} played {:>5.1} s  startup {:>5} ms  stalls {} (longest {:.1} s)  avg {:>4} kbit/s  switches {switches}  cdn changes {}  requests {} ({} failed)  {:.1} MB",
+        r.played,
+        s.startup_time
+            .map_or("-".into(), |m| (m.0 / 1000).to_string()),
+        r.stalls,
+        r.longest_stall,
+        s.average_bitrate / 1000,
+        s.location_changes,
+        r.requests,
+        r.failures,
+        r.bytes as f64 / 1e6,
+    )
+}
+
+/// The progress line: position, buffer, bitrate.
+pub(crate) fn progress_line(label: &str, s: &Sample, total: f64) {
+    let width = 24usize;
+    let done = ((s.t / total.max(1.0)) * width as f64).clamp(0.0, width as f64) as usize;
+    let bar: String = "#".repeat(done) + &"-".repeat(width - done);
+    let mut err = std::io::stderr();
+    let _ = write!(
+        err,
+        "\r{label} [{bar}] pos {:>8.1} s  buffer {:>5.1} s  {:>5} kbit/s  est {:>6} kbit/s ",
+        s.position,
+        s.buffer,
+        s.bitrate / 1000,
+        s.estimate / 1000
+    );
+    let _ = err.flush();
+}
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+}
+
+/// `playhead play`.
+pub(crate) fn play(args: &PlayArgs) -> ExitCode {
+    let result = runtime().and_then(|rt| {
+        rt.block_on(async {
+            let client = host::client()?;
+            let plan = Plan {
+                duration: Duration::from_secs(args.duration),
+                chart_every: Some(Duration::from_millis(500)),
+                ..Plan::default()
+            };
+            let total = args.duration as f64;
+            let json = args.json;
+            Ok(host::run(
+                &client,
+                Config::default(),
+                host::sources(&args.urls),
+                &plan,
+                |s| {
+                    if !json {
+                        progress_line("play", s, total);
+                    }
+                },
+            )
+            .await)
+        })
+    });
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("playhead play: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let v = verdict(&r, f64::INFINITY, u64::MAX);
+    if args.json {
+        println!("{}", report_json(&args.urls, &r, v.as_ref()));
+    } else {
+        eprintln!();
+        println!("{}", summary("play", &r));
+        if let Some(f) = &r.fatal {
+            println!("error ({}): {}", f.class.name(), f.cause);
+        }
+    }
+    if r.fatal.is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `playhead probe`.
+pub(crate) fn probe(args: &ProbeArgs) -> ExitCode {
+    let result = runtime().and_then(|rt| {
+        rt.block_on(async {
+            let client = host::client()?;
+            let plan = Plan {
+                duration: Duration::from_secs(args.duration),
+                ..Plan::default()
+            };
+            Ok(host::run(
+                &client,
+                Config::default(),
+                host::sources(&args.urls),
+                &plan,
+                |_| {},
+            )
+            .await)
+        })
+    });
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("playhead probe: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let v = verdict(&r, args.max_stall, args.max_segment_failures);
+    if args.json {
+        println!("{}", report_json(&args.urls, &r, v.as_ref()));
+    } else {
+        match &v {
+            None => println!(
+                "OK: played {:.1} s, startup {} ms, {} stall(s), {} request(s) failed",
+                r.played,
+                r.stats.startup_time.map_or(0, |m| m.0 / 1000),
+                r.stalls,
+                r.failures
+            ),
+            Some((reason, detail)) => println!("FAIL {}: {detail}", reason.name()),
+        }
+    }
+    if v.is_none() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
