@@ -27,11 +27,20 @@ pub(crate) struct Plan {
     /// Stop after this long.
     pub duration: Duration,
     /// Seeks, at times from the start.
-    pub seeks: Vec<(Duration, SeekTarget)>,
+    pub seeks: Vec<(Duration, Seek)>,
     /// Keep the bytes of every audio init and media segment handed to the decoder.
     pub keep_audio: bool,
     /// Record a chart sample this often (`None`: never).
     pub chart_every: Option<Duration>,
+}
+
+/// A seek of the plan.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Seek {
+    /// This far behind the current position.
+    Back(Duration),
+    /// An absolute target.
+    To(SeekTarget),
 }
 
 /// One point of the chart.
@@ -289,7 +298,13 @@ pub(crate) async fn run(
         if let Some((at, _)) = seeks.last()
             && clock.start.elapsed() >= *at
         {
-            if let Some((_, target)) = seeks.pop() {
+            if let Some((_, seek)) = seeks.pop() {
+                let target = match seek {
+                    Seek::To(t) => t,
+                    Seek::Back(d) => SeekTarget::Position(Micros(
+                        decoder.position.0 - i64::try_from(d.as_micros()).unwrap_or(0),
+                    )),
+                };
                 inputs.push(Input::Command(Command::Seek(target)));
             }
         }
@@ -308,11 +323,6 @@ pub(crate) async fn run(
             on_tick(&s);
         }
     }
-    let _ = player.handle_input(clock.now(), Input::Command(Command::Stop));
-    for (_, (task, _)) in inflight.drain() {
-        task.abort();
-    }
-    report.stats = player.stats().clone();
     report.audio_private = player.presentation().and_then(|p| {
         p.periods
             .iter()
@@ -321,6 +331,11 @@ pub(crate) async fn run(
             .flat_map(|s| &s.tracks)
             .find_map(|t| t.codec_private_data.as_ref().map(|b| b.to_vec()))
     });
+    let _ = player.handle_input(clock.now(), Input::Command(Command::Stop));
+    for (_, (task, _)) in inflight.drain() {
+        task.abort();
+    }
+    report.stats = player.stats().clone();
     report.played = secs(report.stats.play_time);
     report.stalls = decoder.stalls;
     report.longest_stall = secs(decoder.longest_stall);

@@ -8,6 +8,8 @@
 //!   failure, decoded audio and a chart.
 
 mod audio;
+mod chart;
+mod demo;
 mod host;
 mod inspect;
 mod play;
@@ -35,6 +37,8 @@ enum Command {
     Play(play::PlayArgs),
     /// Synthetic monitoring: exit 0 when the stream played, 1 with the reason otherwise.
     Probe(play::ProbeArgs),
+    /// The bundled origin played live in every format: DVR seek, CDN failure, decoded audio, chart.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +49,6 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Play(args) => play::play(&args),
         Command::Probe(args) => play::probe(&args),
+        Command::Demo(args) => demo::run(&args),
     }
 }
