@@ -404,3 +404,144 @@ fn full_box(fourcc: &[u8; 4], version: u8, flags: u32, body: &[u8]) -> Vec<u8> {
     v.extend_from_slice(body);
     plain_box(fourcc, &v)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use playhead::Timescale;
+    use playhead::media::{Handler, InitInfo, TrackInfo, TrexDefaults};
+
+    fn asset() -> Asset {
+        Asset::bundled().unwrap()
+    }
+
+    #[test]
+    fn the_bundled_asset_loads_with_its_real_codecs() {
+        let a = asset();
+        assert_eq!(a.segments(), 8);
+        let ids: Vec<&str> = a.video.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(ids, ["144p", "270p", "360p"]);
+        assert_eq!(a.video[2].codecs, "avc1.64001e");
+        assert_eq!((a.video[2].width, a.video[2].height), (640, 360));
+        assert!(
+            a.video[2].codec_private.starts_with("0000000167"),
+            "SPS first"
+        );
+        assert_eq!(a.audio.codecs, "mp4a.40.2");
+        assert_eq!(a.audio.timescale, 48_000);
+        assert!(a.video.windows(2).all(|w| w[0].bandwidth < w[1].bandwidth));
+    }
+
+    fn video(segment: i64) -> MediaRef {
+        MediaRef {
+            track: MediaTrack::Video(0),
+            segment: Some(segment),
+        }
+    }
+
+    #[test]
+    fn looped_fmp4_segments_carry_shifted_decode_times() {
+        let a = asset();
+        let init = media::parse_init(&a.video[0].init).unwrap();
+        let per = ticks(a.video[0].timescale);
+        for k in [0i64, 3, 8, 8 * 1000 + 5] {
+            let seg = a.body(OriginFormat::DashTimeline, video(k)).unwrap();
+            let runs = media::parse_fragment(&seg, &init).unwrap();
+            assert_eq!(
+                runs[0].base_media_decode_time,
+                Some(k as u64 * per),
+                "k={k}"
+            );
+            assert_eq!(runs[0].samples.len(), 48);
+            assert!(media::find(&seg, &[*b"sidx"]).unwrap().is_none());
+        }
+        assert!(
+            a.body(
+                OriginFormat::HlsTs,
+                MediaRef {
+                    segment: None,
+                    ..video(0)
+                }
+            )
+            .is_none()
+        );
+        assert!(a.body(OriginFormat::HlsFmp4, video(-1)).is_none());
+    }
+
+    #[test]
+    fn looped_ts_segments_carry_shifted_timestamps() {
+        let a = asset();
+        let first_pts = |k| {
+            let ts = a
+                .body(
+                    OriginFormat::HlsTs,
+                    MediaRef {
+                        track: MediaTrack::Audio,
+                        segment: Some(k),
+                    },
+                )
+                .unwrap();
+            media::demux(&ts).unwrap()[0].pts.unwrap()
+        };
+        // 1.4 s of muxer delay, then 1.92 s per segment, across the loop.
+        assert_eq!(first_pts(0), 126_000);
+        assert_eq!(first_pts(9), 126_000 + 9 * 172_800);
+    }
+
+    #[test]
+    fn smooth_fragments_have_tfxd_and_100ns_durations() {
+        let a = asset();
+        for (track, per_sample) in [(MediaTrack::Video(1), 48usize), (MediaTrack::Audio, 90)] {
+            let k = 8 * 3 + 2;
+            let frag = a
+                .body(
+                    OriginFormat::Smooth,
+                    MediaRef {
+                        track,
+                        segment: Some(k),
+                    },
+                )
+                .unwrap();
+            // What a Smooth client knows: 100 ns timescale, no init segment.
+            let init = InitInfo {
+                tracks: vec![TrackInfo {
+                    track_id: 1,
+                    timescale: Timescale::new(10_000_000).unwrap(),
+                    handler: Handler::Video,
+                    sample_entry: SampleEntry::Other(*b"avc1"),
+                    encrypted: false,
+                    defaults: TrexDefaults {
+                        duration: 0,
+                        size: 0,
+                        flags: 0,
+                    },
+                }],
+            };
+            let runs = media::parse_fragment(&frag, &init).unwrap();
+            let samples = &runs[0].samples;
+            assert_eq!(samples.len(), per_sample);
+            let span: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
+            // Exact, except the asset's shortened very last AAC frame (not in fragment 2).
+            assert_eq!(span, 19_200_000);
+            assert!(samples[0].keyframe);
+            let traf = media::find(&frag, &[*b"moof", *b"traf"]).unwrap().unwrap();
+            let uuid = traf.child(b"uuid").unwrap().unwrap();
+            assert_eq!(uuid.body[..16], TFXD);
+            let time = u64::from_be_bytes(uuid.body[20..28].try_into().unwrap());
+            assert_eq!(time, k as u64 * 19_200_000);
+            // The payload is the fMP4 segment's, byte for byte.
+            let i = (k % 8) as usize;
+            let src = match track {
+                MediaTrack::Video(v) => &a.video[v],
+                MediaTrack::Audio => &a.audio,
+            };
+            let src_init = media::parse_init(&src.init).unwrap();
+            let src_runs = media::parse_fragment(&src.fmp4[i], &src_init).unwrap();
+            for (x, y) in samples.iter().zip(&src_runs[0].samples) {
+                assert_eq!(frag[x.data.clone()], src.fmp4[i][y.data.clone()]);
+            }
+        }
+    }
+}

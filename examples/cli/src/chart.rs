@@ -36,7 +36,11 @@ pub(crate) fn svg(title: &str, panels: &[Panel<'_>]) -> String {
         .fold(1.0f64, f64::max);
     let bps_max = panels
         .iter()
-        .flat_map(|p| p.samples.iter().map(|x| x.bitrate.max(x.estimate.min(x.bitrate * 4))))
+        .flat_map(|p| {
+            p.samples
+                .iter()
+                .map(|x| x.bitrate.max(x.estimate.min(x.bitrate * 4)))
+        })
         .max()
         .unwrap_or(1)
         .max(1) as f64
@@ -130,5 +134,7 @@ pub(crate) fn svg(title: &str, panels: &[Panel<'_>]) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -66,11 +66,15 @@ async fn demo(args: &DemoArgs) -> Result<bool, String> {
         (s(SLOW_UNTIL - SLOW_FROM), 350_000),
         (s(3600), 2_500_000),
     ]);
-    println!("playhead demo: a live stream from the bundled origin (loopback), played for {END} s in five formats at once.");
+    println!(
+        "playhead demo: a live stream from the bundled origin (loopback), played for {END} s in five formats at once."
+    );
     println!(
         "script: t={SEEK_BACK_AT}s seek back {SEEK_BACK_BY} s into the DVR window; t={SLOW_FROM}-{SLOW_UNTIL}s the link drops to 350 kbit/s;"
     );
-    println!("        t={CDN_DOWN_AT}s the first CDN goes down for {CDN_DOWN_FOR} s; t={LIVE_AT}s back to live.\n");
+    println!(
+        "        t={CDN_DOWN_AT}s the first CDN goes down for {CDN_DOWN_FOR} s; t={LIVE_AT}s back to live.\n"
+    );
     let mut servers = Vec::new();
     for (format, _) in FORMATS {
         let server = OriginServer::start(ServerConfig {
@@ -93,7 +97,10 @@ async fn demo(args: &DemoArgs) -> Result<bool, String> {
     let plan = Plan {
         duration: Duration::from_secs(END),
         seeks: vec![
-            (Duration::from_secs(SEEK_BACK_AT), Seek::Back(Duration::from_secs(SEEK_BACK_BY))),
+            (
+                Duration::from_secs(SEEK_BACK_AT),
+                Seek::Back(Duration::from_secs(SEEK_BACK_BY)),
+            ),
             (Duration::from_secs(LIVE_AT), Seek::To(SeekTarget::LiveEdge)),
         ],
         keep_audio: true,
@@ -105,11 +112,17 @@ async fn demo(args: &DemoArgs) -> Result<bool, String> {
         let urls: Vec<String> = (0..2).map(|c| server.url(*format, c)).collect();
         let (client, plan, latest) = (client.clone(), plan.clone(), latest.clone());
         sessions.push(tokio::spawn(async move {
-            host::run(&client, Config::default(), host::sources(&urls), &plan, |smp| {
-                if let Ok(mut l) = latest.lock() {
-                    l[i] = Some(*smp);
-                }
-            })
+            host::run(
+                &client,
+                Config::default(),
+                host::sources(&urls),
+                &plan,
+                |smp| {
+                    if let Ok(mut l) = latest.lock() {
+                        l[i] = Some(*smp);
+                    }
+                },
+            )
             .await
         }));
     }
@@ -123,7 +136,10 @@ async fn demo(args: &DemoArgs) -> Result<bool, String> {
             for srv in &servers {
                 srv.fail_cdn(0, Duration::from_secs(CDN_DOWN_FOR));
             }
-            println!("t={:>4.1}s  CDN 0 down for {CDN_DOWN_FOR} s", start.elapsed().as_secs_f64());
+            println!(
+                "t={:>4.1}s  CDN 0 down for {CDN_DOWN_FOR} s",
+                start.elapsed().as_secs_f64()
+            );
         }
         let line: Vec<String> = latest
             .lock()
@@ -131,13 +147,21 @@ async fn demo(args: &DemoArgs) -> Result<bool, String> {
                 l.iter()
                     .zip(FORMATS)
                     .map(|(smp, (_, name))| match smp {
-                        Some(x) => format!("{name}: {:>4} kb/s buf {:>4.1}s", x.bitrate / 1000, x.buffer),
+                        Some(x) => format!(
+                            "{name}: {:>4} kb/s buf {:>4.1}s",
+                            x.bitrate / 1000,
+                            x.buffer
+                        ),
                         None => format!("{name}: -"),
                     })
                     .collect()
             })
             .unwrap_or_default();
-        println!("t={:>4.1}s  {}", start.elapsed().as_secs_f64(), line.join(" | "));
+        println!(
+            "t={:>4.1}s  {}",
+            start.elapsed().as_secs_f64(),
+            line.join(" | ")
+        );
     }
     let mut reports = Vec::new();
     for s in sessions {
@@ -162,17 +186,28 @@ fn finish(args: &DemoArgs, reports: &[Report]) -> bool {
         let mut seen = Vec::new();
         for (t, e) in &r.events {
             let what = match e {
-                Event::SeekClamped { .. } | Event::LiveWindow(_) | Event::ClockSynced { .. } => continue,
-                Event::TrackSelected { .. } | Event::Retry { .. } | Event::Steered { .. } => continue,
-                Event::LocationChanged { from, to, reason } => format!("CDN {from} -> {to} ({reason:?})"),
+                Event::SeekClamped { .. } | Event::LiveWindow(_) | Event::ClockSynced { .. } => {
+                    continue;
+                }
+                Event::TrackSelected { .. } | Event::Retry { .. } | Event::Steered { .. } => {
+                    continue;
+                }
+                Event::LocationChanged { from, to, reason } => {
+                    format!("CDN {from} -> {to} ({reason:?})")
+                }
                 Event::StallStarted { .. } => "stall".into(),
-                Event::StallEnded { duration } => format!("stall ended after {:.2} s", duration.0 as f64 / 1e6),
+                Event::StallEnded { duration } => {
+                    format!("stall ended after {:.2} s", duration.0 as f64 / 1e6)
+                }
                 other => other.to_string(),
             };
             seen.push(format!("{:.1}s {what}", t.as_secs_f64()));
         }
         let switches = r.stats.switches.iter().skip(1).count();
-        println!("{name:<14} {} | {switches} bitrate switch(es)", seen.join("; "));
+        println!(
+            "{name:<14} {} | {switches} bitrate switch(es)",
+            seen.join("; ")
+        );
         if r.stats.location_changes == 0 {
             println!("{:<14} no CDN failover seen", "");
             ok = false;
@@ -210,7 +245,11 @@ fn finish(args: &DemoArgs, reports: &[Report]) -> bool {
             (CDN_DOWN_AT as f64, "CDN 0 down".to_owned()),
             (LIVE_AT as f64, "go live".to_owned()),
         ];
-        if let Some((t, _)) = r.events.iter().find(|(_, e)| matches!(e, Event::LocationChanged { .. })) {
+        if let Some((t, _)) = r
+            .events
+            .iter()
+            .find(|(_, e)| matches!(e, Event::LocationChanged { .. }))
+        {
             m.push((t.as_secs_f64(), "failover".to_owned()));
         }
         m

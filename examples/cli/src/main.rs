@@ -12,6 +12,7 @@ mod chart;
 mod demo;
 mod host;
 mod inspect;
+mod load;
 mod play;
 
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Probe(play::ProbeArgs),
     /// The bundled origin played live in every format: DVR seek, CDN failure, decoded audio, chart.
     Demo(demo::DemoArgs),
+    /// N concurrent engine sessions against an origin (loopback only by default).
+    Load(load::LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +53,6 @@ fn main() -> ExitCode {
         Command::Play(args) => play::play(&args),
         Command::Probe(args) => play::probe(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Load(args) => load::run(&args),
     }
 }

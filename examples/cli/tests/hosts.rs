@@ -1,0 +1,200 @@
+//! The CLI host against the loopback test origin: `play` and `probe` over real HTTP for
+//! every format, `probe` failing with the right reason on each injected fault, `load`, and
+//! the demo end to end.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+use playhead::Micros;
+use playhead_conformance::server::{OriginServer, ServerConfig};
+use playhead_conformance::sim::net::{Fault, FaultKind};
+use playhead_conformance::sim::origin::OriginFormat;
+
+const ALL: [OriginFormat; 5] = [
+    OriginFormat::HlsFmp4,
+    OriginFormat::HlsTs,
+    OriginFormat::DashTemplate,
+    OriginFormat::DashTimeline,
+    OriginFormat::Smooth,
+];
+
+fn origin(faults: Vec<Fault>) -> OriginServer {
+    OriginServer::background(ServerConfig {
+        faults,
+        ..ServerConfig::default()
+    })
+    .unwrap()
+}
+
+/// Runs `playhead args...`; (exit code, stdout parsed as JSON).
+fn playhead(args: &[&str]) -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_playhead"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn fault(path: &str, kind: FaultKind) -> Fault {
+    Fault {
+        url_contains: path.into(),
+        from: Micros::ZERO,
+        until: Micros(i64::MAX),
+        kind,
+        times: None,
+    }
+}
+
+#[test]
+fn play_and_probe_succeed_on_every_healthy_format() {
+    let o = origin(Vec::new());
+    std::thread::scope(|s| {
+        for f in ALL {
+            let o = &o;
+            s.spawn(move || {
+                let url = o.url(f, 0);
+                let (code, v) = playhead(&["probe", "--json", "--duration", "6", &url]);
+                assert_eq!(code, 0, "{f:?}: {v}");
+                assert_eq!(v["ok"], true);
+                assert!(v["played_s"].as_f64().unwrap() > 4.0, "{f:?}: {v}");
+                assert_eq!(v["failures"], 0, "{f:?}: {v}");
+                let (code, v) = playhead(&["play", "--json", "--duration", "4", &url]);
+                assert_eq!(code, 0, "{f:?}: {v}");
+                assert!(v["bytes"].as_u64().unwrap() > 100_000, "{f:?}: {v}");
+            });
+        }
+    });
+}
+
+/// (fault, probe duration, extra probe args, expected reason).
+fn expect_reason(faults: Vec<Fault>, format: OriginFormat, args: &[&str], reason: &str) {
+    let o = origin(faults);
+    let url = o.url(format, 0);
+    let mut all = vec!["probe", "--json", "--duration", "14"];
+    all.extend_from_slice(args);
+    all.push(&url);
+    let (code, v) = playhead(&all);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["reason"], reason, "{v}");
+    assert!(!v["detail"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn probe_reports_a_manifest_error() {
+    expect_reason(
+        vec![fault("master.m3u8", FaultKind::Status(404))],
+        OriginFormat::HlsFmp4,
+        &[],
+        "manifest",
+    );
+}
+
+#[test]
+fn probe_reports_segment_failures() {
+    expect_reason(
+        vec![fault(".m4s", FaultKind::Status(503))],
+        OriginFormat::DashTemplate,
+        &[],
+        "segments",
+    );
+}
+
+#[test]
+fn probe_reports_truncated_segments() {
+    expect_reason(
+        vec![fault("Fragments(video", FaultKind::Truncate)],
+        OriginFormat::Smooth,
+        &[],
+        "segments",
+    );
+}
+
+#[test]
+fn probe_reports_a_stall() {
+    // Every media segment answers 2.6 s late (under the engine's 2.88 s timeout): 1.92 s of
+    // media per 2.6 s cannot keep up once the first buffer is spent.
+    let slow = fault(".ts", FaultKind::Delay(Micros(2_600_000)));
+    expect_reason(
+        vec![slow],
+        OriginFormat::HlsTs,
+        &["--max-stall", "0.5"],
+        "stall",
+    );
+}
+
+#[test]
+fn probe_reports_a_stale_live_playlist() {
+    expect_reason(
+        vec![fault("/index.m3u8", FaultKind::Freeze)],
+        OriginFormat::HlsFmp4,
+        &[],
+        "stale-live",
+    );
+}
+
+#[test]
+fn load_runs_many_sessions_and_reports() {
+    let o = origin(Vec::new());
+    let url = o.url(OriginFormat::DashTimeline, 0);
+    let (code, v) = playhead(&[
+        "load",
+        "--json",
+        "--sessions",
+        "50",
+        "--duration",
+        "5",
+        "--ramp",
+        "1",
+        &url,
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let s = &v["summary"];
+    assert_eq!(s["failed_sessions"], 0, "{v}");
+    assert!(s["requests"].as_u64().unwrap() >= 50 * 4, "{v}");
+    assert!(s["startup_ms"]["p50"].as_f64().unwrap() > 0.0, "{v}");
+    // The origin saw them (less the few cut short when the sessions stopped).
+    assert!(
+        o.stats().requests * 10 >= s["requests"].as_u64().unwrap() * 9,
+        "{v}"
+    );
+    // Loopback only unless told otherwise.
+    let out = Command::new(env!("CARGO_BIN_EXE_playhead"))
+        .args(["load", "--sessions", "1", "https://cdn.example/live.m3u8"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_demo_runs_end_to_end() {
+    let dir = std::env::temp_dir().join(format!("playhead-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chart = dir.join("demo.svg");
+    let out = Command::new(env!("CARGO_BIN_EXE_playhead"))
+        .args(["demo", "--chart", chart.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("demo: OK"), "{stdout}");
+    for name in [
+        "HLS fMP4",
+        "HLS TS",
+        "DASH template",
+        "DASH timeline",
+        "Smooth",
+    ] {
+        let audio = stdout
+            .lines()
+            .find(|l| l.starts_with(name) && l.contains("AAC frames"))
+            .unwrap_or_else(|| panic!("no audio line for {name}: {stdout}"));
+        assert!(audio.contains("48000 Hz x2"), "{audio}");
+    }
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("failover"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
