@@ -1,5 +1,6 @@
 //! Project tasks: `cargo xtask ci` (the whole test suite, as CI runs it) and
-//! `cargo xtask demo` (the main job a newcomer runs).
+//! `cargo xtask demo` (the main job a newcomer runs: `playhead demo`, the bundled origin
+//! played live in five formats with a DVR seek, a CDN failure, decoded audio and a chart).
 //!
 //! `ci` installs what it needs idempotently (rustup components and the wasm32 target),
 //! then runs: rustfmt check, clippy with `-D warnings`, all tests (unit, conformance
@@ -236,37 +237,15 @@ fn wasm_import_modules(b: &[u8]) -> Result<Vec<String>, String> {
     Ok(modules)
 }
 
-/// The main job until the playback demo exists: inspect one HLS, one DASH and one Smooth
-/// manifest of the conformance vectors with the release CLI.
+/// The main job: the release CLI's `playhead demo`, chart in `target/playhead-demo.svg`.
 fn demo() -> Result<(), String> {
     run(
         "build",
         cargo().args(["build", "--release", "-p", "playhead-cli"]),
     )?;
     let bin = root().join("target/release/playhead");
-    for (base, path) in [
-        (
-            "https://cdn.example/live/master.m3u8",
-            "conformance/vectors/hls/multivariant-full.m3u8",
-        ),
-        (
-            "https://cdn.example/live/media.m3u8?token=t0k3n",
-            "conformance/vectors/hls/ll-hls.m3u8",
-        ),
-        (
-            "https://cdn.example/dash/manifest.mpd",
-            "conformance/vectors/dash/dynamic-timeline-open-r.mpd",
-        ),
-        (
-            "https://cdn.example/ss/x.ism/Manifest",
-            "conformance/vectors/smooth/vod-playready.ismc",
-        ),
-    ] {
-        println!("\n$ playhead inspect {path} --base-url {base}");
-        run(
-            "inspect",
-            Command::new(&bin).args(["inspect", path, "--base-url", base]),
-        )?;
-    }
-    Ok(())
+    run(
+        "playhead demo",
+        Command::new(&bin).args(["demo", "--chart", "target/playhead-demo.svg"]),
+    )
 }

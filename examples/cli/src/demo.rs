@@ -203,11 +203,33 @@ fn finish(args: &DemoArgs, reports: &[Report]) -> bool {
             };
             seen.push(format!("{:.1}s {what}", t.as_secs_f64()));
         }
+        for (t, from, to) in &r.seeks {
+            if (to - from).abs() > 1.0 {
+                seen.push(format!(
+                    "{:.1}s seek {from:.1} -> {to:.1} ({:+.1} s)",
+                    t.as_secs_f64(),
+                    to - from
+                ));
+            }
+        }
+        seen.sort_by(|a, b| {
+            let t = |s: &str| {
+                s.split('s')
+                    .next()
+                    .and_then(|x| x.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            t(a).total_cmp(&t(b))
+        });
         let switches = r.stats.switches.iter().skip(1).count();
         println!(
             "{name:<14} {} | {switches} bitrate switch(es)",
             seen.join("; ")
         );
+        if !r.seeks.iter().any(|(_, from, to)| from - to > 30.0) {
+            println!("{:<14} no DVR seek seen", "");
+            ok = false;
+        }
         if r.stats.location_changes == 0 {
             println!("{:<14} no CDN failover seen", "");
             ok = false;

@@ -94,6 +94,8 @@ pub(crate) struct Report {
     pub stale: bool,
     /// Chart samples.
     pub chart: Vec<Sample>,
+    /// Position changes the engine ordered: (when, from, to), seconds of media time.
+    pub seeks: Vec<(Duration, f64, f64)>,
     /// Audio, when the plan asked for it.
     pub audio: AudioCapture,
     /// The audio track's Smooth `CodecPrivateData` (its AudioSpecificConfig), if any.
@@ -156,6 +158,7 @@ pub(crate) async fn run(
         longest_stall: 0.0,
         stale: false,
         chart: Vec::new(),
+        seeks: Vec::new(),
         audio: AudioCapture::default(),
         audio_private: None,
     };
@@ -223,7 +226,12 @@ pub(crate) async fn run(
                             }
                         }
                     }
-                    Output::SetPosition(p) => decoder.seek(p, clock.mono()),
+                    Output::SetPosition(p) => {
+                        report
+                            .seeks
+                            .push((clock.start.elapsed(), secs(decoder.position), secs(p)));
+                        decoder.seek(p, clock.mono());
+                    }
                     Output::EndOfStream => decoder.eos = true,
                     Output::Event(e) => {
                         match &e {
