@@ -38,7 +38,7 @@ struct Args {
     /// Shape every media byte to this many bit/s.
     #[arg(long)]
     rate: Option<u64>,
-    /// Shape by a Pensieve trace file (`<seconds>\t<Mbit/s>` per line).
+    /// Shape by a trace file: Pensieve text (`<seconds>\t<Mbit/s>` per line) or sabre JSON.
     #[arg(long)]
     trace: Option<std::path::PathBuf>,
     /// Latency before every answer, milliseconds.
@@ -68,7 +68,7 @@ fn run(args: Args) -> Result<(), String> {
         (Some(path), _) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Some(Trace::pensieve(&text))
+            Some(Trace::parse(&text))
         }
         (None, Some(bps)) => Some(Trace::constant(bps)),
         (None, None) => None,

@@ -55,6 +55,33 @@ impl Trace {
         Trace::steps(steps)
     }
 
+    /// The sabre JSON format: `[{"duration_ms", "bandwidth_kbps", "latency_ms"}, ...]`
+    /// (latency ignored: the network's own applies). `None` when it is not that format.
+    pub fn sabre(json: &str) -> Option<Trace> {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        let steps = v
+            .as_array()?
+            .iter()
+            .map(|p| {
+                let ms = p.get("duration_ms")?.as_f64()?;
+                let kbps = p.get("bandwidth_kbps")?.as_f64()?;
+                (ms.is_finite() && kbps.is_finite() && ms >= 0.0 && kbps >= 0.0).then(|| {
+                    // Whole microseconds and bit/s: the trace's own precision is coarser.
+                    (
+                        Micros((ms * 1000.0).round() as i64),
+                        (kbps * 1000.0).round() as u64,
+                    )
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Trace::steps(steps))
+    }
+
+    /// Reads a trace file: sabre JSON when it parses as such, Pensieve text otherwise.
+    pub fn parse(text: &str) -> Trace {
+        Trace::sabre(text).unwrap_or_else(|| Trace::pensieve(text))
+    }
+
     /// Throughput at `t` and when it next changes.
     pub fn at(&self, t: Micros) -> (u64, Micros) {
         let base = t.0 - t.0.rem_euclid(self.total.0);
@@ -275,6 +302,19 @@ mod tests {
         }
         // Shared 4+4 Mbit/s: #2 ends after 1 s (+0.1 s latency); #1 then has 4 Mbit left alone.
         assert_eq!(ends, vec![(2, 1_100_000), (1, 1_600_000)]);
+    }
+
+    #[test]
+    fn sabre_traces_read_as_steps() {
+        let t = Trace::parse(
+            r#"[{"duration_ms": 1000, "bandwidth_kbps": 500.5, "latency_ms": 20},
+                {"duration_ms": 250, "bandwidth_kbps": 2000, "latency_ms": 20}]"#,
+        );
+        assert_eq!(t.at(Micros(0)), (500_500, Micros(1_000_000)));
+        assert_eq!(t.at(Micros(1_100_000)), (2_000_000, Micros(1_250_000)));
+        assert_eq!(t.at(Micros(1_300_000)).0, 500_500, "loops");
+        assert!(Trace::sabre("[{\"duration_ms\": -1, \"bandwidth_kbps\": 1}]").is_none());
+        assert!(Trace::sabre("0\t1.5\n").is_none());
     }
 
     #[test]

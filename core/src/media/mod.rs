@@ -3,7 +3,7 @@
 //! The foundation of a sample sink. Like the rest of the core it does no I/O: every call
 //! takes the bytes of one segment and returns plain data. Work is bounded by the input:
 //! no recursion beyond fixed box paths, no allocation sized by a length field (counts are
-//! capped by the bytes that remain), and bad input is a [`MediaError`], never a panic.
+//! capped by the bytes that remain), and bad input is a [`MediaError`](crate::media::MediaError), never a panic.
 //! Times are integer ticks: a track's [`Timescale`](crate::Timescale) for ISO BMFF, 90 kHz
 //! for MPEG-TS.
 

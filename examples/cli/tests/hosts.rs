@@ -198,3 +198,32 @@ fn the_demo_runs_end_to_end() {
     assert!(svg.starts_with("<svg") && svg.contains("polyline") && svg.contains("failover"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_origin_hands_out_clearkey_licenses_over_http() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kid = [0x11u8; 16];
+    let key = [0x22u8; 16];
+    let o = OriginServer::background(ServerConfig {
+        clearkey: vec![(kid, key)],
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let post = |body: &'static str| {
+        let req = client.post(o.license_url()).body(body).send();
+        rt.block_on(async { req.await.unwrap() })
+    };
+    // base64url of 16 x 0x11 and 16 x 0x22.
+    let resp = post(r#"{"kids":["EREREREREREREREREREREQ"],"type":"temporary"}"#);
+    assert_eq!(resp.status(), 200);
+    let v: serde_json::Value = serde_json::from_str(&rt.block_on(resp.text()).unwrap()).unwrap();
+    assert_eq!(v["keys"][0]["k"], "IiIiIiIiIiIiIiIiIiIiIg");
+    assert_eq!(v["keys"][0]["kty"], "oct");
+    assert_eq!(post(r#"{"kids":["AAAAAAAAAAAAAAAAAAAAAA"]}"#).status(), 403);
+    assert_eq!(post("not json").status(), 400);
+}
