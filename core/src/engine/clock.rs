@@ -7,13 +7,7 @@ use super::event::Event;
 use super::player::Player;
 
 impl Player {
-    pub(super) fn on_time_sync(
-        &mut self,
-        sent_at: Micros,
-        body: &[u8],
-        headers: &[crate::model::NameValue],
-    ) {
-        let rtt = Micros(self.now.mono.0.saturating_sub(sent_at.0));
+    pub(super) fn on_time_sync(&mut self, body: &[u8], headers: &[crate::model::NameValue]) {
         let server = std::str::from_utf8(body)
             .ok()
             .and_then(|t| crate::time::parse_datetime(t.trim()).ok())
@@ -24,7 +18,12 @@ impl Player {
                     .and_then(|h| parse_http_date(&h.value))
             });
         if let Some(server) = server {
-            let local = self.now.wall.0.saturating_sub(rtt.0 / 2);
+            // The server read its clock somewhere in the round trip. Take the latest moment,
+            // the arrival: the corrected clock may then lag the server's by up to one round
+            // trip, which costs a few milliseconds of latency, but it is never ahead, which
+            // would ask for segments that do not exist yet (seen on a loaded host, where a
+            // request leaves late and the midpoint guess runs ahead by half the queueing).
+            let local = self.now.wall.0;
             let offset = Micros(server.0.saturating_sub(local));
             self.clock_offset = offset;
             self.event(Event::ClockSynced { offset });

@@ -344,7 +344,7 @@ impl Player {
                 new_timeline,
             } => self.on_segment(id, stream, start, end, track, offset, new_timeline),
             Purpose::Steering => self.on_steering(&body),
-            Purpose::TimeSync => self.on_time_sync(p.sent_at, &body, headers),
+            Purpose::TimeSync => self.on_time_sync(&body, headers),
         }
     }
 }

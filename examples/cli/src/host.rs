@@ -171,6 +171,8 @@ pub(crate) async fn run(
     let mut next_chart = Instant::now();
     let mut current_bitrate = 0u64;
     let mut done = false;
+    // PLAYHEAD_TRACE=1: every event on stderr as it happens.
+    let trace = std::env::var_os("PLAYHEAD_TRACE").is_some();
 
     let mut inputs = vec![
         Input::Command(Command::Load {
@@ -247,6 +249,9 @@ pub(crate) async fn run(
                                 ..
                             } => current_bitrate = *bandwidth,
                             _ => {}
+                        }
+                        if trace {
+                            eprintln!("{:>8.3} {e}", clock.start.elapsed().as_secs_f64());
                         }
                         report.events.push((clock.start.elapsed(), e));
                     }
