@@ -268,24 +268,19 @@ pub(crate) async fn run(
         tokio::select! {
             msg = rx.recv() => match msg {
                 Some(Msg::Input(i)) => {
-                    match &i {
-                        Input::Response(r) => {
-                            if let Some((_, req)) = inflight.remove(&r.id) && r.status >= 400 {
-                                report.failures += 1;
-                                if req.kind == playhead::engine::RequestKind::MediaSegment {
-                                    report.segment_failures += 1;
-                                }
-                            }
+                    let answered = match &i {
+                        Input::Response(r) => Some((r.id, r.status >= 400)),
+                        Input::Failed { id, .. } => Some((*id, true)),
+                        _ => None,
+                    };
+                    if let Some((id, failed)) = answered
+                        && let Some((_, req)) = inflight.remove(&id)
+                        && failed
+                    {
+                        report.failures += 1;
+                        if req.kind == playhead::engine::RequestKind::MediaSegment {
+                            report.segment_failures += 1;
                         }
-                        Input::Failed { id, .. } => {
-                            if let Some((_, req)) = inflight.remove(id) {
-                                report.failures += 1;
-                                if req.kind == playhead::engine::RequestKind::MediaSegment {
-                                    report.segment_failures += 1;
-                                }
-                            }
-                        }
-                        _ => {}
                     }
                     inputs.push(i);
                 }

@@ -190,38 +190,49 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("tokio runtime: {e}"))
 }
 
+/// Plays `urls` for `duration` seconds on a runtime of its own; `Err` is the exit code
+/// after printing why the host could not start.
+fn watch(
+    command: &str,
+    urls: &[String],
+    duration: u64,
+    on_tick: impl FnMut(&Sample),
+) -> Result<Report, ExitCode> {
+    let plan = Plan {
+        duration: Duration::from_secs(duration),
+        chart_every: Some(Duration::from_millis(500)),
+        ..Plan::default()
+    };
+    runtime()
+        .and_then(|rt| {
+            rt.block_on(async {
+                let client = host::client()?;
+                Ok(host::run(
+                    &client,
+                    Config::default(),
+                    host::sources(urls),
+                    &plan,
+                    on_tick,
+                )
+                .await)
+            })
+        })
+        .map_err(|e| {
+            eprintln!("playhead {command}: {e}");
+            ExitCode::from(2)
+        })
+}
+
 /// `playhead play`.
 pub(crate) fn play(args: &PlayArgs) -> ExitCode {
-    let result = runtime().and_then(|rt| {
-        rt.block_on(async {
-            let client = host::client()?;
-            let plan = Plan {
-                duration: Duration::from_secs(args.duration),
-                chart_every: Some(Duration::from_millis(500)),
-                ..Plan::default()
-            };
-            let total = args.duration as f64;
-            let json = args.json;
-            Ok(host::run(
-                &client,
-                Config::default(),
-                host::sources(&args.urls),
-                &plan,
-                |s| {
-                    if !json {
-                        progress_line("play", s, total);
-                    }
-                },
-            )
-            .await)
-        })
-    });
-    let r = match result {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("playhead play: {e}");
-            return ExitCode::from(2);
+    let total = args.duration as f64;
+    let r = match watch("play", &args.urls, args.duration, |s| {
+        if !args.json {
+            progress_line("play", s, total);
         }
+    }) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let v = verdict(&r, f64::INFINITY, u64::MAX);
     if args.json {
@@ -242,29 +253,9 @@ pub(crate) fn play(args: &PlayArgs) -> ExitCode {
 
 /// `playhead probe`.
 pub(crate) fn probe(args: &ProbeArgs) -> ExitCode {
-    let result = runtime().and_then(|rt| {
-        rt.block_on(async {
-            let client = host::client()?;
-            let plan = Plan {
-                duration: Duration::from_secs(args.duration),
-                ..Plan::default()
-            };
-            Ok(host::run(
-                &client,
-                Config::default(),
-                host::sources(&args.urls),
-                &plan,
-                |_| {},
-            )
-            .await)
-        })
-    });
-    let r = match result {
+    let r = match watch("probe", &args.urls, args.duration, |_| {}) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("playhead probe: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let v = verdict(&r, args.max_stall, args.max_segment_failures);
     if args.json {

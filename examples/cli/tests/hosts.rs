@@ -6,17 +6,9 @@
 use std::process::Command;
 
 use playhead::Micros;
-use playhead_conformance::server::{OriginServer, ServerConfig};
+use playhead_conformance::server::{FORMATS as ALL, OriginServer, ServerConfig};
 use playhead_conformance::sim::net::{Fault, FaultKind};
 use playhead_conformance::sim::origin::OriginFormat;
-
-const ALL: [OriginFormat; 5] = [
-    OriginFormat::HlsFmp4,
-    OriginFormat::HlsTs,
-    OriginFormat::DashTemplate,
-    OriginFormat::DashTimeline,
-    OriginFormat::Smooth,
-];
 
 fn origin(faults: Vec<Fault>) -> OriginServer {
     OriginServer::background(ServerConfig {
