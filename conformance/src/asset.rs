@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use playhead::Micros;
-use playhead::media::{self, MediaError, SampleEntry};
+use playhead::media::{self, InitInfo, MediaError, SampleEntry};
 
 use crate::sim::origin::{MediaRef, MediaTrack, OriginConfig, OriginFormat, Rendition};
 
@@ -60,6 +60,8 @@ pub struct AssetTrack {
     pub id: String,
     /// The fMP4 initialization segment.
     pub init: Vec<u8>,
+    /// What it says (read once: Smooth fragments are rebuilt from it on every request).
+    pub info: InitInfo,
     /// fMP4 media segments, `sidx` removed.
     pub fmp4: Vec<Vec<u8>>,
     /// MPEG-TS segments.
@@ -286,7 +288,8 @@ fn load_track(dir: &Path, id: &str) -> Result<AssetTrack, AssetError> {
     }
     Ok(AssetTrack {
         id: id.to_owned(),
-        init: init.clone(),
+        init,
+        info,
         fmp4,
         ts,
         timescale,
@@ -338,8 +341,7 @@ fn shift_tfdt(seg: &mut [u8], delta: u64) -> Result<(), MediaError> {
 /// `tfhd`, `trun` in 100 ns units, `tfxd`) and `mdat`.
 fn smooth_fragment(track: &AssetTrack, i: usize, k: u64) -> Option<Vec<u8>> {
     let seg = track.fmp4.get(i)?;
-    let info = media::parse_init(&track.init).ok()?;
-    let runs = media::parse_fragment(seg, &info).ok()?;
+    let runs = media::parse_fragment(seg, &track.info).ok()?;
     let run = runs.first()?;
     let scale = |t: i64| -> i64 {
         i64::try_from(i128::from(t) * i128::from(HNS) / i128::from(track.timescale)).unwrap_or(0)

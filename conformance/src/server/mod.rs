@@ -16,7 +16,9 @@
 //! one shared link whose throughput follows a [`Trace`].
 
 mod clearkey;
+mod faults;
 mod pace;
+mod services;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -37,10 +39,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::asset::{Asset, AssetError, SEGMENT};
-use crate::sim::net::{Fault, FaultKind, Trace};
+use crate::sim::net::{Fault, Trace};
 use crate::sim::origin::{LiveConfig, Origin, OriginFormat, Served, SteeringConfig};
 
 pub use clearkey::ClearKey;
+use faults::Twist;
 use pace::{ChannelBody, Link};
 
 /// Every format the server speaks.
@@ -380,18 +383,6 @@ async fn accept(
     }
 }
 
-/// What a fault turns an answer into.
-enum Twist {
-    None,
-    Status(u16),
-    Refuse,
-    Blackhole,
-    Delay(Duration),
-    Truncate,
-    Stall,
-    Freeze(UnixMicros),
-}
-
 impl State {
     fn origin(&self, format: OriginFormat) -> &Origin {
         let i = FORMATS.iter().position(|f| *f == format).unwrap_or(0);
@@ -405,51 +396,6 @@ impl State {
             bytes: c.bytes.load(Ordering::Relaxed),
             faults: c.faults.load(Ordering::Relaxed),
             errors: c.errors.load(Ordering::Relaxed),
-        }
-    }
-
-    fn fail_cdn(&self, cdn: usize, span: Duration) {
-        if let Ok(mut o) = self.outages.lock() {
-            o.push((cdn, Instant::now() + span));
-        }
-    }
-
-    fn down(&self, cdn: usize) -> bool {
-        let now = Instant::now();
-        self.outages
-            .lock()
-            .map(|o| o.iter().any(|(c, until)| *c == cdn && *until > now))
-            .unwrap_or(false)
-    }
-
-    fn since_start(&self) -> Micros {
-        Micros(i64::try_from(self.started.elapsed().as_micros()).unwrap_or(i64::MAX))
-    }
-
-    fn twist(&self, cdn: Option<usize>, url: &str) -> Twist {
-        if cdn.is_some_and(|c| self.down(c)) {
-            return Twist::Refuse;
-        }
-        let t = self.since_start();
-        let Ok(mut faults) = self.faults.lock() else {
-            return Twist::None;
-        };
-        let Some(f) = faults.iter_mut().find(|f| {
-            f.from <= t && t < f.until && url.contains(&f.url_contains) && f.times != Some(0)
-        }) else {
-            return Twist::None;
-        };
-        if let Some(n) = f.times.as_mut() {
-            *n -= 1;
-        }
-        match f.kind {
-            FaultKind::Status(s) => Twist::Status(s),
-            FaultKind::Refuse => Twist::Refuse,
-            FaultKind::Blackhole => Twist::Blackhole,
-            FaultKind::Delay(d) => Twist::Delay(Duration::from_micros(d.0.max(0).unsigned_abs())),
-            FaultKind::Truncate => Twist::Truncate,
-            FaultKind::Stall => Twist::Stall,
-            FaultKind::Freeze => Twist::Freeze(UnixMicros(self.started_wall.0 + f.from.0)),
         }
     }
 
@@ -560,80 +506,6 @@ impl State {
             },
             Served::NotFound => Answer::Status(404, "not found"),
         }
-    }
-
-    async fn service(&self, req: Request<Incoming>, path: &str) -> Answer {
-        let (route, query) = path.split_once('?').unwrap_or((path, ""));
-        match route {
-            "/now" => Answer::text("text/plain", crate::sim::origin::iso(wall_now())),
-            "/steer" => Answer::text("application/json", self.steering()),
-            "/license/clearkey" => {
-                let Ok(body) = req.into_body().collect().await else {
-                    return Answer::Status(400, "unreadable request body");
-                };
-                match self.clearkey.answer(&body.to_bytes()) {
-                    Ok(json) => Answer::text("application/json", json),
-                    Err((status, why)) => Answer::Status(status, why),
-                }
-            }
-            "/control/outage" => {
-                let arg = |name: &str| {
-                    query
-                        .split('&')
-                        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-                        .and_then(|v| v.parse::<u64>().ok())
-                };
-                match (arg("cdn"), arg("seconds")) {
-                    (Some(c), Some(s)) if (c as usize) < self.cdns.len() => {
-                        self.fail_cdn(c as usize, Duration::from_secs(s.min(3600)));
-                        Answer::text("text/plain", format!("cdn {c} down for {s} s\n"))
-                    }
-                    _ => Answer::Status(400, "want ?cdn=N&seconds=S"),
-                }
-            }
-            "/" => Answer::text("text/plain", self.index()),
-            _ => Answer::Status(404, "not found"),
-        }
-    }
-
-    /// The steering manifest: every CDN, those in an outage last.
-    fn steering(&self) -> String {
-        let mut order: Vec<(bool, String)> = self
-            .cdns
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                (
-                    self.down(i),
-                    crate::sim::origin::pathway(&a.to_string()).into_owned(),
-                )
-            })
-            .collect();
-        order.sort_by_key(|(down, _)| *down);
-        let list: Vec<String> = order.into_iter().map(|(_, p)| format!("\"{p}\"")).collect();
-        format!(
-            "{{\"VERSION\":1,\"TTL\":5,\"RELOAD-URI\":\"http://{}/steer\",\"PATHWAY-PRIORITY\":[{}]}}",
-            self.services,
-            list.join(",")
-        )
-    }
-
-    fn index(&self) -> String {
-        let mut s = String::from("playhead test origin\n\n");
-        for f in FORMATS {
-            for c in 0..self.cdns.len() {
-                s.push_str(&format!(
-                    "{:<14} cdn {c}: {}\n",
-                    prefix(f),
-                    self.origin(f).manifest_url(c)
-                ));
-            }
-        }
-        s.push_str(&format!(
-            "\nclearkey: http://{0}/license/clearkey\nsteering: http://{0}/steer\ntime:     http://{0}/now\noutage:   http://{0}/control/outage?cdn=0&seconds=10\n",
-            self.services
-        ));
-        s
     }
 
     fn status(&self, status: u16, why: &'static str) -> Response<Body> {
