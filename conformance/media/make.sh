@@ -45,3 +45,10 @@ for d in "$here/a" "$here"/v/*; do
   done
 done
 du -sh "$here/a" "$here/v"
+# Tiny fixtures for codecs the asset does not use (the MPEG-TS reader's H.265 and AC-3
+# tests). -pix_fmt yuv420p: without it x265 encodes testsrc as RGB (Rext profile).
+mkdir -p "$here/extra"
+ff -f lavfi -i testsrc=size=320x180:rate=25 -t 0.4 -pix_fmt yuv420p -c:v libx265 \
+  -x265-params log-level=error -f mpegts "$here/extra/hevc.ts"
+ff -f lavfi -i sine -c:a ac3 -t 0.2 -f mpegts "$here/extra/ac3.ts"
+"$here/probe.sh"

@@ -413,7 +413,6 @@ mod tests {
 
     use super::*;
     use playhead::Timescale;
-    use playhead::media::{Handler, InitInfo, TrackInfo, TrexDefaults};
 
     fn asset() -> Asset {
         Asset::bundled().unwrap()
@@ -506,21 +505,28 @@ mod tests {
                     },
                 )
                 .unwrap();
-            // What a Smooth client knows: 100 ns timescale, no init segment.
-            let init = InitInfo {
-                tracks: vec![TrackInfo {
-                    track_id: 1,
-                    timescale: Timescale::new(10_000_000).unwrap(),
-                    handler: Handler::Video,
-                    sample_entry: SampleEntry::Other(*b"avc1"),
-                    encrypted: false,
-                    defaults: TrexDefaults {
-                        duration: 0,
-                        size: 0,
-                        flags: 0,
-                    },
-                }],
+            // What a Smooth client knows: the manifest's 100 ns timescale and
+            // CodecPrivateData, from which the core synthesizes the init segment.
+            let t = match track {
+                MediaTrack::Video(i) => &a.video[i],
+                MediaTrack::Audio => &a.audio,
             };
+            let private: Vec<u8> = (0..t.codec_private.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&t.codec_private[i..i + 2], 16).unwrap())
+                .collect();
+            let smooth = media::smooth::SmoothTrack {
+                track_id: 1,
+                timescale: Timescale::HNS,
+                fourcc: &t.codecs,
+                codec_private_data: &private,
+                width: Some(t.width),
+                height: Some(t.height),
+                sample_rate: Some(48_000),
+                channels: Some(2),
+                protection: None,
+            };
+            let init = media::parse_init(&media::smooth::init_segment(&smooth).unwrap()).unwrap();
             let runs = media::parse_fragment(&frag, &init).unwrap();
             let samples = &runs[0].samples;
             assert_eq!(samples.len(), per_sample);

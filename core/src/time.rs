@@ -22,6 +22,8 @@ impl Timescale {
     pub const SECONDS: Timescale = Timescale(NonZeroU32::new(1).unwrap());
     /// Smooth Streaming's default: 100 ns ticks.
     pub const HNS: Timescale = Timescale(NonZeroU32::new(10_000_000).unwrap());
+    /// MPEG-TS system clock: 90 kHz (PTS, DTS, SCTE-35 times).
+    pub const MPEG_TS: Timescale = Timescale(NonZeroU32::new(90_000).unwrap());
 
     /// A timescale, or `None` for zero (which no spec allows).
     pub fn new(ticks_per_second: u32) -> Option<Self> {

@@ -19,7 +19,8 @@ pub mod origin;
 
 use playhead::engine::record::Recorder;
 use playhead::engine::{
-    Body, Command, Config, FailureClass, Input, Now, Output, PlayState, Player, Response, Source,
+    Body, Command, Config, FailureClass, Input, Now, Output, PlayState, Player, Response, SinkMode,
+    Source,
 };
 use playhead::model::NameValue;
 use playhead::{Micros, UnixMicros};
@@ -48,10 +49,15 @@ pub struct SimConfig {
 }
 
 impl Default for SimConfig {
-    /// 10 Mbit/s, 50 ms latency, no faults, 2026-11-21T12:00:00Z, exact clock, 1 s reports.
+    /// 10 Mbit/s, 50 ms latency, no faults, 2026-11-21T12:00:00Z, exact clock, 1 s reports;
+    /// the engine's default configuration except [`SinkMode::AsFetched`]: the simulated
+    /// origin's media bodies are sizes, not media.
     fn default() -> Self {
         SimConfig {
-            engine: Config::default(),
+            engine: Config {
+                sink: SinkMode::AsFetched,
+                ..Config::default()
+            },
             trace: Trace::constant(10_000_000),
             latency: Micros(50_000),
             faults: Vec::new(),
@@ -392,11 +398,11 @@ pub fn describe(o: &Output) -> Option<String> {
         ),
         Output::Cancel(id) => format!("cancel {id}"),
         Output::Media(m) if m.init => {
-            format!("init {} {:?} {}", m.request, m.content_type, m.track).to_lowercase()
+            format!("init {} {:?} {}", request(m), m.content_type, m.track).to_lowercase()
         }
         Output::Media(m) => format!(
             "media {} {} {} [{}, {}) timeline {} {:?}",
-            m.request,
+            request(m),
             format!("{:?}", m.content_type).to_lowercase(),
             m.track,
             secs(m.start),
@@ -408,4 +414,9 @@ pub fn describe(o: &Output) -> Option<String> {
         Output::EndOfStream => "end-of-stream".into(),
         Output::Event(e) => format!("event {e}"),
     })
+}
+
+/// The request a media output names, as transcripts print it (`-` for a synthesized one).
+fn request(m: &playhead::engine::Media) -> String {
+    m.request.map_or_else(|| "-".into(), |id| id.to_string())
 }

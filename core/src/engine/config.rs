@@ -3,6 +3,7 @@
 use crate::time::Micros;
 
 use super::io::RequestKind;
+use super::sink::SinkMode;
 
 const fn secs(s: i64) -> Micros {
     Micros(s * 1_000_000)
@@ -131,12 +132,14 @@ pub struct Config {
     pub start_bandwidth: u64,
     /// Keep the playback state current at least this often (the host may report more often).
     pub tick: Micros,
+    /// The form the host's decoder takes media in.
+    pub sink: SinkMode,
 }
 
 impl Default for Config {
     /// Seed 0, [`BufferGoals::default`], [`RetryPolicies::default`], manifest live delay,
     /// 30 s penalty, stale after 3 target durations (RFC 8216bis §6.3.4 reload rules),
-    /// 1 Mbit/s start estimate, 500 ms tick.
+    /// 1 Mbit/s start estimate, 500 ms tick, [`SinkMode::default`].
     fn default() -> Self {
         Config {
             seed: 0,
@@ -147,6 +150,7 @@ impl Default for Config {
             stale_after_targets: 3,
             start_bandwidth: 1_000_000,
             tick: millis(500),
+            sink: SinkMode::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::model::{ContentType, ManifestFormat};
 use crate::time::{Micros, UnixMicros};
 
+use super::cues::{Cue, CueKind};
 use super::io::RequestKind;
 
 /// The class of an error: what went wrong, in terms a host can act on.
@@ -222,6 +223,21 @@ pub enum Event {
         /// Final duration.
         duration: Micros,
     },
+    /// A fetched segment could not be read for the decoder (see
+    /// [`SinkMode`](super::SinkMode)); it was skipped and playback goes on.
+    MediaSkipped {
+        /// Which input.
+        content_type: ContentType,
+        /// Track id.
+        track: String,
+        /// Presentation time the segment covered.
+        start: Micros,
+        /// Why.
+        cause: String,
+    },
+    /// An ad break or timed metadata, announced once, ahead of its time when the stream
+    /// allows.
+    Cue(Cue),
     /// Playback reached the end.
     Ended,
     /// Playback stopped for good.
@@ -303,6 +319,33 @@ impl std::fmt::Display for Event {
             Event::StallEnded { duration } => write!(f, "stall-ended after {}", secs(*duration)),
             Event::FirstFrame { startup } => write!(f, "first-frame after {}", secs(*startup)),
             Event::LiveEnded { duration } => write!(f, "live-ended duration {}", secs(*duration)),
+            Event::MediaSkipped {
+                content_type,
+                track,
+                start,
+                cause,
+            } => write!(
+                f,
+                "media-skipped {} {track} at {}: {cause}",
+                format!("{content_type:?}").to_lowercase(),
+                secs(*start)
+            ),
+            Event::Cue(c) => write!(
+                f,
+                "cue {} {:?} '{}' {} at {}{}",
+                match c.kind {
+                    CueKind::AdStart => "ad-start",
+                    CueKind::AdEnd => "ad-end",
+                    CueKind::Metadata => "metadata",
+                },
+                c.source,
+                c.scheme,
+                c.id,
+                secs(c.start),
+                c.duration
+                    .map(|d| format!(" for {}", secs(d)))
+                    .unwrap_or_default()
+            ),
             Event::Ended => write!(f, "ended"),
             Event::Error(e) => write!(f, "error {e}"),
         }

@@ -59,6 +59,8 @@ pub(super) struct Job {
     pub(super) method: Method,
     pub(super) route: Route,
     pub(super) failures: u32,
+    /// Media the engine reads itself ([`Delivery::Engine`]) for the sink mode.
+    pub(super) read_body: bool,
 }
 
 impl Job {
@@ -72,6 +74,7 @@ impl Job {
             method: Method::Get,
             route,
             failures: 0,
+            read_body: false,
         }
     }
 }
@@ -146,7 +149,9 @@ impl Player {
             timeout = timeout.min(Micros(d.0.saturating_mul(3) / 2).max(Micros(2_000_000)));
         }
         let delivery = match job.kind {
-            RequestKind::InitSegment | RequestKind::MediaSegment => Delivery::Host,
+            RequestKind::InitSegment | RequestKind::MediaSegment if !job.read_body => {
+                Delivery::Host
+            }
             _ => Delivery::Engine,
         };
         let priority = match job.kind {
@@ -332,9 +337,15 @@ impl Player {
 
     fn dispatch(&mut self, id: RequestId, p: Pending, body: Vec<u8>, headers: &[NameValue]) {
         match p.job.purpose {
-            Purpose::Manifest => self.on_manifest(p.location, &body, headers),
-            Purpose::Playlist { set, track } => self.on_playlist(set, track, &body),
-            Purpose::Init { stream, key } => self.on_init(id, stream, key),
+            Purpose::Manifest => {
+                self.on_manifest(p.location, &body, headers);
+                self.announce_manifest_cues();
+            }
+            Purpose::Playlist { set, track } => {
+                self.on_playlist(set, track, &body);
+                self.announce_manifest_cues();
+            }
+            Purpose::Init { stream, key } => self.on_init(id, stream, key, body),
             Purpose::Segment {
                 stream,
                 start,
@@ -342,7 +353,7 @@ impl Player {
                 track,
                 offset,
                 new_timeline,
-            } => self.on_segment(id, stream, start, end, track, offset, new_timeline),
+            } => self.on_segment(id, stream, (start, end), track, offset, new_timeline, body),
             Purpose::Steering => self.on_steering(&body),
             Purpose::TimeSync => self.on_time_sync(&body, headers),
         }

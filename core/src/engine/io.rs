@@ -6,6 +6,7 @@ use crate::time::{Micros, UnixMicros};
 
 use super::config::{Capabilities, Preferences};
 use super::event::Event;
+use super::sink::Payload;
 
 /// The current time, as the host sees it. Timers run on `mono`; live windows, availability
 /// and program-date-time use `wall`. The engine never reads a clock of its own.
@@ -326,10 +327,12 @@ pub enum TimestampOffset {
 
 /// Media to append to one decoder input.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Media {
-    /// The response whose body to append (the host holds it, unless `bytes` is set).
-    pub request: RequestId,
+    /// The response the media came from (`None` for a synthesized init segment).
+    pub request: Option<RequestId>,
+    /// What to append: the body the host holds, bytes, or access units.
+    pub payload: Payload,
     /// Which decoder input.
     pub content_type: ContentType,
     /// Track id in the presentation.

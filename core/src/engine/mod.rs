@@ -42,6 +42,7 @@
 mod abr;
 mod clock;
 mod config;
+mod cues;
 mod event;
 mod fetch;
 mod io;
@@ -53,16 +54,19 @@ pub mod record;
 mod retry;
 mod select;
 mod session;
+mod sink;
 mod stats;
 mod steering;
 mod streams;
 mod timeline;
 
 pub use config::{BufferGoals, Capabilities, Config, Preferences, RetryPolicies, RetryPolicy};
+pub use cues::{Cue, CueKind, CueSource};
 pub use event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason, SwitchReason};
 pub use io::{
     Body, Buffered, Command, Delivery, FailureClass, Input, Media, Method, Now, Output, PlayState,
     Playback, Request, RequestId, RequestKind, Response, SeekTarget, Source, TimestampOffset,
 };
 pub use player::{InputError, Player};
+pub use sink::{Payload, SinkMode};
 pub use stats::{Stats, Switch};

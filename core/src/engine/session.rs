@@ -7,6 +7,7 @@ use crate::options::ParseOptions;
 use crate::time::{Micros, UnixMicros};
 use crate::{RefreshError, refresh_dash};
 
+use super::cues::CueLog;
 use super::event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason};
 use super::fetch::{Job, Purpose, Route};
 use super::io::{Method, RequestKind, SeekTarget, Source};
@@ -34,6 +35,8 @@ pub(super) struct Session {
     pub(super) streams: Vec<Stream>,
     pub(super) playlists: Vec<PlaylistState>,
     pub(super) anchor: Option<Anchor>,
+    /// Cues announced so far.
+    pub(super) cues: CueLog,
     pub(super) steering_url: Option<String>,
     pub(super) steering_at: Option<Micros>,
     pub(super) clock_pending: bool,
@@ -212,6 +215,7 @@ impl Player {
             next_refresh: None,
             last_growth: self.now.mono,
             listed_end: Micros(i64::MIN),
+            cues: CueLog::default(),
             streams: Vec::new(),
             playlists: Vec::new(),
             anchor: None,

@@ -4,14 +4,15 @@
 use crate::model::{ByteRange, ContentType, ManifestFormat, Period, Presentation, Track};
 use crate::time::Micros;
 
-use super::event::SwitchReason;
+use super::event::{Event, SwitchReason};
 use super::fetch::{Job, Purpose, Route};
 use super::io::{Media, Output, RequestId, RequestKind, TimestampOffset};
 use super::player::Player;
+use super::sink::{self, Payload, StreamSink};
 use super::timeline::{self, Locate, TOLERANCE};
 
 /// One decoder input and the track feeding it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(super) struct Stream {
     pub(super) content_type: ContentType,
     pub(super) period: usize,
@@ -30,6 +31,8 @@ pub(super) struct Stream {
     pub(super) eos: bool,
     /// Next segment becomes available at this monotonic time.
     pub(super) wait_until: Option<Micros>,
+    /// Conversion for the host's sink mode.
+    pub(super) sink: StreamSink,
 }
 
 /// Identifies a stream's track across manifest refreshes.
@@ -60,6 +63,7 @@ impl Stream {
             buffered: Vec::new(),
             eos: false,
             wait_until: None,
+            sink: StreamSink::default(),
         }
     }
 
@@ -340,6 +344,7 @@ impl Player {
                 let init = seg.init.clone().or_else(|| t.segments.init().cloned());
                 let content_type = st.content_type;
                 let track_id = t.id.clone();
+                let read_body = sink::needs_bytes(self.config.sink, p.format, init.is_some());
                 if let Some(init) = init {
                     let key = (init.url.clone(), init.byte_range);
                     if st.init.as_ref() != Some(&key) {
@@ -351,6 +356,7 @@ impl Player {
                         );
                         job.byte_range = init.byte_range;
                         job.content_type = Some(content_type);
+                        job.read_body = read_body;
                         let id = self.issue(job);
                         if let Some(s) = self.session.as_mut() {
                             s.streams[i].inflight = Some(id);
@@ -387,6 +393,7 @@ impl Player {
                 );
                 job.byte_range = seg.byte_range;
                 job.content_type = Some(content_type);
+                job.read_body = read_body;
                 let id = self.issue(job);
                 if let Some(s) = self.session.as_mut() {
                     s.streams[i].inflight = Some(id);
@@ -443,7 +450,9 @@ impl Player {
         id: RequestId,
         stream: usize,
         key: (String, Option<ByteRange>),
+        body: Vec<u8>,
     ) {
+        let mode = self.config.sink;
         let Some(s) = self.session.as_mut() else {
             return;
         };
@@ -459,8 +468,22 @@ impl Player {
         st.inflight = None;
         st.init = Some(key);
         let track = st.track_in(p).map(|t| t.id.clone()).unwrap_or_default();
+        let payload = match st.sink.init(mode, body) {
+            Ok(payload) => payload,
+            Err(e) => {
+                let skipped = Event::MediaSkipped {
+                    content_type: st.content_type,
+                    track,
+                    start: st.next,
+                    cause: format!("init segment: {e}"),
+                };
+                self.event(skipped);
+                return;
+            }
+        };
         let media = Media {
-            request: id,
+            request: Some(id),
+            payload,
             content_type: st.content_type,
             track,
             init: true,
@@ -477,16 +500,18 @@ impl Player {
         &mut self,
         id: RequestId,
         stream: usize,
-        start: Micros,
-        end: Micros,
+        (start, end): (Micros, Micros),
         track: String,
         offset: TimestampOffset,
         new_timeline: bool,
+        body: Vec<u8>,
     ) {
         let load_at = self.session.as_ref().map_or(Micros(0), |s| s.load_at);
+        let mode = self.config.sink;
         let Some(s) = self.session.as_mut() else {
             return;
         };
+        let pres = s.pres.as_ref();
         let Some(st) = s.streams.get_mut(stream) else {
             return;
         };
@@ -497,8 +522,39 @@ impl Player {
         if new_timeline && st.last_end.is_some() {
             st.timeline = st.timeline.wrapping_add(1);
         }
+        if new_timeline {
+            st.sink.new_timeline();
+        }
         st.next = end;
         st.last_end = Some(end);
+        // Smooth: the track, this fragment's decode time, and whether its synthesized init
+        // segment must go first.
+        let smooth = pres
+            .filter(|p| p.format == ManifestFormat::Smooth)
+            .and_then(|p| st.track_in(p))
+            .map(|t| {
+                let media_time = match offset {
+                    TimestampOffset::Offset(o) => Micros(start.0.saturating_sub(o.0)),
+                    TimestampOffset::AlignToStart => start,
+                };
+                let key = (format!("smooth:{}", t.id), None);
+                let changed = st.init.as_ref() != Some(&key);
+                st.init = Some(key);
+                (t, media_time.to_ticks(t.segments.timescale()), changed)
+            });
+        let pieces = match st.sink.segment(mode, body, smooth) {
+            Ok(pieces) => pieces,
+            Err(e) => {
+                let skipped = Event::MediaSkipped {
+                    content_type: st.content_type,
+                    track,
+                    start,
+                    cause: e.to_string(),
+                };
+                self.event(skipped);
+                return;
+            }
+        };
         add_range(&mut st.buffered, start, end);
         // Forget what is far behind: the account stays small over hours.
         let keep_from = Micros(start.0.saturating_sub(600_000_000));
@@ -509,20 +565,47 @@ impl Player {
             st.buffered.truncate(64);
             st.buffered.sort();
         }
-        let media = Media {
-            request: id,
-            content_type: st.content_type,
-            track,
-            init: false,
-            start,
-            end,
-            timestamp_offset: offset,
-            timeline: st.timeline,
+        let (content_type, timeline) = (st.content_type, st.timeline);
+        // Media time to presentation time. HLS states none: once the engine has read a
+        // segment, it places the timeline's first sample at its segment's start.
+        let media_offset = match offset {
+            TimestampOffset::Offset(o) => Some(o),
+            TimestampOffset::AlignToStart => {
+                if st.sink.align.is_none() {
+                    st.sink.align = st.sink.first_pts.map(|pts| Micros(start.0 - pts.0));
+                }
+                st.sink.align
+            }
         };
+        let cues: Vec<_> = match media_offset {
+            Some(o) => st.sink.found.drain(..).map(|c| c.place(start, o)).collect(),
+            None => {
+                st.sink.found.clear();
+                Vec::new()
+            }
+        };
+        for piece in pieces {
+            // The sample sink's host cannot look at timestamps: give it the offset.
+            let timestamp_offset = match (&piece.payload, media_offset) {
+                (Payload::Samples(_), Some(o)) => TimestampOffset::Offset(o),
+                _ => offset,
+            };
+            self.out.push_back(Output::Media(Media {
+                request: (!piece.init).then_some(id),
+                payload: piece.payload,
+                content_type,
+                track: track.clone(),
+                init: piece.init,
+                start,
+                end: if piece.init { start } else { end },
+                timestamp_offset,
+                timeline,
+            }));
+        }
         if self.stats.time_to_first_media.is_none() {
             self.stats.time_to_first_media =
                 Some(Micros(self.now.mono.0.saturating_sub(load_at.0)));
         }
-        self.out.push_back(Output::Media(media));
+        self.announce(cues);
     }
 }

@@ -4,7 +4,9 @@ use std::ops::Range;
 
 use super::bmff::{Mp4Box, boxes};
 use super::init::InitInfo;
+use super::protection::{parse_aux_info, parse_saio, parse_saiz, parse_senc};
 use super::reader::Reader;
+use super::sample::{AccessUnit, SampleEncryption, Samples};
 use super::{MediaError, Result};
 use crate::time::Timescale;
 
@@ -20,6 +22,9 @@ pub struct TrackRun {
     pub base_media_decode_time: Option<u64>,
     /// The samples, in decode order.
     pub samples: Vec<Sample>,
+    /// Per-sample encryption (`senc`, else `saiz`/`saio`), in sample order, when the
+    /// track is protected; empty otherwise.
+    pub encryption: Vec<SampleEncryption>,
 }
 
 /// One sample of a `trun`.
@@ -177,12 +182,70 @@ fn parse_traf(
         }
     }
     *data_end = pos;
+    let encryption = match &track.config.protection {
+        Some(p) => sample_encryption(data, traf, moof_start, p.default_iv_size)?,
+        None => Vec::new(),
+    };
     Ok(TrackRun {
         track_id,
         timescale: track.timescale,
         base_media_decode_time: bmdt,
         samples,
+        encryption,
     })
+}
+
+/// The encryption of a protected `traf`'s samples: its `senc` box, or else the auxiliary
+/// information `saiz`/`saio` point at (ISO/IEC 23001-7, 7.1 and 7.2).
+fn sample_encryption(
+    data: &[u8],
+    traf: &Mp4Box<'_>,
+    moof_start: usize,
+    iv_size: u8,
+) -> Result<Vec<SampleEncryption>> {
+    if let Some(senc) = traf.child(b"senc")? {
+        return parse_senc(&senc, iv_size);
+    }
+    let (Some(saiz), Some(saio)) = (traf.child(b"saiz")?, traf.child(b"saio")?) else {
+        return Ok(Vec::new());
+    };
+    let saiz = parse_saiz(&saiz)?;
+    let offset = parse_saio(&saio)?
+        .first()
+        .copied()
+        .and_then(|o| usize::try_from(o).ok())
+        .and_then(|o| o.checked_add(moof_start))
+        .ok_or(traf.bad("saio without a usable offset"))?;
+    parse_aux_info(data, offset, &saiz, iv_size)
+}
+
+/// The access units of a media segment, for the sample sink: every `traf` of every `moof`,
+/// with the configurations of the tracks they belong to (from `init`).
+pub fn fragment_samples(data: &[u8], init: &InitInfo) -> Result<Samples> {
+    let runs = parse_fragment(data, init)?;
+    let mut out = Samples::default();
+    for run in runs {
+        let Some(track) = init.track(run.track_id) else {
+            continue;
+        };
+        if !out.configs.iter().any(|c| c.track_id == run.track_id) {
+            out.configs.push(track.config.clone());
+        }
+        out.units.reserve(run.samples.len());
+        let mut encryption = run.encryption.into_iter();
+        for s in run.samples {
+            out.units.push(AccessUnit {
+                track_id: run.track_id,
+                dts: s.dts,
+                pts: s.pts,
+                duration: s.duration,
+                keyframe: s.keyframe,
+                data: data.get(s.data).unwrap_or_default().to_vec(),
+                encryption: encryption.next(),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// `tfdt` version and baseMediaDecodeTime.

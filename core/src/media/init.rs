@@ -2,6 +2,7 @@
 
 use super::bmff::{Mp4Box, find};
 use super::reader::Reader;
+use super::sample::{CodecConfig, CodecRecord};
 use super::{MediaError, Result};
 use crate::time::Timescale;
 
@@ -34,10 +35,14 @@ pub struct TrackInfo {
     pub encrypted: bool,
     /// `mvex/trex` defaults for this track (zeros without a `trex`).
     pub defaults: TrexDefaults,
+    /// What a decoder is set up with: the raw configuration record, codec string, size,
+    /// channels and encryption.
+    pub config: CodecConfig,
 }
 
 /// The track's kind, from `hdlr`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Handler {
     /// `vide`.
     Video,
@@ -207,6 +212,7 @@ fn parse_trak(trak: &Mp4Box<'_>) -> Result<TrackInfo> {
         .next()
         .ok_or(MediaError::Missing { what: "stsd entry" })??;
     let (sample_entry, encrypted) = parse_sample_entry(&entry)?;
+    let config = codec_config(&entry, track_id, timescale, handler, &sample_entry)?;
     Ok(TrackInfo {
         track_id,
         timescale,
@@ -214,7 +220,122 @@ fn parse_trak(trak: &Mp4Box<'_>) -> Result<TrackInfo> {
         sample_entry,
         encrypted,
         defaults: TrexDefaults::default(),
+        config,
     })
+}
+
+/// The decoder configuration of a sample entry: its configuration box as found, the codec
+/// string, the visual size or audio format, and the `sinf` protection.
+fn codec_config(
+    entry: &Mp4Box<'_>,
+    track_id: u32,
+    timescale: Timescale,
+    handler: Handler,
+    parsed: &SampleEntry,
+) -> Result<CodecConfig> {
+    let visual = handler == Handler::Video || &entry.fourcc == b"encv";
+    let skip = if visual {
+        VISUAL_FIXED
+    } else if handler == Handler::Audio || &entry.fourcc == b"enca" {
+        audio_fixed(entry)?
+    } else {
+        0
+    };
+    let mut config = CodecConfig {
+        track_id,
+        handler,
+        codec: parsed.codec(),
+        timescale,
+        record: CodecRecord::Other {
+            fourcc: entry.fourcc,
+            bytes: Vec::new(),
+        },
+        width: None,
+        height: None,
+        channels: None,
+        sample_rate: None,
+        protection: None,
+    };
+    let mut r = Reader::new(entry.body, "sample entry");
+    if visual {
+        r.skip(24)?;
+        config.width = Some(r.u16()?.into());
+        config.height = Some(r.u16()?.into());
+    } else if skip > 0 {
+        r.skip(16)?;
+        config.channels = Some(r.u16()?.into());
+        r.skip(6)?;
+        config.sample_rate = Some(r.u32()? >> 16);
+    }
+    let format = match parsed {
+        SampleEntry::Avc { fourcc, .. } => *fourcc,
+        _ => entry.fourcc,
+    };
+    let children = if skip > 0 {
+        entry.children_after(skip)?
+    } else {
+        entry.children()
+    };
+    for child in children {
+        let child = child?;
+        let record = match &child.fourcc {
+            b"avcC" => CodecRecord::Avc(child.body.to_vec()),
+            b"hvcC" => {
+                config.codec = hevc_codec(&format, child.body);
+                CodecRecord::Hevc(child.body.to_vec())
+            }
+            b"dac3" => {
+                config.codec = Some("ac-3".into());
+                CodecRecord::Ac3(child.body.to_vec())
+            }
+            b"dec3" => {
+                config.codec = Some("ec-3".into());
+                CodecRecord::Ec3(child.body.to_vec())
+            }
+            b"dOps" => {
+                config.codec = Some("opus".into());
+                CodecRecord::Opus(child.body.to_vec())
+            }
+            b"sinf" => {
+                config.protection = Some(super::protection::parse_sinf(&child)?);
+                continue;
+            }
+            b"esds" => match parsed {
+                SampleEntry::Mp4a {
+                    audio_specific_config,
+                    ..
+                } => CodecRecord::Aac(audio_specific_config.clone()),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        config.record = record;
+    }
+    Ok(config)
+}
+
+/// The RFC 6381 codecs parameter of an HEVC track from its `hvcC` (ISO/IEC 14496-15, E.3):
+/// `hvc1.1.6.L93.B0` is profile space 0, Main profile, compatibility flags 0x6 (bit
+/// reversed), Main tier, level 3.1, constraint byte 0xB0.
+fn hevc_codec(fourcc: &[u8; 4], hvcc: &[u8]) -> Option<String> {
+    let head = hvcc.get(..13)?;
+    let space = ["", "A", "B", "C"][usize::from(head[1] >> 6)];
+    let tier = if head[1] & 0x20 != 0 { 'H' } else { 'L' };
+    let idc = head[1] & 0x1f;
+    let compat = u32::from_be_bytes([head[2], head[3], head[4], head[5]]).reverse_bits();
+    let mut constraints = head[6..12].to_vec();
+    while constraints.last() == Some(&0) {
+        constraints.pop();
+    }
+    let mut out = format!(
+        "{}.{space}{idc}.{compat:X}.{tier}{}",
+        fourcc.escape_ascii(),
+        head[12]
+    );
+    for c in constraints {
+        out.push_str(&format!(".{c:X}"));
+    }
+    Some(out)
 }
 
 /// Fixed fields before the child boxes of a VisualSampleEntry and an AudioSampleEntry (v0).
@@ -457,12 +578,24 @@ mod tests {
         let path = [*b"moov", *b"trak", *b"mdia", *b"minf", *b"stbl", *b"stsd"];
         let stsd = find(init, &path).unwrap().unwrap();
         let entry = stsd.children_after(8).unwrap().next().unwrap().unwrap();
+        // sinf(frma avc1, schm cenc 1.0, schi(tenc: protected, 8-byte IVs, KID 0x11...)).
         let sinf = [
-            &[0, 0, 0, 20][..],
+            &[0, 0, 0, 80][..],
             b"sinf",
             &[0, 0, 0, 12],
             b"frma",
             b"avc1",
+            &[0, 0, 0, 20],
+            b"schm",
+            &[0, 0, 0, 0],
+            b"cenc",
+            &[0, 1, 0, 0],
+            &[0, 0, 0, 40],
+            b"schi",
+            &[0, 0, 0, 32],
+            b"tenc",
+            &[0, 0, 0, 0, 0, 0, 1, 8],
+            &[0x11; 16],
         ]
         .concat();
         let mut out = init.to_vec();
@@ -472,9 +605,58 @@ mod tests {
         let starts = (1..=path.len()).map(|n| find(init, &path[..n]).unwrap().unwrap().start);
         for at in starts.chain([entry.start]) {
             let size = u32::from_be_bytes(out[at..at + 4].try_into().unwrap());
-            out[at..at + 4].copy_from_slice(&(size + 20).to_be_bytes());
+            out[at..at + 4].copy_from_slice(&(size + 80).to_be_bytes());
         }
         out
+    }
+
+    #[test]
+    fn codec_configs_carry_the_raw_records() {
+        let data = media("v/270p/init.mp4");
+        let info = parse_init(&data).unwrap();
+        let c = &info.tracks[0].config;
+        let avcc = find(
+            &data,
+            &[*b"moov", *b"trak", *b"mdia", *b"minf", *b"stbl", *b"stsd"],
+        )
+        .unwrap()
+        .unwrap();
+        let entry = avcc.children_after(8).unwrap().next().unwrap().unwrap();
+        let avcc = entry
+            .children_after(VISUAL_FIXED)
+            .unwrap()
+            .first_of(b"avcC");
+        assert_eq!(
+            c.record,
+            CodecRecord::Avc(avcc.unwrap().unwrap().body.to_vec())
+        );
+        assert_eq!(c.codec.as_deref(), Some("avc1.640015"));
+        assert_eq!(
+            (c.width, c.height, c.channels),
+            (Some(480), Some(270), None)
+        );
+        let a = parse_init(&media("a/init.mp4")).unwrap();
+        let c = &a.tracks[0].config;
+        assert_eq!((c.channels, c.sample_rate), (Some(2), Some(48_000)));
+        assert!(matches!(&c.record, CodecRecord::Aac(asc) if asc[..2] == [0x11, 0x90]));
+    }
+
+    #[test]
+    fn hevc_codec_strings_follow_iso_14496_15_annex_e() {
+        // Main profile, compatibility flags 0x60000000 (reversed: 0x6), Main tier, level
+        // 93 (3.1), constraint byte 0xB0: the example of RFC 6381 section 3.4 style strings.
+        let mut hvcc = vec![1, 0x01, 0x60, 0, 0, 0, 0xb0, 0, 0, 0, 0, 0, 93];
+        assert_eq!(
+            hevc_codec(b"hvc1", &hvcc).as_deref(),
+            Some("hvc1.1.6.L93.B0")
+        );
+        hvcc[1] = 0x22; // High tier, Main 10
+        hvcc[2] = 0x20;
+        assert_eq!(
+            hevc_codec(b"hev1", &hvcc).as_deref(),
+            Some("hev1.2.4.H93.B0")
+        );
+        assert_eq!(hevc_codec(b"hvc1", &hvcc[..5]), None);
     }
 
     #[test]
@@ -483,6 +665,14 @@ mod tests {
         let info = parse_init(&encrypted(&media("v/144p/init.mp4"))).unwrap();
         assert!(info.tracks[0].encrypted);
         assert_eq!(info.tracks[0].sample_entry, clear.tracks[0].sample_entry);
+        let p = info.tracks[0].config.protection.as_ref().unwrap();
+        assert_eq!(
+            (&p.scheme, p.default_kid, p.default_iv_size),
+            (b"cenc", [0x11; 16], 8)
+        );
+        let mut clear_config = info.tracks[0].config.clone();
+        clear_config.protection = None;
+        assert_eq!(clear_config, clear.tracks[0].config);
     }
 
     #[test]

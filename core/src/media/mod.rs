@@ -8,14 +8,28 @@
 //! for MPEG-TS.
 
 pub mod bmff;
+pub mod emsg;
+pub mod es;
 pub mod fragment;
+pub mod id3;
 pub mod init;
+pub mod mux;
+pub mod protection;
 mod reader;
+pub mod sample;
+pub mod scte35;
+pub mod sidx;
+pub mod smooth;
 pub mod ts;
+mod write;
 
 pub use bmff::{Boxes, Mp4Box, boxes, find};
-pub use fragment::{Sample, TrackRun, parse_fragment, tfdt_positions};
+pub use fragment::{Sample, TrackRun, fragment_samples, parse_fragment, tfdt_positions};
 pub use init::{AvcConfig, Handler, InitInfo, SampleEntry, TrackInfo, TrexDefaults, parse_init};
+pub use sample::{
+    AccessUnit, CodecConfig, CodecRecord, SampleEncryption, Samples, Subsample, TrackProtection,
+    annex_b,
+};
 pub use ts::{AdtsFrame, Pes, adts_frames, demux, shift_ts_timestamps};
 
 /// Why media bytes could not be read.
@@ -61,6 +75,28 @@ pub enum MediaError {
         offset: usize,
         /// The rule broken.
         reason: &'static str,
+    },
+    /// An elementary stream (H.264, H.265, AC-3 ...) breaks a rule of its specification.
+    #[error("{codec}: {reason}")]
+    BadStream {
+        /// The codec or syntax (`H.264 SPS`, `AC-3`).
+        codec: &'static str,
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// A timed-metadata or signalling payload (ID3, SCTE-35, emsg) is malformed.
+    #[error("{format}: {reason}")]
+    BadMetadata {
+        /// `ID3`, `SCTE-35`, `emsg`.
+        format: &'static str,
+        /// The rule broken.
+        reason: &'static str,
+    },
+    /// The input asks for more than the readers allow (a count or size limit).
+    #[error("limit exceeded: {what}")]
+    Limit {
+        /// Which limit.
+        what: &'static str,
     },
 }
 

@@ -1,12 +1,8 @@
-//! Decodes the audio a session fetched with symphonia's AAC decoder: proof that the bytes
-//! the engine asked for and handed to the decoder are real media, whatever the container.
-//!
-//! Access units come from the core's media readers: `trun` samples of fMP4 (the
-//! AudioSpecificConfig from `esds`), ADTS frames in MPEG-TS PES, and for Smooth Streaming
-//! (no init segment) `trun` samples with the manifest's `CodecPrivateData`.
+//! Decodes the audio a session played with symphonia's AAC decoder: proof that the access
+//! units the engine's sample sink handed over are real media, whatever the container
+//! (fMP4, MPEG-TS, Smooth Streaming).
 
-use playhead::Timescale;
-use playhead::media::{self, InitInfo, SampleEntry, TrackInfo, TrexDefaults};
+use playhead::media::CodecRecord;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{CODEC_TYPE_AAC, CodecParameters, Decoder as _, DecoderOptions};
 use symphonia::core::formats::Packet;
@@ -16,8 +12,8 @@ use crate::host::AudioCapture;
 /// What came out of the decoder.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Decoded {
-    /// Container the access units came from.
-    pub container: &'static str,
+    /// RFC 6381 codec of the track.
+    pub codec: String,
     /// AAC frames decoded.
     pub frames: u64,
     /// PCM samples per channel.
@@ -35,20 +31,24 @@ pub(crate) struct Decoded {
     pub tone_440: f64,
 }
 
-/// Decodes every access unit of `capture`. `smooth_config` is the track's
-/// AudioSpecificConfig when the segments have no init segment (Smooth Streaming).
-pub(crate) fn decode(
-    capture: &AudioCapture,
-    smooth_config: Option<&[u8]>,
-) -> Result<Decoded, String> {
-    let (container, asc, units) = access_units(capture, smooth_config)?;
+/// Decodes every access unit of `capture` with the AudioSpecificConfig of its track.
+pub(crate) fn decode(capture: &AudioCapture) -> Result<Decoded, String> {
+    let config = capture
+        .config
+        .as_ref()
+        .ok_or("no audio track configuration")?;
+    let codec = config.codec.clone().unwrap_or_default();
+    let CodecRecord::Aac(asc) = &config.record else {
+        return Err(format!("audio codec '{codec}' is not AAC"));
+    };
+    let units = &capture.units;
     if units.is_empty() {
         return Err("no audio access units".into());
     }
     let mut params = CodecParameters::new();
     params
         .for_codec(CODEC_TYPE_AAC)
-        .with_extra_data(asc.into_boxed_slice());
+        .with_extra_data(asc.clone().into_boxed_slice());
     let mut decoder =
         symphonia::default::codecs::AacDecoder::try_new(&params, &DecoderOptions::default())
             .map_err(|e| format!("AAC decoder: {e}"))?;
@@ -75,7 +75,7 @@ pub(crate) fn decode(
     }
     let seconds = samples as f64 / f64::from(sample_rate.max(1));
     Ok(Decoded {
-        container,
+        codec,
         frames: units.len() as u64,
         samples,
         sample_rate,
@@ -112,79 +112,4 @@ impl Goertzel {
             (self.s1, self.s2, self.n) = (0.0, 0.0, 0);
         }
     }
-}
-
-type Units = (&'static str, Vec<u8>, Vec<Vec<u8>>);
-
-fn access_units(capture: &AudioCapture, smooth_config: Option<&[u8]>) -> Result<Units, String> {
-    let first = capture.segments.first().ok_or("no audio segments")?;
-    if first.first() == Some(&0x47) {
-        let mut asc = Vec::new();
-        let mut units = Vec::new();
-        for seg in &capture.segments {
-            for pes in media::demux(seg).map_err(|e| format!("MPEG-TS: {e}"))? {
-                if pes.stream_type != 0x0f {
-                    continue;
-                }
-                for f in media::adts_frames(&pes.data).map_err(|e| format!("ADTS: {e}"))? {
-                    asc = f.audio_specific_config.to_vec();
-                    units.push(pes.data[f.payload].to_vec());
-                }
-            }
-        }
-        return Ok(("MPEG-TS", asc, units));
-    }
-    let (container, init) = if capture.init.is_empty() {
-        let asc = smooth_config.ok_or("fragments without an init segment or CodecPrivateData")?;
-        ("Smooth", smooth_init(first, asc)?)
-    } else {
-        let init = media::parse_init(&capture.init).map_err(|e| format!("init segment: {e}"))?;
-        ("fMP4", init)
-    };
-    let asc = init
-        .tracks
-        .iter()
-        .find_map(|t| match &t.sample_entry {
-            SampleEntry::Mp4a {
-                audio_specific_config,
-                ..
-            } => Some(audio_specific_config.clone()),
-            _ => None,
-        })
-        .ok_or("no AAC track in the init segment")?;
-    let mut units = Vec::new();
-    for seg in &capture.segments {
-        for run in media::parse_fragment(seg, &init).map_err(|e| format!("{container}: {e}"))? {
-            units.extend(run.samples.iter().map(|s| seg[s.data.clone()].to_vec()));
-        }
-    }
-    Ok((container, asc, units))
-}
-
-/// What a Smooth client knows before the first fragment: the track id from the fragment's
-/// `tfhd`, the 100 ns timescale and the manifest's AudioSpecificConfig.
-fn smooth_init(fragment: &[u8], asc: &[u8]) -> Result<InitInfo, String> {
-    let tfhd = media::find(fragment, &[*b"moof", *b"traf", *b"tfhd"])
-        .map_err(|e| format!("Smooth fragment: {e}"))?
-        .ok_or("Smooth fragment without tfhd")?;
-    let id = tfhd.body.get(4..8).ok_or("short tfhd")?;
-    Ok(InitInfo {
-        tracks: vec![TrackInfo {
-            track_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
-            timescale: Timescale::new(10_000_000).ok_or("timescale")?,
-            handler: media::Handler::Audio,
-            sample_entry: SampleEntry::Mp4a {
-                channels: 2,
-                sample_rate: 48_000,
-                object_type_indication: 0x40,
-                audio_specific_config: asc.to_vec(),
-            },
-            encrypted: false,
-            defaults: TrexDefaults {
-                duration: 0,
-                size: 0,
-                flags: 0,
-            },
-        }],
-    })
 }

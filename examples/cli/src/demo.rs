@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use playhead::Micros;
-use playhead::engine::{Config, Event, SeekTarget};
+use playhead::engine::{Config, Event, SeekTarget, SinkMode};
 use playhead_conformance::server::{LiveSpec, OriginServer, ServerConfig, prefix};
 use playhead_conformance::sim::net::Trace;
 use playhead_conformance::sim::origin::OriginFormat;
@@ -104,6 +104,7 @@ async fn demo(args: &DemoArgs) -> Result<bool, String> {
             (Duration::from_secs(LIVE_AT), Seek::To(SeekTarget::LiveEdge)),
         ],
         keep_audio: true,
+        log_samples: false,
         chart_every: Some(Duration::from_millis(250)),
     };
     let latest: Arc<Mutex<Vec<Option<Sample>>>> = Arc::new(Mutex::new(vec![None; FORMATS.len()]));
@@ -114,7 +115,10 @@ async fn demo(args: &DemoArgs) -> Result<bool, String> {
         sessions.push(tokio::spawn(async move {
             host::run(
                 &client,
-                Config::default(),
+                Config {
+                    sink: SinkMode::Samples,
+                    ..Config::default()
+                },
                 host::sources(&urls),
                 &plan,
                 |smp| {
@@ -238,11 +242,11 @@ fn finish(args: &DemoArgs, reports: &[Report]) -> bool {
     println!("\nAudio decoded with symphonia from the fetched segments");
     let mut decoded = Vec::new();
     for ((_, name), r) in FORMATS.iter().zip(reports) {
-        match audio::decode(&r.audio, r.audio_private.as_deref()) {
+        match audio::decode(&r.audio) {
             Ok(d) => {
                 println!(
-                    "{name:<14} {:<7} {:>4} AAC frames -> {:>5.1} s of {} Hz x{} PCM, level {:.2}, {:.0}% of the energy at 440 Hz",
-                    d.container,
+                    "{name:<14} {:<9} {:>4} AAC frames -> {:>5.1} s of {} Hz x{} PCM, level {:.2}, {:.0}% of the energy at 440 Hz",
+                    d.codec,
                     d.frames,
                     d.seconds,
                     d.sample_rate,

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use playhead::engine::{
-    Body, Command, Config, Delivery, Event, FailureClass, FatalError, Input, Method, Now, Output,
-    Player, Request, RequestId, Response, SeekTarget, Source, Stats,
+    Body, Command, Config, Delivery, Event, FailureClass, FatalError, Input, Media, Method, Now,
+    Output, Payload, Player, Request, RequestId, Response, SeekTarget, Source, Stats,
 };
+use playhead::media::{CodecConfig, Samples};
 use playhead::{ContentType, Micros, NameValue, UnixMicros};
 use playhead_conformance::sim::decoder::Decoder;
 use tokio::sync::mpsc;
@@ -28,8 +29,10 @@ pub(crate) struct Plan {
     pub duration: Duration,
     /// Seeks, at times from the start.
     pub seeks: Vec<(Duration, Seek)>,
-    /// Keep the bytes of every audio init and media segment handed to the decoder.
+    /// Keep the audio access units handed to the decoder (with [`SinkMode::Samples`]).
     pub keep_audio: bool,
+    /// Log every access unit handed to the decoder (with [`SinkMode::Samples`]).
+    pub log_samples: bool,
     /// Record a chart sample this often (`None`: never).
     pub chart_every: Option<Duration>,
 }
@@ -58,13 +61,38 @@ pub(crate) struct Sample {
     pub estimate: u64,
 }
 
-/// Audio handed to the decoder: the init segment (if any) and the media segments after it.
+/// Audio the sample sink handed to the decoder.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AudioCapture {
-    /// Init segment bytes (fMP4); empty for TS.
-    pub init: Vec<u8>,
-    /// Media segments in the order appended.
-    pub segments: Vec<Vec<u8>>,
+    /// The configuration of the last audio track.
+    pub config: Option<CodecConfig>,
+    /// Access units in the order appended.
+    pub units: Vec<Vec<u8>>,
+}
+
+/// One access unit handed to the decoder, for `--samples`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct SampleRow {
+    /// `video` or `audio`.
+    pub content_type: &'static str,
+    /// Track id in the presentation.
+    pub track: String,
+    /// Presentation start of the segment it came from, microseconds.
+    pub segment_start: i64,
+    /// RFC 6381 codec.
+    pub codec: String,
+    /// Ticks per second of the times.
+    pub timescale: u32,
+    /// Decode time, ticks.
+    pub dts: i64,
+    /// Presentation time, ticks.
+    pub pts: i64,
+    /// Ticks.
+    pub duration: u32,
+    /// Random access point.
+    pub keyframe: bool,
+    /// Bytes.
+    pub size: usize,
 }
 
 /// What happened.
@@ -98,8 +126,8 @@ pub(crate) struct Report {
     pub seeks: Vec<(Duration, f64, f64)>,
     /// Audio, when the plan asked for it.
     pub audio: AudioCapture,
-    /// The audio track's Smooth `CodecPrivateData` (its AudioSpecificConfig), if any.
-    pub audio_private: Option<Vec<u8>>,
+    /// Access units, when the plan asked for them.
+    pub samples: Vec<SampleRow>,
 }
 
 enum Msg {
@@ -160,7 +188,7 @@ pub(crate) async fn run(
         chart: Vec::new(),
         seeks: Vec::new(),
         audio: AudioCapture::default(),
-        audio_private: None,
+        samples: Vec::new(),
     };
     let mut seeks = plan.seeks.clone();
     seeks.sort_by_key(|(t, _)| *t);
@@ -212,20 +240,16 @@ pub(crate) async fn run(
                         held.remove(&id);
                     }
                     Output::Media(m) => {
-                        let bytes = held.remove(&m.request);
+                        if let Some(id) = m.request {
+                            held.remove(&id);
+                        }
                         if m.init {
                             decoder.expect(m.content_type);
                         } else {
                             decoder.append(m.content_type, m.start, m.end);
                         }
-                        if plan.keep_audio && m.content_type == ContentType::Audio {
-                            if let Some(b) = bytes {
-                                if m.init {
-                                    report.audio.init = b;
-                                } else {
-                                    report.audio.segments.push(b);
-                                }
-                            }
+                        if let Payload::Samples(samples) = &m.payload {
+                            capture(plan, &mut report, &m, samples);
                         }
                     }
                     Output::SetPosition(p) => {
@@ -331,14 +355,6 @@ pub(crate) async fn run(
             on_tick(&s);
         }
     }
-    report.audio_private = player.presentation().and_then(|p| {
-        p.periods
-            .iter()
-            .flat_map(|p| &p.switching_sets)
-            .filter(|s| s.content_type == ContentType::Audio)
-            .flat_map(|s| &s.tracks)
-            .find_map(|t| t.codec_private_data.as_ref().map(|b| b.to_vec()))
-    });
     let _ = player.handle_input(clock.now(), Input::Command(Command::Stop));
     for (_, (task, _)) in inflight.drain() {
         task.abort();
@@ -500,4 +516,38 @@ pub(crate) fn sources(urls: &[String]) -> Vec<Source> {
             priority: i as u32,
         })
         .collect()
+}
+
+/// Keeps what the plan asks for of the access units handed to the decoder.
+fn capture(plan: &Plan, report: &mut Report, m: &Media, samples: &Samples) {
+    if plan.keep_audio && m.content_type == ContentType::Audio {
+        if let Some(c) = samples.configs.first() {
+            report.audio.config = Some(c.clone());
+        }
+        report
+            .audio
+            .units
+            .extend(samples.units.iter().map(|u| u.data.clone()));
+    }
+    if plan.log_samples {
+        for u in &samples.units {
+            let config = samples.configs.iter().find(|c| c.track_id == u.track_id);
+            report.samples.push(SampleRow {
+                content_type: match m.content_type {
+                    ContentType::Video => "video",
+                    ContentType::Audio => "audio",
+                    _ => "other",
+                },
+                track: m.track.clone(),
+                segment_start: m.start.0,
+                codec: config.and_then(|c| c.codec.clone()).unwrap_or_default(),
+                timescale: config.map_or(0, |c| c.timescale.get()),
+                dts: u.dts,
+                pts: u.pts,
+                duration: u.duration,
+                keyframe: u.keyframe,
+                size: u.data.len(),
+            });
+        }
+    }
 }

@@ -6,9 +6,10 @@ use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use playhead::engine::{Config, ErrorClass, RequestKind};
+use playhead::engine::{Config, ErrorClass, RequestKind, SinkMode};
 
-use crate::host::{self, Plan, Report, Sample};
+use crate::audio;
+use crate::host::{self, Plan, Report, Sample, SampleRow};
 
 /// `playhead play`.
 #[derive(clap::Args)]
@@ -22,6 +23,38 @@ pub(crate) struct PlayArgs {
     /// Print the report as JSON (no progress line).
     #[arg(long)]
     json: bool,
+    /// How the decoder takes media: `samples` (access units, as MediaCodec; the audio is
+    /// then decoded with symphonia), `segments` (MSE with MPEG-TS), `segments-no-ts` (MSE
+    /// without MPEG-TS: TS is remuxed to fMP4), `as-fetched`.
+    #[arg(long, value_enum, default_value_t = Sink::Samples)]
+    sink: Sink,
+    /// Write every access unit handed to the decoder to this CSV file (sample sink).
+    #[arg(long)]
+    samples: Option<std::path::PathBuf>,
+}
+
+/// `--sink`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Sink {
+    /// Access units.
+    Samples,
+    /// Container bytes, MPEG-TS passed through.
+    Segments,
+    /// Container bytes, MPEG-TS remuxed to fMP4.
+    SegmentsNoTs,
+    /// Bodies as fetched.
+    AsFetched,
+}
+
+impl Sink {
+    fn mode(self) -> SinkMode {
+        match self {
+            Sink::Samples => SinkMode::Samples,
+            Sink::Segments => SinkMode::Segments { mpeg_ts: true },
+            Sink::SegmentsNoTs => SinkMode::Segments { mpeg_ts: false },
+            Sink::AsFetched => SinkMode::AsFetched,
+        }
+    }
 }
 
 /// `playhead probe`.
@@ -42,6 +75,9 @@ pub(crate) struct ProbeArgs {
     /// Fail when more media segment requests than this fail (even if retries recovered).
     #[arg(long, default_value_t = 3)]
     max_segment_failures: u64,
+    /// How the decoder takes media (see `play --help`).
+    #[arg(long, value_enum, default_value_t = Sink::Samples)]
+    sink: Sink,
 }
 
 /// Why a probe failed.
@@ -196,25 +232,25 @@ fn watch(
     command: &str,
     urls: &[String],
     duration: u64,
+    (sink, log_samples): (Sink, bool),
     on_tick: impl FnMut(&Sample),
 ) -> Result<Report, ExitCode> {
     let plan = Plan {
         duration: Duration::from_secs(duration),
         chart_every: Some(Duration::from_millis(500)),
+        keep_audio: sink == Sink::Samples,
+        log_samples,
         ..Plan::default()
+    };
+    let config = Config {
+        sink: sink.mode(),
+        ..Config::default()
     };
     runtime()
         .and_then(|rt| {
             rt.block_on(async {
                 let client = host::client()?;
-                Ok(host::run(
-                    &client,
-                    Config::default(),
-                    host::sources(urls),
-                    &plan,
-                    on_tick,
-                )
-                .await)
+                Ok(host::run(&client, config, host::sources(urls), &plan, on_tick).await)
             })
         })
         .map_err(|e| {
@@ -226,7 +262,8 @@ fn watch(
 /// `playhead play`.
 pub(crate) fn play(args: &PlayArgs) -> ExitCode {
     let total = args.duration as f64;
-    let r = match watch("play", &args.urls, args.duration, |s| {
+    let sink = (args.sink, args.samples.is_some());
+    let r = match watch("play", &args.urls, args.duration, sink, |s| {
         if !args.json {
             progress_line("play", s, total);
         }
@@ -234,12 +271,38 @@ pub(crate) fn play(args: &PlayArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
+    if let Some(path) = &args.samples {
+        if let Err(e) = write_samples(path, &r.samples) {
+            eprintln!("playhead play: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
     let v = verdict(&r, f64::INFINITY, u64::MAX);
+    let audio = (args.sink == Sink::Samples).then(|| audio::decode(&r.audio));
     if args.json {
-        println!("{}", report_json(&args.urls, &r, v.as_ref()));
+        let mut json = report_json(&args.urls, &r, v.as_ref());
+        json["audio"] = match &audio {
+            Some(Ok(d)) => serde_json::json!(d),
+            Some(Err(e)) => serde_json::json!({ "error": e }),
+            None => serde_json::Value::Null,
+        };
+        println!("{json}");
     } else {
         eprintln!();
         println!("{}", summary("play", &r));
+        match &audio {
+            Some(Ok(d)) => println!(
+                "audio: {} frames of {} decoded -> {:.1} s of {} Hz x{} PCM, {:.0}% of the energy at 440 Hz",
+                d.frames,
+                d.codec,
+                d.seconds,
+                d.sample_rate,
+                d.channels,
+                d.tone_440 * 100.0
+            ),
+            Some(Err(e)) => println!("audio: {e}"),
+            None => {}
+        }
         if let Some(f) = &r.fatal {
             println!("error ({}): {}", f.class.name(), f.cause);
         }
@@ -253,7 +316,13 @@ pub(crate) fn play(args: &PlayArgs) -> ExitCode {
 
 /// `playhead probe`.
 pub(crate) fn probe(args: &ProbeArgs) -> ExitCode {
-    let r = match watch("probe", &args.urls, args.duration, |_| {}) {
+    let r = match watch(
+        "probe",
+        &args.urls,
+        args.duration,
+        (args.sink, false),
+        |_| {},
+    ) {
         Ok(r) => r,
         Err(code) => return code,
     };
@@ -277,4 +346,30 @@ pub(crate) fn probe(args: &ProbeArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// `--samples`: one CSV line per access unit.
+fn write_samples(path: &std::path::Path, rows: &[SampleRow]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        out,
+        "content_type,track,segment_start_us,codec,timescale,dts,pts,duration,keyframe,size"
+    )?;
+    for r in rows {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{}",
+            r.content_type,
+            r.track,
+            r.segment_start,
+            r.codec,
+            r.timescale,
+            r.dts,
+            r.pts,
+            r.duration,
+            u8::from(r.keyframe),
+            r.size
+        )?;
+    }
+    out.flush()
 }

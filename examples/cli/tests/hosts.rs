@@ -219,3 +219,138 @@ fn the_origin_hands_out_clearkey_licenses_over_http() {
     assert_eq!(post(r#"{"kids":["AAAAAAAAAAAAAAAAAAAAAA"]}"#).status(), 403);
     assert_eq!(post("not json").status(), 400);
 }
+
+/// One line of `conformance/media/ffprobe.csv` or of `playhead play --samples`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Packet {
+    dts: i64,
+    pts: i64,
+    keyframe: bool,
+    size: usize,
+}
+
+/// What ffprobe read from each committed segment (recorded by `conformance/media/probe.sh`):
+/// file name (`v/270p/3.ts`) to packets in decode order.
+fn ffprobe_record() -> std::collections::HashMap<String, Vec<Packet>> {
+    let path = playhead_conformance::asset::media_dir().join("ffprobe.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out: std::collections::HashMap<String, Vec<Packet>> = Default::default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        out.entry(f[0].to_owned()).or_default().push(Packet {
+            pts: f[1].parse().unwrap(),
+            dts: f[2].parse().unwrap(),
+            keyframe: f[4] == "1",
+            size: f[5].parse().unwrap(),
+        });
+    }
+    out
+}
+
+/// The asset's folder for a codec string: every rendition has its own profile and level.
+fn asset_dir(codec: &str) -> &'static str {
+    match codec {
+        "avc1.64000c" => "v/144p",
+        "avc1.640015" => "v/270p",
+        "avc1.64001e" => "v/360p",
+        c if c.starts_with("mp4a.40.2") => "a",
+        c => panic!("unexpected codec {c}"),
+    }
+}
+
+#[test]
+fn the_sample_sink_matches_ffprobe_and_its_audio_decodes_in_every_format() {
+    let record = ffprobe_record();
+    let o = OriginServer::background(ServerConfig {
+        live: None,
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("playhead-samples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::thread::scope(|s| {
+        for f in ALL {
+            let (o, dir, record) = (&o, &dir, &record);
+            s.spawn(move || {
+                let url = o.url(f, 0);
+                let csv = dir.join(format!("{f:?}.csv"));
+                let (code, v) = playhead(&[
+                    "play",
+                    "--json",
+                    "--duration",
+                    "30",
+                    "--samples",
+                    csv.to_str().unwrap(),
+                    &url,
+                ]);
+                assert_eq!(code, 0, "{f:?}: {v}");
+                // The whole VOD played, and its audio decoded: 8 segments of 90 AAC frames.
+                let audio = &v["audio"];
+                assert_eq!(audio["frames"], 720, "{f:?}: {audio}");
+                assert!(audio["tone_440"].as_f64().unwrap() > 0.5, "{f:?}: {audio}");
+                compare_with_ffprobe(f, &std::fs::read_to_string(&csv).unwrap(), record);
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every segment the sink handed over has ffprobe's packets: same count, decode and
+/// presentation times, keyframes, and (for ISO BMFF, where both count the same bytes) sizes.
+fn compare_with_ffprobe(
+    f: OriginFormat,
+    csv: &str,
+    record: &std::collections::HashMap<String, Vec<Packet>>,
+) {
+    let ts = f == OriginFormat::HlsTs;
+    // segment -> (timescale, packets)
+    let mut got: std::collections::BTreeMap<String, (i64, Vec<Packet>)> = Default::default();
+    for line in csv.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        let index = c[2].parse::<i64>().unwrap() / 1_920_000;
+        let file = format!(
+            "{}/{index}.{}",
+            asset_dir(c[3]),
+            if ts { "ts" } else { "m4s" }
+        );
+        let e = got
+            .entry(file)
+            .or_insert((c[4].parse().unwrap(), Vec::new()));
+        e.1.push(Packet {
+            dts: c[5].parse().unwrap(),
+            pts: c[6].parse().unwrap(),
+            keyframe: c[8] == "1",
+            size: c[9].parse().unwrap(),
+        });
+    }
+    let segments = got.keys().filter(|k| k.starts_with("a/")).count();
+    assert_eq!(segments, 8, "{f:?}: audio segments {:?}", got.keys());
+    for (file, (timescale, packets)) in &got {
+        let want = &record[file];
+        assert_eq!(packets.len(), want.len(), "{f:?} {file}: packet count");
+        // ffprobe counts in the track's timescale (90 kHz for TS); Smooth states times in
+        // 100 ns units, which cannot hold 1024/48000 s exactly: within one tick.
+        let theirs = if file.starts_with("a/") {
+            48_000
+        } else {
+            12_800
+        };
+        let scale = |t: i64| {
+            if ts {
+                t
+            } else {
+                ((i128::from(t) * theirs + i128::from(*timescale) / 2) / i128::from(*timescale))
+                    as i64
+            }
+        };
+        for (i, (g, w)) in packets.iter().zip(want).enumerate() {
+            let at = format!("{f:?} {file} packet {i}: {g:?} vs ffprobe {w:?}");
+            assert!((scale(g.dts) - w.dts).abs() <= 1, "{at}");
+            assert!((scale(g.pts) - w.pts).abs() <= 1, "{at}");
+            assert_eq!(g.keyframe, w.keyframe, "{at}");
+            if !ts {
+                assert_eq!(g.size, w.size, "{at}");
+            }
+        }
+    }
+}
