@@ -1,5 +1,6 @@
 //! Inputs the fuzzers once crashed or stalled on (`fuzz/regressions/<target>/`), replayed
-//! through the same paths as the fuzz targets: each must give a model or a typed error.
+//! through the same paths as the fuzz targets: each must give a model (or samples) or a
+//! typed error.
 
 // Test helpers abort on broken fixtures by design.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -16,8 +17,27 @@ fn fuzz_regressions_stay_fixed() {
         if !target.is_dir() {
             continue;
         }
+        let name = target.file_name().unwrap().to_string_lossy().into_owned();
         for f in std::fs::read_dir(&target).unwrap() {
             let data = std::fs::read(f.unwrap().path()).unwrap();
+            n += 1;
+            // The media targets: the same calls as fuzz/fuzz_targets/{bmff,ts}.rs.
+            match name.as_str() {
+                "bmff" => {
+                    let init = std::fs::read(
+                        playhead_conformance::asset::media_dir().join("v/144p/init.mp4"),
+                    )
+                    .unwrap();
+                    let init = playhead::media::parse_init(&init).unwrap();
+                    playhead::media::exercise::boxes(&data, Some(&init));
+                    continue;
+                }
+                "ts" => {
+                    playhead::media::exercise::ts(&data);
+                    continue;
+                }
+                _ => {}
+            }
             for strictness in [
                 Strictness::Permissive,
                 Strictness::Normal,
@@ -47,7 +67,6 @@ fn fuzz_regressions_stay_fixed() {
                     }
                 }
             }
-            n += 1;
         }
     }
     eprintln!("replayed {n} fuzz regression input(s)");

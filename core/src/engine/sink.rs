@@ -315,3 +315,112 @@ fn first_pts(samples: &Samples) -> Option<Micros> {
         })
         .min()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::media::testing::media;
+    use crate::media::{AccessUnit, fragment_samples, parse_init};
+
+    /// What must survive a change of container.
+    fn essence(u: &AccessUnit) -> (i64, i64, u32, bool, &[u8]) {
+        (u.dts, u.pts, u.duration, u.keyframe, &u.data)
+    }
+
+    #[test]
+    fn mpeg_ts_is_remuxed_to_fmp4_that_reads_back_as_the_same_samples() {
+        for dir in ["v/270p", "a"] {
+            let mut sink = StreamSink::default();
+            let mut reader = TsReader::new();
+            let mut init = None;
+            for n in 0..8 {
+                let ts = media(&format!("{dir}/{n}.ts"));
+                let mode = SinkMode::Segments { mpeg_ts: false };
+                let pieces = sink.segment(mode, ts.clone(), None).unwrap();
+                // The init segment comes once, before the first fragment.
+                assert_eq!(pieces.len(), if n == 0 { 2 } else { 1 }, "{dir}/{n}");
+                let mut fragment = Vec::new();
+                for p in pieces {
+                    let Payload::Bytes(bytes) = p.payload else {
+                        panic!("{dir}/{n}: not bytes")
+                    };
+                    if p.init {
+                        init = Some(parse_init(&bytes).unwrap());
+                    } else {
+                        fragment = bytes;
+                    }
+                }
+                let init = init.as_ref().unwrap();
+                let got = fragment_samples(&fragment, init).unwrap();
+                let want = reader.read(&ts).unwrap();
+                assert_eq!(got.configs, want.configs, "{dir}/{n}");
+                assert_eq!(got.units.len(), want.units.len(), "{dir}/{n}");
+                for (g, w) in got.units.iter().zip(&want.units) {
+                    assert_eq!(essence(g), essence(w), "{dir}/{n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn passthrough_modes_hand_back_what_they_were_given() {
+        let mut sink = StreamSink::default();
+        for mode in [SinkMode::AsFetched, SinkMode::Segments { mpeg_ts: true }] {
+            let ts = media("a/0.ts");
+            let pieces = sink.segment(mode, ts.clone(), None).unwrap();
+            assert!(
+                matches!(&pieces[..], [Piece { init: false, payload: Payload::Bytes(b) }] if *b == ts)
+            );
+            let held = sink.segment(mode, Vec::new(), None).unwrap();
+            assert!(matches!(
+                &held[..],
+                [Piece {
+                    payload: Payload::Held,
+                    ..
+                }]
+            ));
+        }
+    }
+
+    #[test]
+    fn the_sample_sink_reads_init_then_fragments() {
+        let mut sink = StreamSink::default();
+        let err = sink.segment(SinkMode::Samples, media("a/0.m4s"), None);
+        assert!(matches!(err, Err(MediaError::Missing { .. })));
+        let Payload::Samples(init) = sink.init(SinkMode::Samples, media("a/init.mp4")).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(init.configs[0].codec.as_deref(), Some("mp4a.40.2"));
+        assert!(init.units.is_empty());
+        let pieces = sink
+            .segment(SinkMode::Samples, media("a/1.m4s"), None)
+            .unwrap();
+        let [
+            Piece {
+                init: false,
+                payload: Payload::Samples(s),
+            },
+        ] = &pieces[..]
+        else {
+            panic!()
+        };
+        assert_eq!(s.units.len(), 90);
+        assert_eq!(sink.first_pts, Some(Micros(1_920_000)));
+    }
+
+    #[test]
+    fn needs_bytes_follows_the_mode() {
+        use ManifestFormat::{Dash, HlsMultivariant, Smooth};
+        let no_ts = SinkMode::Segments { mpeg_ts: false };
+        let ts = SinkMode::Segments { mpeg_ts: true };
+        assert!(needs_bytes(SinkMode::Samples, Dash, true));
+        assert!(!needs_bytes(SinkMode::AsFetched, Smooth, false));
+        assert!(needs_bytes(ts, Smooth, false));
+        assert!(!needs_bytes(ts, HlsMultivariant, false));
+        assert!(needs_bytes(no_ts, HlsMultivariant, false));
+        assert!(!needs_bytes(no_ts, HlsMultivariant, true));
+        assert!(!needs_bytes(no_ts, Dash, false));
+    }
+}

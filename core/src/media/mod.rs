@@ -10,6 +10,8 @@
 pub mod bmff;
 pub mod emsg;
 pub mod es;
+#[doc(hidden)]
+pub mod exercise;
 pub mod fragment;
 pub mod id3;
 pub mod init;

@@ -13,6 +13,7 @@
 //! times are the access units' own; its sample tables are empty and `mvex` holds one `trex`
 //! with zero defaults per track: every sample's duration, size and flags are in its `trun`.
 
+use super::protection::Pssh;
 use super::reader::Reader;
 use super::sample::{AccessUnit, CodecConfig, CodecRecord, SampleEncryption, TrackProtection};
 use super::write::BoxWriter;
@@ -27,17 +28,6 @@ pub struct TrackFragment<'a> {
     pub units: &'a [AccessUnit],
 }
 
-/// A `pssh` box (ISO/IEC 23001-7, 8.1) for [`init_segment_with_pssh`].
-#[derive(Debug, Clone, Copy)]
-pub struct Pssh<'a> {
-    /// The DRM system (e.g. Widevine `edef8ba9-79d6-4ace-a3c8-27dcd51d21ed`).
-    pub system_id: [u8; 16],
-    /// Key ids; when any, the box is version 1 and lists them.
-    pub key_ids: &'a [[u8; 16]],
-    /// The system-specific data.
-    pub data: &'a [u8],
-}
-
 /// The init segment (`ftyp` + `moov`) for `configs`, one `trak` per configuration in order.
 ///
 /// Supports H.264 (`avc1`), H.265 (`hvc1`), AAC (`mp4a`), AC-3 (`ac-3`), E-AC-3 (`ec-3`)
@@ -48,9 +38,9 @@ pub fn init_segment(configs: &[CodecConfig]) -> Result<Vec<u8>> {
     init_segment_with_pssh(configs, &[])
 }
 
-/// [`init_segment`] with `pssh` boxes in the `moov`, so the browser's `encrypted` event
-/// carries the DRM systems' init data.
-pub fn init_segment_with_pssh(configs: &[CodecConfig], pssh: &[Pssh<'_>]) -> Result<Vec<u8>> {
+/// [`init_segment`] with `pssh` boxes in the `moov` (version 1 when they list key ids),
+/// so the browser's `encrypted` event carries the DRM systems' init data.
+pub fn init_segment_with_pssh(configs: &[CodecConfig], pssh: &[Pssh]) -> Result<Vec<u8>> {
     if configs.is_empty() {
         return Err(MediaError::Missing {
             what: "a track to write",
@@ -112,12 +102,12 @@ pub fn init_segment_with_pssh(configs: &[CodecConfig], pssh: &[Pssh<'_>]) -> Res
             w.bytes(&p.system_id);
             if version == 1 {
                 w.u32(len_u32(p.key_ids.len(), "pssh KID count")?);
-                for kid in p.key_ids {
+                for kid in &p.key_ids {
                     w.bytes(kid);
                 }
             }
             w.u32(len_u32(p.data.len(), "pssh data")?);
-            w.bytes(p.data);
+            w.bytes(&p.data);
             Ok(())
         })?;
     }
@@ -1176,10 +1166,12 @@ pub(crate) mod tests {
             config.protection = Some(protection(scheme, iv));
             let pssh = Pssh {
                 system_id: [0xed; 16],
-                key_ids: &[[7; 16]],
-                data: b"init data",
+                key_ids: vec![[7; 16]],
+                data: b"init data".to_vec(),
             };
-            let ours = init_segment_with_pssh(&[config], &[pssh]).unwrap();
+            let ours = init_segment_with_pssh(&[config], std::slice::from_ref(&pssh)).unwrap();
+            let read = crate::media::protection::parse_pssh_boxes(&ours).unwrap();
+            assert_eq!(read, [pssh]);
             let info = parse_init(&ours).unwrap();
             assert!(info.tracks[0].encrypted);
             let plain = parse_init(&init_segment(&[clear]).unwrap()).unwrap();
