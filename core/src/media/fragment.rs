@@ -413,4 +413,39 @@ mod tests {
             let _ = (parse_fragment(&d, &init), tfdt_positions(&d));
         }
     }
+
+    #[test]
+    fn cenc_fragments_carry_per_sample_encryption() {
+        // Shaka Packager's cenc output of the 144p video (conformance/media/make.sh).
+        let init = parse_init(&media("cenc/init.mp4")).unwrap();
+        let p = init.tracks[0].config.protection.clone().unwrap();
+        assert_eq!(&p.scheme, b"cenc");
+        assert_eq!(
+            p.default_kid,
+            0x0011_2233_4455_6677_8899_aabb_ccdd_eeff_u128.to_be_bytes()
+        );
+        let enc = fragment_samples(&media("cenc/1.m4s"), &init).unwrap();
+        let clear_init = parse_init(&media("v/144p/init.mp4")).unwrap();
+        let clear = fragment_samples(&media("v/144p/0.m4s"), &clear_init).unwrap();
+        assert_eq!(enc.units.len(), 48);
+        for (e, c) in enc.units.iter().zip(&clear.units) {
+            let info = e.encryption.as_ref().unwrap();
+            assert_eq!(info.iv.len(), usize::from(p.default_iv_size));
+            // Subsamples cover the sample exactly; the clear ranges are the clear stream's bytes.
+            let total: u64 = info
+                .subsamples
+                .iter()
+                .map(|s| u64::from(s.clear) + u64::from(s.protected))
+                .sum();
+            assert_eq!(total, e.data.len() as u64);
+            assert_eq!(e.data.len(), c.data.len());
+            let mut at = 0;
+            for s in &info.subsamples {
+                let clear_end = at + s.clear as usize;
+                assert_eq!(e.data[at..clear_end], c.data[at..clear_end]);
+                at = clear_end + s.protected as usize;
+            }
+            assert_ne!(e.data, c.data, "the protected ranges are encrypted");
+        }
+    }
 }
