@@ -62,11 +62,16 @@
 
 use std::ops::Range;
 
+use super::bits::NalScan;
 use super::init::Handler;
 use super::sample::{AccessUnit, CodecConfig, CodecRecord, Samples};
 use super::ts::{self, stream_type};
-use super::{MediaError, Result};
+use super::{MediaError, Result, aac, avc, hevc};
 use crate::time::Timescale;
+
+pub use super::avc::codec_config as avc_codec_config;
+pub use super::bits::nal_units;
+pub use super::hevc::codec_config as hevc_codec_config;
 
 /// MPEG-TS timestamps count 90 kHz ticks modulo 2^33.
 const WRAP: i64 = 1 << 33;
@@ -345,58 +350,6 @@ impl TsReader {
 // Video
 // ---------------------------------------------------------------------------------------
 
-/// The NAL units of an Annex B byte stream (ITU-T H.264 / H.265 Annex B): the bytes after
-/// each 3- or 4-byte start code up to the next, trailing zero bytes removed. Bytes before
-/// the first start code and empty units are skipped.
-pub fn nal_units(data: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
-    NalScan {
-        data,
-        next: find_start_code(data, 0),
-    }
-    .filter_map(move |(_, range)| data.get(range))
-}
-
-fn find_start_code(data: &[u8], from: usize) -> Option<usize> {
-    let rest = data.get(from..)?;
-    let mut i = 0;
-    // Looks at the third byte first: unless it is 0 or 1, no start code begins in the
-    // three bytes that end there.
-    while let Some(&b) = rest.get(i + 2) {
-        if b > 1 {
-            i += 3;
-        } else if b == 1 && rest.get(i) == Some(&0) && rest.get(i + 1) == Some(&0) {
-            return Some(from + i);
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
-/// Yields (offset of the start code, range of the NAL unit).
-struct NalScan<'a> {
-    data: &'a [u8],
-    next: Option<usize>,
-}
-
-impl Iterator for NalScan<'_> {
-    type Item = (usize, Range<usize>);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let at = self.next?;
-            let start = at + 3;
-            self.next = find_start_code(self.data, start);
-            let end = self.next.unwrap_or(self.data.len());
-            let nal = self.data.get(start..end)?;
-            let len = nal.len() - nal.iter().rev().take_while(|b| **b == 0).count();
-            if len > 0 {
-                return Some((at, start..start + len));
-            }
-        }
-    }
-}
-
 /// Parameter set types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ParamKind {
@@ -486,22 +439,17 @@ impl ParamSets {
     fn add(&mut self, kind: ParamKind, nal: &[u8], hevc: bool) -> Result<()> {
         let id = match (hevc, kind) {
             (false, ParamKind::Sps) => {
-                let sps = parse_avc_sps(nal)?;
+                let sps = avc::parse_sps(nal)?;
                 if self.sps.is_empty() {
                     self.frame_duration = sps.frame_duration;
                 }
                 sps.id
             }
-            (false, ParamKind::Pps) => pps_id(nal, 1, "H.264 PPS", 255)?,
+            (false, ParamKind::Pps) => avc::pps_id(nal)?,
             (false, ParamKind::Vps) => return Ok(()),
-            (true, ParamKind::Vps) => {
-                let b = nal
-                    .get(2)
-                    .ok_or(MediaError::Truncated { what: "H.265 VPS" })?;
-                u32::from(b >> 4)
-            }
-            (true, ParamKind::Sps) => parse_hevc_sps(nal)?.id,
-            (true, ParamKind::Pps) => pps_id(nal, 2, "H.265 PPS", 63)?,
+            (true, ParamKind::Vps) => hevc::vps_id(nal)?,
+            (true, ParamKind::Sps) => hevc::parse_sps(nal)?.id,
+            (true, ParamKind::Pps) => hevc::pps_id(nal)?,
         };
         let list = match kind {
             ParamKind::Vps => &mut self.vps,
@@ -517,9 +465,9 @@ impl ParamSets {
     fn config(&self, track_id: u32, hevc: bool) -> Result<CodecConfig> {
         let (vps, sps, pps) = (nals(&self.vps), nals(&self.sps), nals(&self.pps));
         if hevc {
-            hevc_codec_config(track_id, ninety_khz(), &vps, &sps, &pps)
+            hevc::codec_config(track_id, ninety_khz(), &vps, &sps, &pps)
         } else {
-            avc_codec_config(track_id, ninety_khz(), &sps, &pps)
+            avc::codec_config(track_id, ninety_khz(), &sps, &pps)
         }
     }
 }
@@ -529,29 +477,13 @@ fn nals(list: &[(u32, Vec<u8>)]) -> Vec<&[u8]> {
     list.iter().map(|p| p.1.as_slice()).collect()
 }
 
-/// The pic_parameter_set_id of a PPS: the first ue(v) after the NAL header.
-fn pps_id(nal: &[u8], header: usize, what: &'static str, max: u32) -> Result<u32> {
-    let rbsp = rbsp(nal.get(header..).unwrap_or_default());
-    let id = Bits::new(&rbsp, what).ue()?;
-    if id > max {
-        return Err(MediaError::BadStream {
-            codec: what,
-            reason: "pic_parameter_set_id out of range",
-        });
-    }
-    Ok(id)
-}
-
 /// Splits a video PID's stream into access units, times them and updates the configuration.
 fn video(track: &mut Track, s: &Stream, dropped: &mut Vec<MediaError>) -> Vec<(usize, AccessUnit)> {
     let hevc = track.kind == Kind::Hevc;
     let mut sets = ParamSets::default();
     let mut aus: Vec<Au> = Vec::new();
     let mut current: Option<Au> = None;
-    let scan = NalScan {
-        data: &s.bytes,
-        next: find_start_code(&s.bytes, 0),
-    };
+    let scan = NalScan::new(&s.bytes);
     for (at, range) in scan {
         let Some(nal) = s.bytes.get(range) else {
             continue;
@@ -649,503 +581,6 @@ fn video(track: &mut Track, s: &Stream, dropped: &mut Vec<MediaError>) -> Vec<(u
     out
 }
 
-/// An AVCDecoderConfigurationRecord (ISO/IEC 14496-15 5.3.3.1) with 4-byte NAL lengths and
-/// the [`CodecConfig`] around it: profile, compatibility and level from the first SPS, and
-/// its picture size. `sps` and `pps` are NAL units (header included, no start code).
-pub fn avc_codec_config<S: AsRef<[u8]>>(
-    track_id: u32,
-    timescale: Timescale,
-    sps: &[S],
-    pps: &[S],
-) -> Result<CodecConfig> {
-    let first = sps
-        .first()
-        .ok_or(MediaError::Missing { what: "H.264 SPS" })?;
-    let first = first.as_ref();
-    if pps.is_empty() {
-        return Err(MediaError::Missing { what: "H.264 PPS" });
-    }
-    let info = parse_avc_sps(first)?;
-    let sps_count = u8::try_from(sps.len()).ok().filter(|n| *n < 32);
-    let sps_count = sps_count.ok_or(MediaError::Limit {
-        what: "31 SPS in an avcC",
-    })?;
-    let pps_count = u8::try_from(pps.len()).map_err(|_| MediaError::Limit {
-        what: "255 PPS in an avcC",
-    })?;
-    let mut r = vec![1, info.profile, info.compatibility, info.level, 0xff];
-    r.push(0xe0 | sps_count);
-    for nal in sps {
-        push_u16_prefixed(&mut r, nal.as_ref())?;
-    }
-    r.push(pps_count);
-    for nal in pps {
-        push_u16_prefixed(&mut r, nal.as_ref())?;
-    }
-    if matches!(info.profile, 100 | 110 | 122 | 144) {
-        r.extend_from_slice(&[
-            0xfc | info.chroma_format as u8,
-            0xf8 | info.bit_depth_luma_minus8 as u8,
-            0xf8 | info.bit_depth_chroma_minus8 as u8,
-            0, // numOfSequenceParameterSetExt
-        ]);
-    }
-    Ok(CodecConfig {
-        track_id,
-        handler: Handler::Video,
-        codec: Some(format!(
-            "avc1.{:02x}{:02x}{:02x}",
-            info.profile, info.compatibility, info.level
-        )),
-        timescale,
-        record: CodecRecord::Avc(r),
-        width: Some(info.width),
-        height: Some(info.height),
-        channels: None,
-        sample_rate: None,
-        protection: None,
-    })
-}
-
-/// An HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 8.3.3.1) with 4-byte NAL lengths,
-/// complete arrays of VPS, SPS and PPS, and the [`CodecConfig`] around it: profile, tier,
-/// level and picture size from the first SPS. The record leaves min_spatial_segmentation,
-/// parallelismType and the frame rate fields at 0 (unknown).
-pub fn hevc_codec_config<S: AsRef<[u8]>>(
-    track_id: u32,
-    timescale: Timescale,
-    vps: &[S],
-    sps: &[S],
-    pps: &[S],
-) -> Result<CodecConfig> {
-    let first = sps
-        .first()
-        .ok_or(MediaError::Missing { what: "H.265 SPS" })?;
-    if vps.is_empty() {
-        return Err(MediaError::Missing { what: "H.265 VPS" });
-    }
-    if pps.is_empty() {
-        return Err(MediaError::Missing { what: "H.265 PPS" });
-    }
-    let info = parse_hevc_sps(first.as_ref())?;
-    let mut r = vec![1];
-    r.extend_from_slice(&info.ptl);
-    r.extend_from_slice(&[
-        0xf0, // reserved, min_spatial_segmentation_idc 0
-        0x00,
-        0xfc, // reserved, parallelismType 0
-        0xfc | info.chroma_format as u8,
-        0xf8 | info.bit_depth_luma_minus8 as u8,
-        0xf8 | info.bit_depth_chroma_minus8 as u8,
-        0, // avgFrameRate
-        0,
-        // constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne 3
-        (info.max_sub_layers << 3) | (u8::from(info.temporal_id_nesting) << 2) | 3,
-        3, // numOfArrays
-    ]);
-    for (nal_type, list) in [(32, vps), (33, sps), (34, pps)] {
-        r.push(0x80 | nal_type); // array_completeness 1
-        let n = u16::try_from(list.len()).map_err(|_| MediaError::Limit {
-            what: "65535 parameter sets in an hvcC array",
-        })?;
-        r.extend_from_slice(&n.to_be_bytes());
-        for nal in list {
-            push_u16_prefixed(&mut r, nal.as_ref())?;
-        }
-    }
-    Ok(CodecConfig {
-        track_id,
-        handler: Handler::Video,
-        codec: Some(info.codec()),
-        timescale,
-        record: CodecRecord::Hevc(r),
-        width: Some(info.width),
-        height: Some(info.height),
-        channels: None,
-        sample_rate: None,
-        protection: None,
-    })
-}
-
-fn push_u16_prefixed(out: &mut Vec<u8>, nal: &[u8]) -> Result<()> {
-    let len = u16::try_from(nal.len()).map_err(|_| MediaError::Limit {
-        what: "parameter set over 65535 bytes",
-    })?;
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(nal);
-    Ok(())
-}
-
-/// A NAL unit's payload with the emulation prevention bytes (0x000003) removed.
-fn rbsp(nal: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(nal.len());
-    let mut zeros = 0;
-    for &b in nal {
-        if zeros >= 2 && b == 3 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if b == 0 { zeros + 1 } else { 0 };
-        out.push(b);
-    }
-    out
-}
-
-/// A bit reader over an RBSP, with the exp-Golomb codes of H.264 9.1 / H.265 9.2.
-struct Bits<'a> {
-    data: &'a [u8],
-    /// Position in bits.
-    pos: usize,
-    what: &'static str,
-}
-
-impl<'a> Bits<'a> {
-    fn new(data: &'a [u8], what: &'static str) -> Self {
-        Bits { data, pos: 0, what }
-    }
-
-    fn bit(&mut self) -> Result<u32> {
-        let byte = self.data.get(self.pos / 8);
-        let byte = byte.ok_or(MediaError::Truncated { what: self.what })?;
-        self.pos += 1;
-        Ok(u32::from(byte >> (7 - (self.pos - 1) % 8) & 1))
-    }
-
-    fn flag(&mut self) -> Result<bool> {
-        Ok(self.bit()? == 1)
-    }
-
-    /// `n` bits, at most 32.
-    fn bits(&mut self, n: u32) -> Result<u32> {
-        let mut v = 0u32;
-        for _ in 0..n.min(32) {
-            v = v << 1 | self.bit()?;
-        }
-        Ok(v)
-    }
-
-    fn byte(&mut self) -> Result<u8> {
-        Ok(self.bits(8)? as u8)
-    }
-
-    fn skip(&mut self, n: usize) -> Result<()> {
-        let end = self.pos.saturating_add(n);
-        if end > self.data.len().saturating_mul(8) {
-            return Err(MediaError::Truncated { what: self.what });
-        }
-        self.pos = end;
-        Ok(())
-    }
-
-    /// ue(v).
-    fn ue(&mut self) -> Result<u32> {
-        let mut zeros = 0;
-        while self.bit()? == 0 {
-            zeros += 1;
-            if zeros > 31 {
-                return Err(MediaError::BadStream {
-                    codec: self.what,
-                    reason: "exp-Golomb code longer than 32 bits",
-                });
-            }
-        }
-        // At most 2^31 - 1 + 2^31 - 1: fits.
-        Ok(((1u64 << zeros) - 1 + u64::from(self.bits(zeros)?)) as u32)
-    }
-
-    /// se(v).
-    fn se(&mut self) -> Result<i64> {
-        let k = i64::from(self.ue()?);
-        Ok(if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) })
-    }
-
-    /// ue(v) no greater than `max`.
-    fn ue_max(&mut self, max: u32, reason: &'static str) -> Result<u32> {
-        let v = self.ue()?;
-        if v > max {
-            return Err(MediaError::BadStream {
-                codec: self.what,
-                reason,
-            });
-        }
-        Ok(v)
-    }
-}
-
-/// What the readers need of an H.264 SPS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AvcSps {
-    profile: u8,
-    compatibility: u8,
-    level: u8,
-    id: u32,
-    chroma_format: u32,
-    bit_depth_luma_minus8: u32,
-    bit_depth_chroma_minus8: u32,
-    width: u32,
-    height: u32,
-    /// 90 kHz ticks per frame from the VUI timing info.
-    frame_duration: Option<u32>,
-}
-
-/// Reads an H.264 SPS NAL unit (ITU-T H.264 7.3.2.1.1) up to the VUI timing info.
-fn parse_avc_sps(nal: &[u8]) -> Result<AvcSps> {
-    const WHAT: &str = "H.264 SPS";
-    let bad = |reason| MediaError::BadStream {
-        codec: WHAT,
-        reason,
-    };
-    let rbsp = rbsp(nal);
-    let mut b = Bits::new(&rbsp, WHAT);
-    if b.byte()? & 0x1f != 7 {
-        return Err(bad("not an SPS NAL unit"));
-    }
-    let (profile, compatibility, level) = (b.byte()?, b.byte()?, b.byte()?);
-    let id = b.ue_max(31, "seq_parameter_set_id above 31")?;
-    let (mut chroma_format, mut separate_planes) = (1, false);
-    let (mut depth_luma, mut depth_chroma) = (0, 0);
-    if matches!(
-        profile,
-        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
-    ) {
-        chroma_format = b.ue_max(3, "chroma_format_idc above 3")?;
-        if chroma_format == 3 {
-            separate_planes = b.flag()?;
-        }
-        depth_luma = b.ue_max(6, "bit_depth_luma above 14")?;
-        depth_chroma = b.ue_max(6, "bit_depth_chroma above 14")?;
-        b.skip(1)?; // qpprime_y_zero_transform_bypass_flag
-        if b.flag()? {
-            // seq_scaling_matrix_present_flag
-            for i in 0..if chroma_format == 3 { 12 } else { 8 } {
-                if b.flag()? {
-                    skip_scaling_list(&mut b, if i < 6 { 16 } else { 64 })?;
-                }
-            }
-        }
-    }
-    b.ue_max(12, "log2_max_frame_num_minus4 above 12")?;
-    match b.ue()? {
-        0 => {
-            b.ue_max(12, "log2_max_pic_order_cnt_lsb_minus4 above 12")?;
-        }
-        1 => {
-            b.skip(1)?; // delta_pic_order_always_zero_flag
-            b.se()?; // offset_for_non_ref_pic
-            b.se()?; // offset_for_top_to_bottom_field
-            let n = b.ue_max(255, "num_ref_frames_in_pic_order_cnt_cycle above 255")?;
-            for _ in 0..n {
-                b.se()?;
-            }
-        }
-        2 => {}
-        _ => return Err(bad("pic_order_cnt_type above 2")),
-    }
-    b.ue()?; // max_num_ref_frames
-    b.skip(1)?; // gaps_in_frame_num_value_allowed_flag
-    let width_mbs = u64::from(b.ue()?) + 1;
-    let height_map_units = u64::from(b.ue()?) + 1;
-    let frame_mbs_only = b.flag()?;
-    if !frame_mbs_only {
-        b.skip(1)?; // mb_adaptive_frame_field_flag
-    }
-    b.skip(1)?; // direct_8x8_inference_flag
-    let mut crop = [0u64; 4];
-    if b.flag()? {
-        for c in &mut crop {
-            *c = u64::from(b.ue()?);
-        }
-    }
-    let frame_duration = if b.flag().unwrap_or(false) {
-        vui_frame_duration(&mut b).ok().flatten()
-    } else {
-        None
-    };
-    // Table 6-1 and 7.4.2.1.1: crop units.
-    let field_factor = if frame_mbs_only { 1 } else { 2 };
-    let (unit_x, unit_y) = match (chroma_format, separate_planes) {
-        (0, _) | (3, true) => (1, field_factor),
-        (1, _) => (2, 2 * field_factor),
-        (2, _) => (2, field_factor),
-        _ => (1, field_factor),
-    };
-    let width = (width_mbs * 16).checked_sub(unit_x * (crop[0] + crop[1]));
-    let height = (field_factor * height_map_units * 16).checked_sub(unit_y * (crop[2] + crop[3]));
-    let size = |v: Option<u64>| v.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0);
-    let (Some(width), Some(height)) = (size(width), size(height)) else {
-        return Err(bad("frame cropping leaves no picture"));
-    };
-    Ok(AvcSps {
-        profile,
-        compatibility,
-        level,
-        id,
-        chroma_format,
-        bit_depth_luma_minus8: depth_luma,
-        bit_depth_chroma_minus8: depth_chroma,
-        width,
-        height,
-        frame_duration,
-    })
-}
-
-/// Skips a scaling_list() of `size` coefficients (H.264 7.3.2.1.1.1).
-fn skip_scaling_list(b: &mut Bits<'_>, size: usize) -> Result<()> {
-    let (mut last, mut next) = (8i64, 8i64);
-    for _ in 0..size {
-        if next != 0 {
-            next = (last + b.se()? + 256).rem_euclid(256);
-        }
-        if next != 0 {
-            last = next;
-        }
-    }
-    Ok(())
-}
-
-/// The frame duration in 90 kHz ticks from the VUI's timing info (H.264 E.1.1), if given.
-fn vui_frame_duration(b: &mut Bits<'_>) -> Result<Option<u32>> {
-    if b.flag()? && b.byte()? == 255 {
-        b.skip(32)?; // sar_width, sar_height
-    }
-    if b.flag()? {
-        b.skip(1)?; // overscan_appropriate_flag
-    }
-    if b.flag()? {
-        b.skip(4)?; // video_format, video_full_range_flag
-        if b.flag()? {
-            b.skip(24)?; // colour description
-        }
-    }
-    if b.flag()? {
-        b.ue()?;
-        b.ue()?;
-    }
-    if !b.flag()? {
-        return Ok(None);
-    }
-    let (units, scale) = (u64::from(b.bits(32)?), u64::from(b.bits(32)?));
-    if units == 0 || scale == 0 {
-        return Ok(None);
-    }
-    // A frame is two ticks (E.2.1: field-based time_scale).
-    let d = TICKS * 2 * units / scale;
-    Ok(u32::try_from(d).ok().filter(|d| *d > 0))
-}
-
-/// What the readers need of an H.265 SPS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct HevcSps {
-    /// general_profile_space .. general_level_idc: the 12 bytes of profile_tier_level that
-    /// the hvcC repeats.
-    ptl: [u8; 12],
-    max_sub_layers: u8,
-    temporal_id_nesting: bool,
-    id: u32,
-    chroma_format: u32,
-    bit_depth_luma_minus8: u32,
-    bit_depth_chroma_minus8: u32,
-    width: u32,
-    height: u32,
-}
-
-impl HevcSps {
-    /// `hvc1.…` (ISO/IEC 14496-15 E.3).
-    fn codec(&self) -> String {
-        let [first, c0, c1, c2, c3, constraints @ .., level] = self.ptl;
-        let space = ["", "A", "B", "C"]
-            .get(usize::from(first >> 6))
-            .unwrap_or(&"");
-        let tier = if first & 0x20 != 0 { 'H' } else { 'L' };
-        let compat = u32::from_be_bytes([c0, c1, c2, c3]).reverse_bits();
-        let mut s = format!("hvc1.{space}{}.{compat:X}.{tier}{level}", first & 0x1f);
-        // Trailing zero bytes are left out (E.3), as `init` does for `hvcC`.
-        let keep = constraints
-            .iter()
-            .rposition(|b| *b != 0)
-            .map_or(0, |i| i + 1);
-        for b in constraints.iter().take(keep) {
-            s.push_str(&format!(".{b:X}"));
-        }
-        s
-    }
-}
-
-/// Reads an H.265 SPS NAL unit (ITU-T H.265 7.3.2.2.1) up to the bit depths.
-fn parse_hevc_sps(nal: &[u8]) -> Result<HevcSps> {
-    const WHAT: &str = "H.265 SPS";
-    let bad = |reason| MediaError::BadStream {
-        codec: WHAT,
-        reason,
-    };
-    let rbsp = rbsp(nal);
-    let mut b = Bits::new(&rbsp, WHAT);
-    if b.bits(16)? >> 9 & 0x3f != 33 {
-        return Err(bad("not an SPS NAL unit"));
-    }
-    b.skip(4)?; // sps_video_parameter_set_id
-    let max_sub_layers_minus1 = b.bits(3)? as usize;
-    if max_sub_layers_minus1 > 6 {
-        return Err(bad("sps_max_sub_layers_minus1 above 6"));
-    }
-    let temporal_id_nesting = b.flag()?;
-    let mut ptl = [0u8; 12];
-    for byte in &mut ptl {
-        *byte = b.byte()?;
-    }
-    let mut present = [(false, false); 6];
-    for p in present.iter_mut().take(max_sub_layers_minus1) {
-        *p = (b.flag()?, b.flag()?);
-    }
-    if max_sub_layers_minus1 > 0 {
-        b.skip(2 * (8 - max_sub_layers_minus1))?; // reserved_zero_2bits
-    }
-    for (profile, level) in present.iter().take(max_sub_layers_minus1) {
-        if *profile {
-            b.skip(88)?;
-        }
-        if *level {
-            b.skip(8)?;
-        }
-    }
-    let id = b.ue_max(15, "sps_seq_parameter_set_id above 15")?;
-    let chroma_format = b.ue_max(3, "chroma_format_idc above 3")?;
-    let separate_planes = chroma_format == 3 && b.flag()?;
-    let width = u64::from(b.ue()?);
-    let height = u64::from(b.ue()?);
-    let mut window = [0u64; 4];
-    if b.flag()? {
-        for w in &mut window {
-            *w = u64::from(b.ue()?);
-        }
-    }
-    let depth_luma = b.ue_max(7, "bit_depth_luma above 15")?;
-    let depth_chroma = b.ue_max(7, "bit_depth_chroma above 15")?;
-    // Table 6-1.
-    let (sub_width, sub_height) = match (chroma_format, separate_planes) {
-        (1, _) => (2, 2),
-        (2, _) => (2, 1),
-        _ => (1, 1),
-    };
-    let width = width.checked_sub(sub_width * (window[0] + window[1]));
-    let height = height.checked_sub(sub_height * (window[2] + window[3]));
-    let size = |v: Option<u64>| v.and_then(|v| u32::try_from(v).ok()).filter(|v| *v > 0);
-    let (Some(width), Some(height)) = (size(width), size(height)) else {
-        return Err(bad("conformance window leaves no picture"));
-    };
-    Ok(HevcSps {
-        ptl,
-        max_sub_layers: max_sub_layers_minus1 as u8 + 1,
-        temporal_id_nesting,
-        id,
-        chroma_format,
-        bit_depth_luma_minus8: depth_luma,
-        bit_depth_chroma_minus8: depth_chroma,
-        width,
-        height,
-    })
-}
-
 // ---------------------------------------------------------------------------------------
 // Audio
 // ---------------------------------------------------------------------------------------
@@ -1217,23 +652,19 @@ impl AudioFormat {
                 ..
             } => (
                 CodecRecord::Aac(asc.to_vec()),
-                format!("mp4a.40.{}", asc[0] >> 3),
-                match c {
-                    0 => None,
-                    7 => Some(8),
-                    c => Some(u32::from(c)),
-                },
+                aac::codec_string(&asc),
+                aac::channel_count(c.into()),
             ),
             AudioFormat::Ac3 { dac3, channels, .. } => (
                 CodecRecord::Ac3(dac3.to_vec()),
-                "ac-3".into(),
+                Some("ac-3".into()),
                 Some(channels),
             ),
         };
         CodecConfig {
             track_id,
             handler: Handler::Audio,
-            codec: Some(codec),
+            codec,
             timescale: ninety_khz(),
             record,
             width: None,
@@ -1530,7 +961,7 @@ fn id3(track: &mut Track, s: &Stream) -> Vec<(usize, AccessUnit)> {
 )]
 mod tests {
     use super::*;
-    use crate::media::testing::{flipped, media};
+    use crate::media::testing::{flipped, hex, media};
     use crate::media::ts::{PACKET_LEN, shift_ts_timestamps};
     use crate::media::{SampleEntry, find, parse_fragment, parse_init};
 
@@ -1539,13 +970,6 @@ mod tests {
 
     fn read(file: &str) -> Samples {
         TsReader::new().read(&media(file)).unwrap()
-    }
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     /// The NAL units of a sample (4-byte lengths).
@@ -2150,114 +1574,6 @@ mod tests {
         let got = reader.read(&tail).unwrap();
         assert_eq!(got.configs, first.configs);
         assert_eq!(got.units[..], first.units[1..]);
-    }
-
-    #[test]
-    fn sps_sizes_and_records() {
-        // SPS of x264 and x265 encodes; sizes as ffprobe prints them.
-        let avc = [
-            // 1920x1080 High 4:2:0, cropped from 1088, 25 fps
-            (
-                "67640028acd940780227e5c044000003000400000300c83c60c658",
-                1920,
-                1080,
-                3600,
-            ),
-            // 720x576 interlaced (frame_mbs_only_flag 0)
-            (
-                "6764001eacd940b424d8088000000300800000190f8a14cb",
-                720,
-                576,
-                3600,
-            ),
-            // 720x572 interlaced 29.97 fps: crop units of 4 lines
-            (
-                "6764001facd940b424fd6022000007d20001d4c03e2c5b2c",
-                720,
-                572,
-                3003,
-            ),
-            // 350x200 High 4:4:4 with scaling matrices (cqm=jvt)
-            (
-                "67f4000d919b282c37dc4e0220000003002000000641e28532c0",
-                350,
-                200,
-                3600,
-            ),
-            // 350x198 High 4:2:2 10-bit
-            (
-                "677a000db6cd94161bea2f011000000300100000030320f1429960",
-                350,
-                198,
-                3600,
-            ),
-        ];
-        for (sps, width, height, duration) in avc {
-            let got = parse_avc_sps(&hex(sps)).unwrap();
-            assert_eq!(
-                (got.width, got.height, got.frame_duration),
-                (width, height, Some(duration)),
-                "{sps}"
-            );
-        }
-        let pps = hex("68ebe3cb22c0");
-        let d = hex(avc[4].0);
-        let config = avc_codec_config(1, ninety_khz(), &[&d[..]], &[&pps[..]]).unwrap();
-        let CodecRecord::Avc(record) = &config.record else {
-            panic!()
-        };
-        // High 4:2:2: chroma_format 2, bit depths 10, no SPS extensions.
-        assert_eq!(record[..6], [1, 0x7a, 0, 0x0d, 0xff, 0xe1]);
-        assert_eq!(record[record.len() - 4..], [0xfe, 0xfa, 0xfa, 0]);
-        assert_eq!(config.codec.as_deref(), Some("avc1.7a000d"));
-
-        let hevc = [
-            // 350x198 Main 4:2:2 10 (Rext), level 2
-            (
-                "4201010408000003009d0800000300003cb00b080c9d5b65959a4932bc05a02000000300200000030321",
-                350,
-                198,
-                "hvc1.4.10.L60.9D.8",
-            ),
-            // 1920x1080 Main, high tier, level 5.1
-            (
-                "420101216000000300900000030000030099a003c08010e596566924caf0168080000003008000001904",
-                1920,
-                1080,
-                "hvc1.1.6.H153.90",
-            ),
-        ];
-        for (sps, width, height, codec) in hevc {
-            let got = parse_hevc_sps(&hex(sps)).unwrap();
-            assert_eq!((got.width, got.height), (width, height), "{sps}");
-            assert_eq!(got.codec(), codec);
-        }
-        // Every truncation is a typed error, but for the VUI, which is optional to this
-        // reader (then only the frame rate is lost). Bit flips are errors or parse.
-        for (sps, width, height, duration) in avc {
-            let sps = hex(sps);
-            for n in 0..sps.len() - 1 {
-                if let Ok(got) = parse_avc_sps(&sps[..n]) {
-                    assert_eq!((got.width, got.height), (width, height));
-                    assert!(
-                        matches!(got.frame_duration, Some(d) if d == duration)
-                            || got.frame_duration.is_none()
-                    );
-                }
-            }
-            for bad in flipped(&sps, sps.len(), 500) {
-                let _ = parse_avc_sps(&bad);
-            }
-        }
-        for (sps, ..) in hevc {
-            let sps = hex(sps);
-            for bad in flipped(&sps, sps.len(), 500) {
-                let _ = parse_hevc_sps(&bad);
-            }
-            for n in 0..20 {
-                assert!(parse_hevc_sps(&sps[..n]).is_err());
-            }
-        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::bmff::{Mp4Box, find};
 use super::reader::Reader;
 use super::sample::{CodecConfig, CodecRecord};
-use super::{MediaError, Result};
+use super::{MediaError, Result, aac, avc, hevc};
 use crate::time::Timescale;
 
 /// What an init segment (`ftyp` + `moov`) says about its tracks.
@@ -87,18 +87,17 @@ impl SampleEntry {
         match self {
             SampleEntry::Avc {
                 fourcc, config: c, ..
-            } => Some(format!(
-                "{}.{:02x}{:02x}{:02x}",
-                fourcc.escape_ascii(),
+            } => Some(avc::codec_string(
+                fourcc,
                 c.profile,
                 c.compatibility,
-                c.level
+                c.level,
             )),
             SampleEntry::Mp4a {
                 object_type_indication: 0x40,
                 audio_specific_config: asc,
                 ..
-            } => audio_object_type(asc).map(|aot| format!("mp4a.40.{aot}")),
+            } => aac::codec_string(asc),
             SampleEntry::Mp4a {
                 object_type_indication: oti,
                 ..
@@ -106,16 +105,6 @@ impl SampleEntry {
             SampleEntry::Other(_) => None,
         }
     }
-}
-
-/// The AudioSpecificConfig's audioObjectType (ISO/IEC 14496-3, 1.6.2.1), escape included.
-fn audio_object_type(asc: &[u8]) -> Option<u8> {
-    let aot = asc.first()? >> 3;
-    if aot != 31 {
-        return Some(aot);
-    }
-    let next = u16::from_be_bytes([*asc.first()?, *asc.get(1)?]);
-    Some(32 + ((next >> 5) & 0x3f) as u8)
 }
 
 /// `avcC` (ISO/IEC 14496-15, 5.3.3.1).
@@ -315,27 +304,10 @@ fn codec_config(
 }
 
 /// The RFC 6381 codecs parameter of an HEVC track from its `hvcC` (ISO/IEC 14496-15, E.3):
-/// `hvc1.1.6.L93.B0` is profile space 0, Main profile, compatibility flags 0x6 (bit
-/// reversed), Main tier, level 3.1, constraint byte 0xB0.
+/// [`hevc::codec_string`] of the profile_tier_level the record repeats in bytes 1 to 12.
 fn hevc_codec(fourcc: &[u8; 4], hvcc: &[u8]) -> Option<String> {
-    let head = hvcc.get(..13)?;
-    let space = ["", "A", "B", "C"][usize::from(head[1] >> 6)];
-    let tier = if head[1] & 0x20 != 0 { 'H' } else { 'L' };
-    let idc = head[1] & 0x1f;
-    let compat = u32::from_be_bytes([head[2], head[3], head[4], head[5]]).reverse_bits();
-    let mut constraints = head[6..12].to_vec();
-    while constraints.last() == Some(&0) {
-        constraints.pop();
-    }
-    let mut out = format!(
-        "{}.{space}{idc}.{compat:X}.{tier}{}",
-        fourcc.escape_ascii(),
-        head[12]
-    );
-    for c in constraints {
-        out.push_str(&format!(".{c:X}"));
-    }
-    Some(out)
+    let ptl: &[u8; 12] = hvcc.get(1..13)?.try_into().ok()?;
+    Some(hevc::codec_string(fourcc, ptl))
 }
 
 /// Fixed fields before the child boxes of a VisualSampleEntry and an AudioSampleEntry (v0).

@@ -7,12 +7,16 @@
 //! Times are integer ticks: a track's [`Timescale`](crate::Timescale) for ISO BMFF, 90 kHz
 //! for MPEG-TS.
 
+mod aac;
+pub mod avc;
+mod bits;
 pub mod bmff;
 pub mod emsg;
 pub mod es;
 #[doc(hidden)]
 pub mod exercise;
 pub mod fragment;
+pub mod hevc;
 pub mod id3;
 pub mod init;
 pub mod mux;
@@ -112,6 +116,11 @@ pub(crate) mod testing {
     pub(crate) fn media(path: &str) -> Vec<u8> {
         let full = format!("{}/../conformance/media/{path}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    /// The bytes of hex digits (a fixture written out as text).
+    pub(crate) fn hex(digits: &str) -> Vec<u8> {
+        crate::text::hex_decode(digits).unwrap_or_else(|| panic!("not hex: {digits}"))
     }
 
     /// `n` copies of `data`, each with three bits flipped in its first `span` bytes (seeded).

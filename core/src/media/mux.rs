@@ -14,10 +14,9 @@
 //! with zero defaults per track: every sample's duration, size and flags are in its `trun`.
 
 use super::protection::Pssh;
-use super::reader::Reader;
 use super::sample::{AccessUnit, CodecConfig, CodecRecord, SampleEncryption, TrackProtection};
 use super::write::BoxWriter;
-use super::{MediaError, Result};
+use super::{MediaError, Result, aac, avc};
 
 /// The access units of one track for [`media_segment`], in decode order.
 #[derive(Debug, Clone, Copy)]
@@ -322,7 +321,7 @@ fn write_trak(w: &mut BoxWriter, c: &CodecConfig) -> Result<()> {
 fn dimensions(c: &CodecConfig) -> Result<(u16, u16)> {
     let sps = match &c.record {
         CodecRecord::Avc(avcc) if c.width.is_none() || c.height.is_none() => {
-            first_avcc_sps(avcc).and_then(parse_avc_sps)
+            avc::first_record_sps(avcc).and_then(|sps| avc::parse_sps(sps).ok())
         }
         _ => None,
     };
@@ -334,17 +333,6 @@ fn dimensions(c: &CodecConfig) -> Result<(u16, u16)> {
         })
     };
     Ok((fit(width)?, fit(height)?))
-}
-
-/// The first SPS of an `avcC` body.
-fn first_avcc_sps(avcc: &[u8]) -> Option<&[u8]> {
-    let mut r = Reader::new(avcc, "avcC");
-    r.skip(5).ok()?;
-    if r.u8().ok()? & 0x1f == 0 {
-        return None;
-    }
-    let n = r.u16().ok()?;
-    r.bytes(n.into()).ok()
 }
 
 fn write_sample_entry(
@@ -405,7 +393,7 @@ fn write_sample_entry(
 /// what the record says, else stereo at the timescale.
 fn audio_params(c: &CodecConfig) -> (u16, u32) {
     let (rec_channels, rec_rate) = match &c.record {
-        CodecRecord::Aac(asc) => asc_params(asc),
+        CodecRecord::Aac(asc) => aac::params(asc),
         // dOps: Version, OutputChannelCount; Opus always runs at 48 kHz.
         CodecRecord::Opus(d) => (d.get(1).map(|&n| u32::from(n)), Some(48_000)),
         _ => (None, None),
@@ -416,34 +404,6 @@ fn audio_params(c: &CodecConfig) -> (u16, u32) {
         _ => c.sample_rate.or(rec_rate).unwrap_or(c.timescale.get()),
     };
     (u16::try_from(channels).unwrap_or(u16::MAX), rate)
-}
-
-/// The AAC sampling frequencies by index (ISO/IEC 14496-3, 1.6.3.4).
-pub(crate) const AAC_RATES: [u32; 13] = [
-    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
-];
-
-/// Channel count and sample rate an AudioSpecificConfig gives (ISO/IEC 14496-3, 1.6.2.1),
-/// when it gives them plainly (no escaped object type, channel configuration 1 to 7).
-pub(crate) fn asc_params(asc: &[u8]) -> (Option<u32>, Option<u32>) {
-    let mut b = Bits::new(asc);
-    let Some(aot) = b.bits(5) else {
-        return (None, None);
-    };
-    if aot == 31 {
-        return (None, None);
-    }
-    let rate = match b.bits(4) {
-        Some(15) => b.bits(24),
-        Some(i) => AAC_RATES.get(i as usize).copied(),
-        None => None,
-    };
-    let channels = match b.bits(4) {
-        Some(n @ 1..=6) => Some(n),
-        Some(7) => Some(8),
-        _ => None,
-    };
-    (channels, rate)
 }
 
 /// Length field of an MPEG-4 descriptor (ISO/IEC 14496-1, 8.3.3): 7 bits a byte.
@@ -714,213 +674,6 @@ fn write_senc(w: &mut BoxWriter, enc: &[&SampleEncryption]) -> Result<()> {
     })
 }
 
-/// What an H.264 sequence parameter set says that an `avcC` and a sample entry need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AvcSps {
-    /// profile_idc.
-    pub(crate) profile: u8,
-    /// The constraint_set flags byte.
-    pub(crate) compatibility: u8,
-    /// level_idc.
-    pub(crate) level: u8,
-    /// chroma_format_idc (1 when the profile has no such field).
-    pub(crate) chroma_format_idc: u8,
-    /// bit_depth_luma_minus8.
-    pub(crate) bit_depth_luma_minus8: u8,
-    /// bit_depth_chroma_minus8.
-    pub(crate) bit_depth_chroma_minus8: u8,
-    /// Cropped width in pixels.
-    pub(crate) width: u32,
-    /// Cropped height in pixels.
-    pub(crate) height: u32,
-}
-
-/// Profiles whose SPS carries chroma format and bit depths (ITU-T H.264, 7.3.2.1.1).
-pub(crate) fn avc_high_profile(profile: u8) -> bool {
-    matches!(
-        profile,
-        100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
-    )
-}
-
-/// Reads an H.264 SPS NAL unit (header byte included), or `None` when it is not one or
-/// ends early.
-pub(crate) fn parse_avc_sps(nal: &[u8]) -> Option<AvcSps> {
-    if nal.first()? & 0x1f != 7 {
-        return None;
-    }
-    let rbsp = unescape(nal.get(1..)?);
-    let mut b = Bits::new(&rbsp);
-    let profile = u8::try_from(b.bits(8)?).ok()?;
-    let compatibility = u8::try_from(b.bits(8)?).ok()?;
-    let level = u8::try_from(b.bits(8)?).ok()?;
-    b.ue()?; // seq_parameter_set_id
-    let (mut chroma, mut separate, mut depth_luma, mut depth_chroma) = (1, false, 0, 0);
-    if avc_high_profile(profile) {
-        chroma = b.ue()?;
-        if chroma > 3 {
-            return None;
-        }
-        if chroma == 3 {
-            separate = b.bit()?;
-        }
-        depth_luma = b.ue()?;
-        depth_chroma = b.ue()?;
-        b.bit()?; // qpprime_y_zero_transform_bypass_flag
-        if b.bit()? {
-            for i in 0..if chroma == 3 { 12 } else { 8 } {
-                if b.bit()? {
-                    skip_scaling_list(&mut b, if i < 6 { 16 } else { 64 })?;
-                }
-            }
-        }
-    }
-    b.ue()?; // log2_max_frame_num_minus4
-    match b.ue()? {
-        0 => {
-            b.ue()?; // log2_max_pic_order_cnt_lsb_minus4
-        }
-        1 => {
-            b.bit()?;
-            b.se()?;
-            b.se()?;
-            let n = b.ue()?;
-            if n > 255 {
-                return None;
-            }
-            for _ in 0..n {
-                b.se()?;
-            }
-        }
-        _ => {}
-    }
-    b.ue()?; // max_num_ref_frames
-    b.bit()?; // gaps_in_frame_num_value_allowed_flag
-    let width_mbs = u64::from(b.ue()?) + 1;
-    let height_units = u64::from(b.ue()?) + 1;
-    let frame_mbs_only = u64::from(b.bit()?);
-    if frame_mbs_only == 0 {
-        b.bit()?; // mb_adaptive_frame_field_flag
-    }
-    b.bit()?; // direct_8x8_inference_flag
-    let mut crop = [0u64; 4];
-    if b.bit()? {
-        for c in &mut crop {
-            *c = u64::from(b.ue()?);
-        }
-    }
-    let [left, right, top, bottom] = crop;
-    // Crop units (7.4.2.1.1): SubWidthC and SubHeightC of the chroma format.
-    let chroma_array_type = if separate { 0 } else { chroma };
-    let (unit_x, unit_y) = match chroma_array_type {
-        0 => (1, 2 - frame_mbs_only),
-        1 => (2, 2 * (2 - frame_mbs_only)),
-        2 => (2, 2 - frame_mbs_only),
-        _ => (1, 2 - frame_mbs_only),
-    };
-    let width = (width_mbs * 16).checked_sub(unit_x * (left + right))?;
-    let height = ((2 - frame_mbs_only) * height_units * 16).checked_sub(unit_y * (top + bottom))?;
-    Some(AvcSps {
-        profile,
-        compatibility,
-        level,
-        chroma_format_idc: u8::try_from(chroma).ok()?,
-        bit_depth_luma_minus8: u8::try_from(depth_luma).ok()?,
-        bit_depth_chroma_minus8: u8::try_from(depth_chroma).ok()?,
-        width: u32::try_from(width).ok()?,
-        height: u32::try_from(height).ok()?,
-    })
-}
-
-fn skip_scaling_list(b: &mut Bits<'_>, size: usize) -> Option<()> {
-    let (mut last, mut next) = (8i64, 8i64);
-    for _ in 0..size {
-        if next != 0 {
-            next = (last + i64::from(b.se()?)).rem_euclid(256);
-        }
-        if next != 0 {
-            last = next;
-        }
-    }
-    Some(())
-}
-
-/// The RBSP of a NAL unit payload: emulation prevention bytes (`00 00 03`) removed.
-pub(crate) fn unescape(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len());
-    let mut zeros = 0;
-    for &byte in payload {
-        if zeros >= 2 && byte == 3 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if byte == 0 { zeros + 1 } else { 0 };
-        out.push(byte);
-    }
-    out
-}
-
-/// A big-endian bit cursor with Exp-Golomb codes (ITU-T H.264, 9.1).
-pub(crate) struct Bits<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Bits<'a> {
-    pub(crate) fn new(data: &'a [u8]) -> Self {
-        Bits { data, pos: 0 }
-    }
-
-    pub(crate) fn bit(&mut self) -> Option<bool> {
-        let byte = self.data.get(self.pos / 8)?;
-        let bit = byte >> (7 - self.pos % 8) & 1;
-        self.pos += 1;
-        Some(bit == 1)
-    }
-
-    /// Skips `n` bits.
-    pub(crate) fn skip(&mut self, n: usize) -> Option<()> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.data.len() * 8)?;
-        self.pos = end;
-        Some(())
-    }
-
-    /// `n` bits (up to 32) as an unsigned number.
-    pub(crate) fn bits(&mut self, n: u32) -> Option<u32> {
-        if n > 32 {
-            return None;
-        }
-        let mut v = 0u64;
-        for _ in 0..n {
-            v = v << 1 | u64::from(self.bit()?);
-        }
-        u32::try_from(v).ok()
-    }
-
-    /// ue(v).
-    pub(crate) fn ue(&mut self) -> Option<u32> {
-        let mut zeros = 0;
-        while !self.bit()? {
-            zeros += 1;
-            if zeros > 31 {
-                return None;
-            }
-        }
-        let v = (1u64 << zeros) - 1 + u64::from(self.bits(zeros)?);
-        u32::try_from(v).ok()
-    }
-
-    /// se(v).
-    pub(crate) fn se(&mut self) -> Option<i32> {
-        let k = i64::from(self.ue()?);
-        let v = if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) };
-        i32::try_from(v).ok()
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -1126,25 +879,15 @@ pub(crate) mod tests {
             else {
                 panic!()
             };
-            let sps = parse_avc_sps(first_avcc_sps(&avcc).unwrap()).unwrap();
+            let sps = avc::parse_sps(avc::first_record_sps(&avcc).unwrap()).unwrap();
             assert_eq!((sps.width, sps.height), (w, h));
             assert_eq!((sps.profile, sps.chroma_format_idc), (100, 1));
             assert_eq!(
                 (sps.bit_depth_luma_minus8, sps.bit_depth_chroma_minus8),
                 (0, 0)
             );
-            assert_eq!(parse_avc_sps(&avcc), None); // not an SPS
+            assert!(avc::parse_sps(&avcc).is_err()); // not an SPS
         }
-        assert_eq!(unescape(&[0, 0, 3, 1, 0, 0, 3]), [0, 0, 1, 0, 0]);
-        let mut b = Bits::new(&[0b1010_0110, 0b0100_0000]);
-        // ue: 1 -> 0, 010 -> 1, 011 -> 2, 00100 -> 3; se of code 1 -> 1.
-        assert_eq!(
-            (b.ue(), b.ue(), b.ue(), b.ue()),
-            (Some(0), Some(1), Some(2), Some(3))
-        );
-        assert_eq!(Bits::new(&[0x40]).se(), Some(1));
-        assert_eq!(Bits::new(&[0x60]).se(), Some(-1));
-        assert_eq!(Bits::new(&[0, 0, 0, 0, 0]).ue(), None);
     }
 
     fn protection(scheme: &[u8; 4], iv: u8) -> TrackProtection {

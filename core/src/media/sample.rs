@@ -77,6 +77,31 @@ pub struct CodecConfig {
     pub protection: Option<TrackProtection>,
 }
 
+impl CodecConfig {
+    /// An unprotected video track's configuration from its parameter sets: codecs string,
+    /// record and picture size.
+    pub(crate) fn video(
+        track_id: u32,
+        timescale: Timescale,
+        codec: String,
+        record: CodecRecord,
+        (width, height): (u32, u32),
+    ) -> Self {
+        CodecConfig {
+            track_id,
+            handler: Handler::Video,
+            codec: Some(codec),
+            timescale,
+            record,
+            width: Some(width),
+            height: Some(height),
+            channels: None,
+            sample_rate: None,
+            protection: None,
+        }
+    }
+}
+
 /// One range of a subsample-encrypted sample: `clear` bytes, then `protected` bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

@@ -8,13 +8,14 @@
 //! and turns a PIFF sample encryption `uuid` box into the `senc`, `saiz` and `saio` that
 //! browsers read.
 
+use super::bits::nal_units;
 use super::bmff::{Mp4Box, boxes};
 use super::init::Handler;
-use super::mux::{self, AAC_RATES, Bits, asc_params, avc_high_profile, parse_avc_sps, unescape};
+use super::mux;
 use super::reader::Reader;
 use super::sample::{CodecConfig, CodecRecord, TrackProtection};
 use super::write::BoxWriter;
-use super::{MediaError, Result};
+use super::{MediaError, Result, aac, avc, hevc};
 use crate::time::Timescale;
 
 /// `tfxd` extended type: the fragment's absolute time and duration ([MS-SSTR] 2.2.4.4).
@@ -62,10 +63,12 @@ pub struct SmoothTrack<'a> {
 /// The decoder configuration of a Smooth track.
 ///
 /// - `H264`/`AVC1`/`DAVC`/`AVC3`: the SPS and PPS of the Annex B `CodecPrivateData` become an
-///   `avcC` (4-byte NAL lengths, the Smooth default; chroma format and bit depths read from
-///   the SPS for the High profiles); codecs `avc1.PPCCLL`. Width and height come from the
-///   manifest, else the SPS.
-/// - `HVC1`/`HEV1`/`H265`: VPS, SPS and PPS become an `hvcC`; codecs per ISO/IEC 14496-15 E.3.
+///   `avcC` by [`avc::codec_config`] (4-byte NAL lengths, the Smooth default; chroma format
+///   and bit depths from the SPS for AVCProfileIndication 100, 110, 122 and 144); codecs
+///   `avc1.PPCCLL`. Width and height come from the manifest, else the SPS.
+/// - `HVC1`/`HEV1`/`H265`: VPS, SPS and PPS become an `hvcC` by [`hevc::codec_config`];
+///   codecs per ISO/IEC 14496-15 E.3. Width and height come from the manifest, else the SPS.
+/// - An SPS that does not parse is an error for both.
 /// - `AACL`/`AACH`/`AACP`/`MP4A`: `CodecPrivateData` is the AudioSpecificConfig; when it is
 ///   empty one is built from `SamplingRate` and `Channels` (AAC-LC, or for `AACH` HE-AAC
 ///   with explicit SBR signalling at twice the rate, as dash.js does).
@@ -107,284 +110,48 @@ fn base_config(t: &SmoothTrack<'_>, handler: Handler, record: CodecRecord) -> Co
     }
 }
 
-/// The NAL units of an Annex B byte stream (3- or 4-byte start codes).
-fn nal_units(data: &[u8]) -> Vec<&[u8]> {
-    let mut starts = Vec::new();
-    let mut i = 0;
-    while let Some(w) = data.get(i..i + 3) {
-        if w == [0, 0, 1] {
-            starts.push(i + 3);
-            i += 3;
-        } else {
-            i += 1;
-        }
+/// The NAL units of the Annex B `CodecPrivateData` of each of `types`, a unit's type being
+/// `kind` of its first header byte.
+fn parameter_sets<'a, const N: usize>(
+    t: &SmoothTrack<'a>,
+    codec: &'static str,
+    kind: fn(u8) -> u8,
+    types: [u8; N],
+) -> Result<[Vec<&'a [u8]>; N]> {
+    let nals: Vec<&'a [u8]> = nal_units(t.codec_private_data).collect();
+    if nals.is_empty() {
+        return Err(MediaError::BadStream {
+            codec,
+            reason: "CodecPrivateData holds no Annex B NAL unit",
+        });
     }
-    let mut out = Vec::with_capacity(starts.len());
-    for (k, &s) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).map_or(data.len(), |&n| n - 3);
-        let mut nal = data.get(s..end).unwrap_or_default();
-        // A 4-byte start code leaves its leading zero at the end of the previous unit.
-        while let [rest @ .., 0] = nal {
-            nal = rest;
-        }
-        if !nal.is_empty() {
-            out.push(nal);
-        }
-    }
-    out
+    Ok(types.map(|k| {
+        nals.iter()
+            .copied()
+            .filter(|n| n.first().map(|b| kind(*b)) == Some(k))
+            .collect()
+    }))
 }
 
-fn no_start_code(codec: &'static str) -> MediaError {
-    MediaError::BadStream {
-        codec,
-        reason: "CodecPrivateData holds no Annex B NAL unit",
-    }
+/// `config` with the manifest's picture size, where it gives one, and the track's
+/// protection.
+fn with_manifest(t: &SmoothTrack<'_>, mut config: CodecConfig) -> CodecConfig {
+    config.width = t.width.or(config.width);
+    config.height = t.height.or(config.height);
+    config.protection = t.protection.clone();
+    config
 }
 
 fn avc_config(t: &SmoothTrack<'_>) -> Result<CodecConfig> {
-    let nals = nal_units(t.codec_private_data);
-    if nals.is_empty() {
-        return Err(no_start_code("H.264"));
-    }
-    let kind = |k: u8| -> Vec<&[u8]> {
-        nals.iter()
-            .copied()
-            .filter(|n| n.first().map(|b| b & 0x1f) == Some(k))
-            .collect()
-    };
-    let (sps, pps) = (kind(7), kind(8));
-    let first = sps.first().ok_or(MediaError::Missing {
-        what: "SPS in CodecPrivateData",
-    })?;
-    if pps.is_empty() {
-        return Err(MediaError::Missing {
-            what: "PPS in CodecPrivateData",
-        });
-    }
-    let &[_, profile, compatibility, level, ..] = *first else {
-        return Err(MediaError::BadStream {
-            codec: "H.264 SPS",
-            reason: "shorter than its profile and level",
-        });
-    };
-    let info = parse_avc_sps(first);
-    let mut w = BoxWriter::new();
-    w.u8(1);
-    w.bytes(&[profile, compatibility, level]);
-    w.u8(0xff); // reserved, lengthSizeMinusOne 3
-    let count = |n: usize, max: usize, what: &'static str| {
-        if n > max {
-            Err(MediaError::Limit { what })
-        } else {
-            Ok(u8::try_from(n).unwrap_or(u8::MAX))
-        }
-    };
-    w.u8(0xe0 | count(sps.len(), 31, "more than 31 SPS")?);
-    for s in &sps {
-        parameter_set(&mut w, s)?;
-    }
-    w.u8(count(pps.len(), 255, "more than 255 PPS")?);
-    for p in &pps {
-        parameter_set(&mut w, p)?;
-    }
-    if avc_high_profile(profile) {
-        let (chroma, luma, depth) = info.map_or((1, 0, 0), |i| {
-            (
-                i.chroma_format_idc,
-                i.bit_depth_luma_minus8,
-                i.bit_depth_chroma_minus8,
-            )
-        });
-        w.u8(0xfc | (chroma & 3));
-        w.u8(0xf8 | (luma & 7));
-        w.u8(0xf8 | (depth & 7));
-        w.u8(0); // numOfSequenceParameterSetExt
-    }
-    let mut c = base_config(t, Handler::Video, CodecRecord::Avc(w.into_bytes()));
-    c.codec = Some(format!("avc1.{profile:02x}{compatibility:02x}{level:02x}"));
-    c.width = t.width.or(info.map(|i| i.width));
-    c.height = t.height.or(info.map(|i| i.height));
-    Ok(c)
-}
-
-/// A parameter set behind its 16-bit length.
-fn parameter_set(w: &mut BoxWriter, nal: &[u8]) -> Result<()> {
-    let n = u16::try_from(nal.len()).map_err(|_| MediaError::Limit {
-        what: "parameter set of 64 KiB or more",
-    })?;
-    w.u16(n);
-    w.bytes(nal);
-    Ok(())
-}
-
-/// What an `hvcC` needs from an H.265 SPS (ITU-T H.265, 7.3.2.2).
-#[derive(Debug, Clone, Copy)]
-struct HevcSps {
-    max_sub_layers_minus1: u8,
-    temporal_id_nesting: bool,
-    /// general_profile_space, tier and profile_idc as `hvcC` packs them.
-    profile_byte: u8,
-    compatibility: u32,
-    constraints: [u8; 6],
-    level: u8,
-    chroma_format_idc: u8,
-    bit_depth_luma_minus8: u8,
-    bit_depth_chroma_minus8: u8,
-    width: u32,
-    height: u32,
-}
-
-fn parse_hevc_sps(nal: &[u8]) -> Option<HevcSps> {
-    let rbsp = unescape(nal.get(2..)?);
-    let mut b = Bits::new(&rbsp);
-    b.bits(4)?; // sps_video_parameter_set_id
-    let max_sub_layers_minus1 = u8::try_from(b.bits(3)?).ok()?;
-    let temporal_id_nesting = b.bit()?;
-    let profile_byte = u8::try_from(b.bits(8)?).ok()?;
-    let compatibility = b.bits(32)?;
-    let mut constraints = [0u8; 6];
-    for c in &mut constraints {
-        *c = u8::try_from(b.bits(8)?).ok()?;
-    }
-    let level = u8::try_from(b.bits(8)?).ok()?;
-    let mut present = [(false, false); 8];
-    for p in present.iter_mut().take(max_sub_layers_minus1.into()) {
-        *p = (b.bit()?, b.bit()?);
-    }
-    if max_sub_layers_minus1 > 0 {
-        b.skip(2 * (8 - usize::from(max_sub_layers_minus1)))?; // reserved_zero_2bits
-    }
-    for (profile, level) in present.iter().take(max_sub_layers_minus1.into()) {
-        if *profile {
-            b.skip(88)?;
-        }
-        if *level {
-            b.skip(8)?;
-        }
-    }
-    b.ue()?; // sps_seq_parameter_set_id
-    let chroma = b.ue()?;
-    if chroma > 3 {
-        return None;
-    }
-    let separate = chroma == 3 && b.bit()?;
-    let (width, height) = (u64::from(b.ue()?), u64::from(b.ue()?));
-    let mut window = [0u64; 4];
-    if b.bit()? {
-        for w in &mut window {
-            *w = u64::from(b.ue()?);
-        }
-    }
-    let [left, right, top, bottom] = window;
-    let (sub_w, sub_h) = match (chroma, separate) {
-        (1, _) => (2, 2),
-        (2, _) => (2, 1),
-        _ => (1, 1),
-    };
-    let width = width.checked_sub(sub_w * (left + right))?;
-    let height = height.checked_sub(sub_h * (top + bottom))?;
-    Some(HevcSps {
-        max_sub_layers_minus1,
-        temporal_id_nesting,
-        profile_byte,
-        compatibility,
-        constraints,
-        level,
-        chroma_format_idc: u8::try_from(chroma).ok()?,
-        bit_depth_luma_minus8: u8::try_from(b.ue()?).ok()?,
-        bit_depth_chroma_minus8: u8::try_from(b.ue()?).ok()?,
-        width: u32::try_from(width).ok()?,
-        height: u32::try_from(height).ok()?,
-    })
-}
-
-/// RFC 6381 codecs parameter of H.265 (ISO/IEC 14496-15, E.3): `hvc1.1.6.L93.B0`.
-fn hevc_codec(s: &HevcSps) -> String {
-    let space = ["", "A", "B", "C"]
-        .get(usize::from(s.profile_byte >> 6))
-        .copied()
-        .unwrap_or_default();
-    let tier = if s.profile_byte & 0x20 != 0 { 'H' } else { 'L' };
-    let mut codec = format!(
-        "hvc1.{space}{}.{:X}.{tier}{}",
-        s.profile_byte & 0x1f,
-        s.compatibility.reverse_bits(),
-        s.level
-    );
-    let used = s
-        .constraints
-        .iter()
-        .rposition(|&c| c != 0)
-        .map_or(0, |i| i + 1);
-    for c in s.constraints.iter().take(used) {
-        codec.push_str(&format!(".{c:X}"));
-    }
-    codec
+    let [sps, pps] = parameter_sets(t, "H.264", |b| b & 0x1f, [7, 8])?;
+    let config = avc::codec_config(t.track_id, t.timescale, &sps, &pps)?;
+    Ok(with_manifest(t, config))
 }
 
 fn hevc_config(t: &SmoothTrack<'_>) -> Result<CodecConfig> {
-    let nals = nal_units(t.codec_private_data);
-    if nals.is_empty() {
-        return Err(no_start_code("H.265"));
-    }
-    let kind = |k: u8| -> Vec<&[u8]> {
-        nals.iter()
-            .copied()
-            .filter(|n| n.first().map(|b| (b >> 1) & 0x3f) == Some(k))
-            .collect()
-    };
-    let arrays = [(32, kind(32)), (33, kind(33)), (34, kind(34))];
-    for (k, what) in [
-        (0, "VPS in CodecPrivateData"),
-        (1, "SPS in CodecPrivateData"),
-    ] {
-        if arrays.get(k).is_none_or(|(_, v)| v.is_empty()) {
-            return Err(MediaError::Missing { what });
-        }
-    }
-    if arrays.get(2).is_none_or(|(_, v)| v.is_empty()) {
-        return Err(MediaError::Missing {
-            what: "PPS in CodecPrivateData",
-        });
-    }
-    let sps = arrays
-        .get(1)
-        .and_then(|(_, v)| v.first())
-        .and_then(|s| parse_hevc_sps(s))
-        .ok_or(MediaError::BadStream {
-            codec: "H.265 SPS",
-            reason: "cannot be read up to its bit depths",
-        })?;
-    let mut w = BoxWriter::new();
-    w.u8(1);
-    w.u8(sps.profile_byte);
-    w.u32(sps.compatibility);
-    w.bytes(&sps.constraints);
-    w.u8(sps.level);
-    w.u16(0xf000); // min_spatial_segmentation_idc 0: unknown
-    w.u8(0xfc); // parallelismType 0: unknown
-    w.u8(0xfc | (sps.chroma_format_idc & 3));
-    w.u8(0xf8 | (sps.bit_depth_luma_minus8 & 7));
-    w.u8(0xf8 | (sps.bit_depth_chroma_minus8 & 7));
-    w.u16(0); // avgFrameRate: unknown
-    let layers = (sps.max_sub_layers_minus1 & 7) + 1;
-    w.u8(layers << 3 | u8::from(sps.temporal_id_nesting) << 2 | 3);
-    w.u8(3);
-    for (nal_type, units) in &arrays {
-        w.u8(0x80 | nal_type); // array_completeness: parameter sets only here
-        let n = u16::try_from(units.len()).map_err(|_| MediaError::Limit {
-            what: "parameter sets in CodecPrivateData",
-        })?;
-        w.u16(n);
-        for u in units {
-            parameter_set(&mut w, u)?;
-        }
-    }
-    let mut c = base_config(t, Handler::Video, CodecRecord::Hevc(w.into_bytes()));
-    c.codec = Some(hevc_codec(&sps));
-    c.width = t.width.or(Some(sps.width));
-    c.height = t.height.or(Some(sps.height));
-    Ok(c)
+    let [vps, sps, pps] = parameter_sets(t, "H.265", |b| b >> 1 & 0x3f, [32, 33, 34])?;
+    let config = hevc::codec_config(t.track_id, t.timescale, &vps, &sps, &pps)?;
+    Ok(with_manifest(t, config))
 }
 
 fn aac_config(t: &SmoothTrack<'_>, he: bool) -> Result<CodecConfig> {
@@ -399,15 +166,10 @@ fn aac_config(t: &SmoothTrack<'_>, he: bool) -> Result<CodecConfig> {
     } else {
         t.codec_private_data.to_vec()
     };
-    let (channels, rate) = asc_params(&asc);
-    // audioObjectType, with its escape (1.6.2.1).
-    let aot = match *asc.as_slice() {
-        [a, b, ..] if a >> 3 == 31 => Some(32 + ((u16::from_be_bytes([a, b]) >> 5) & 0x3f)),
-        [a, ..] if a >> 3 != 31 => Some(u16::from(a >> 3)),
-        _ => None,
-    };
+    let (channels, rate) = aac::params(&asc);
+    let codec = aac::codec_string(&asc);
     let mut c = base_config(t, Handler::Audio, CodecRecord::Aac(asc));
-    c.codec = aot.map(|a| format!("mp4a.40.{a}"));
+    c.codec = codec;
     c.channels = t.channels.or(channels);
     c.sample_rate = t.sample_rate.or(rate);
     Ok(c)
@@ -418,33 +180,19 @@ fn aac_config(t: &SmoothTrack<'_>, he: bool) -> Result<CodecConfig> {
 /// twice it, then object type 2).
 fn build_asc(he: bool, rate: u32, channels: u32) -> Result<Vec<u8>> {
     let index = |rate: u32| {
-        AAC_RATES
-            .iter()
-            .position(|&r| r == rate)
-            .and_then(|i| u64::try_from(i).ok())
-            .ok_or(MediaError::Unsupported {
-                what: format!("AAC sampling rate {rate} Hz without CodecPrivateData"),
-            })
+        aac::rate_index(rate).ok_or_else(|| MediaError::Unsupported {
+            what: format!("AAC sampling rate {rate} Hz without CodecPrivateData"),
+        })
     };
-    let config = match channels {
-        1..=6 => u64::from(channels),
-        8 => 7,
-        _ => {
-            return Err(MediaError::Unsupported {
-                what: format!("{channels} AAC channels without CodecPrivateData"),
-            });
-        }
-    };
-    let (bits, len) = if he {
-        let ext = index(rate.saturating_mul(2))?;
-        // 5 + 4 + 4 + 4 + 5 + 3 (GASpecificConfig) = 25 bits, padded to 32.
-        let v = 5 << 27 | index(rate)? << 23 | config << 19 | ext << 15 | 2 << 10;
-        (v, 4)
+    let config = aac::channel_configuration(channels).ok_or_else(|| MediaError::Unsupported {
+        what: format!("{channels} AAC channels without CodecPrivateData"),
+    })?;
+    Ok(if he {
+        let sbr = index(rate.saturating_mul(2))?;
+        aac::he_asc(index(rate)?, sbr, config).to_vec()
     } else {
-        (2 << 11 | index(rate)? << 7 | config << 3, 2)
-    };
-    let bytes = bits.to_be_bytes();
-    Ok(bytes.get(8 - len..).unwrap_or_default().to_vec())
+        aac::asc(2, index(rate)?, config).to_vec()
+    })
 }
 
 /// A `tfxd` box: the fragment's absolute time and duration, in the track's timescale.

@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use super::reader::Reader;
-use super::{MediaError, Result};
+use super::{MediaError, Result, aac};
 
 /// Bytes in a transport stream packet.
 pub const PACKET_LEN: usize = 188;
@@ -325,10 +325,6 @@ pub struct AdtsFrame {
     pub payload: Range<usize>,
 }
 
-const ADTS_RATES: [u32; 13] = [
-    96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350,
-];
-
 /// Splits `data`, a run of back-to-back ADTS frames (one PES payload), into frames.
 pub fn adts_frames(data: &[u8]) -> Result<Vec<AdtsFrame>> {
     let mut out = Vec::new();
@@ -345,7 +341,7 @@ pub fn adts_frames(data: &[u8]) -> Result<Vec<AdtsFrame>> {
         let header_len = if h[1] & 1 != 0 { 7 } else { 9 };
         let object_type = (h[2] >> 6) + 1;
         let index = h[2] >> 2 & 0xf;
-        let sample_rate = *ADTS_RATES
+        let sample_rate = *aac::RATES
             .get(usize::from(index))
             .ok_or(bad("reserved sampling_frequency_index"))?;
         let channels = (h[2] & 1) << 2 | h[3] >> 6;
@@ -357,10 +353,7 @@ pub fn adts_frames(data: &[u8]) -> Result<Vec<AdtsFrame>> {
         if end > data.len() {
             return Err(MediaError::Truncated { what: "ADTS frame" });
         }
-        let audio_specific_config = [
-            object_type << 3 | index >> 1,
-            (index & 1) << 7 | channels << 3,
-        ];
+        let audio_specific_config = aac::asc(object_type, index, channels);
         out.push(AdtsFrame {
             audio_specific_config,
             sample_rate,
