@@ -42,18 +42,19 @@ pub struct Sample {
     pub data: Range<usize>,
 }
 
-const TFHD_BASE_DATA_OFFSET: u32 = 0x01;
-const TFHD_DESCRIPTION_INDEX: u32 = 0x02;
-const TFHD_DURATION: u32 = 0x08;
-const TFHD_SIZE: u32 = 0x10;
-const TFHD_FLAGS: u32 = 0x20;
+/// `tfhd` and `trun` flags (ISO/IEC 14496-12 8.8.7.1, 8.8.8.1).
+pub(crate) const TFHD_BASE_DATA_OFFSET: u32 = 0x01;
+pub(crate) const TFHD_DESCRIPTION_INDEX: u32 = 0x02;
+pub(crate) const TFHD_DURATION: u32 = 0x08;
+pub(crate) const TFHD_SIZE: u32 = 0x10;
+pub(crate) const TFHD_FLAGS: u32 = 0x20;
 const TFHD_BASE_IS_MOOF: u32 = 0x02_0000;
-const TRUN_DATA_OFFSET: u32 = 0x01;
-const TRUN_FIRST_FLAGS: u32 = 0x04;
-const TRUN_DURATION: u32 = 0x100;
-const TRUN_SIZE: u32 = 0x200;
-const TRUN_FLAGS: u32 = 0x400;
-const TRUN_CTO: u32 = 0x800;
+pub(crate) const TRUN_DATA_OFFSET: u32 = 0x01;
+pub(crate) const TRUN_FIRST_FLAGS: u32 = 0x04;
+pub(crate) const TRUN_DURATION: u32 = 0x100;
+pub(crate) const TRUN_SIZE: u32 = 0x200;
+pub(crate) const TRUN_FLAGS: u32 = 0x400;
+pub(crate) const TRUN_CTO: u32 = 0x800;
 const NON_SYNC: u32 = 0x1_0000;
 
 /// Reads every `moof/traf` of a media segment (`styp`, `sidx`, `prft`, ... are skipped).

@@ -269,17 +269,10 @@ fn uuid_bodies<'a>(fragment: &'a [u8], id: &[u8; 16]) -> Result<Vec<&'a [u8]>> {
     Ok(out)
 }
 
-const TFHD_BASE_DATA_OFFSET: u32 = 0x01;
-const TFHD_DESCRIPTION_INDEX: u32 = 0x02;
-const TFHD_DURATION: u32 = 0x08;
-const TFHD_SIZE: u32 = 0x10;
-const TFHD_FLAGS: u32 = 0x20;
-const TRUN_DATA_OFFSET: u32 = 0x01;
-const TRUN_FIRST_FLAGS: u32 = 0x04;
-const TRUN_DURATION: u32 = 0x100;
-const TRUN_SIZE: u32 = 0x200;
-const TRUN_FLAGS: u32 = 0x400;
-const TRUN_CTO: u32 = 0x800;
+use super::fragment::{
+    TFHD_BASE_DATA_OFFSET, TFHD_DESCRIPTION_INDEX, TFHD_DURATION, TFHD_FLAGS, TFHD_SIZE, TRUN_CTO,
+    TRUN_DATA_OFFSET, TRUN_DURATION, TRUN_FIRST_FLAGS, TRUN_FLAGS, TRUN_SIZE,
+};
 
 /// The Smooth fragment `fragment` made MSE-ready: the `tfhd` track_ID set to `track_id`,
 /// and a `tfdt` (version 1) of `decode_time` inserted after the `tfhd`, replacing any.
