@@ -945,3 +945,67 @@ fn hls_event_playlist_grows_from_its_start() {
     assert!(windows.last().unwrap().end >= Micros(10 * MIN + 56 * S));
     assert_eq!(sim.decoder.stalls, 0);
 }
+
+#[test]
+fn manifest_ad_breaks_reach_the_host_as_cues() {
+    use playhead::engine::{
+        Body, Config, CueKind, CueSource, Input, Now, Player, RequestId, Response,
+    };
+    // A VOD MPD with a SCTE-35 EventStream: the SCTE 35 (2023) 14.2 splice_insert (out of
+    // network) at 30 s into a period that starts at 10 s.
+    let mpd = r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT60S" minBufferTime="PT2S" profiles="urn:mpeg:dash:profile:isoff-live:2011">
+  <Period id="p0" duration="PT10S"><AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1" duration="2" media="a$Number$.m4s" initialization="i.mp4"/><Representation id="v" bandwidth="100000" codecs="avc1.64001e"/></AdaptationSet></Period>
+  <Period id="p1" start="PT10S" duration="PT50S">
+    <EventStream schemeIdUri="urn:scte:scte35:2013:bin" timescale="90000" presentationTimeOffset="900000">
+      <Event presentationTime="3600000" duration="2700000" id="42"><Signal xmlns="http://www.scte.org/schemas/35/2016"><Binary>/DAvAAAAAAAA///wFAVIAACPf+/+c2nALv4AUsz1AAAAAAAKAAhDVUVJAAABNWLbowo=</Binary></Signal></Event>
+    </EventStream>
+    <AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1" duration="2" media="b$Number$.m4s" initialization="i.mp4"/><Representation id="v" bandwidth="100000" codecs="avc1.64001e"/></AdaptationSet>
+  </Period>
+</MPD>"#;
+    let mut p = Player::new(Config::default());
+    let now = |t: i64| Now {
+        mono: Micros(t),
+        wall: UnixMicros(t),
+    };
+    let load = Command::Load {
+        sources: vec![playhead::engine::Source {
+            url: "https://a.test/x.mpd".into(),
+            cdn: None,
+            priority: 0,
+        }],
+        start: None,
+    };
+    p.handle_input(now(0), Input::Command(load)).unwrap();
+    while !matches!(p.poll_output(), Output::Timeout(_)) {}
+    let manifest = |id| {
+        Input::Response(Response {
+            id: RequestId(id),
+            status: 200,
+            headers: Vec::new(),
+            body: Body::Bytes(mpd.as_bytes().to_vec()),
+            first_byte_at: Micros(0),
+            final_url: None,
+        })
+    };
+    p.handle_input(now(10), manifest(1)).unwrap();
+    let mut cues = Vec::new();
+    loop {
+        match p.poll_output() {
+            Output::Event(Event::Cue(c)) => cues.push(c),
+            Output::Timeout(_) => break,
+            _ => {}
+        }
+    }
+    let [c] = &cues[..] else { panic!("{cues:?}") };
+    assert_eq!(
+        (c.kind, c.source, c.id.as_str()),
+        (CueKind::AdStart, CueSource::EventStream, "42")
+    );
+    // Period start 10 s + (3,600,000 - 900,000) / 90,000 s = 40 s; 30 s long.
+    assert_eq!(
+        (c.start, c.duration),
+        (Micros(40 * S), Some(Micros(30 * S)))
+    );
+    assert_eq!(c.data[0], 0xfc, "the raw splice_info_section");
+}
