@@ -852,48 +852,21 @@ fn a_media_playlist_loaded_directly_plays_live() {
 
 #[test]
 fn misuse_is_an_error_not_a_panic() {
-    use playhead::engine::{Body, Config, Input, InputError, Now, Player, RequestId, Response};
+    use playhead::engine::{Config, Input, InputError, Player, RequestId};
     let mut p = Player::new(Config::default());
-    let now = |t: i64| Now {
-        mono: Micros(t),
-        wall: UnixMicros(t),
-    };
-    let answer = Input::Response(Response {
-        id: RequestId(7),
-        status: 200,
-        headers: Vec::new(),
-        body: Body::Bytes(b"#EXTM3U".to_vec()),
-        first_byte_at: Micros(0),
-        final_url: None,
-    });
+    let answer = direct::response(7, b"#EXTM3U");
     assert_eq!(
-        p.handle_input(now(10), answer),
+        p.handle_input(direct::now(10), answer),
         Err(InputError::UnknownRequest(RequestId(7)))
     );
     assert!(matches!(
-        p.handle_input(now(5), Input::Timeout),
+        p.handle_input(direct::now(5), Input::Timeout),
         Err(InputError::TimeWentBack { .. })
     ));
     // Garbage as a manifest: a fatal manifest error event.
-    let load = Command::Load {
-        sources: vec![playhead::engine::Source {
-            url: "https://a.test/x.mpd".into(),
-            cdn: None,
-            priority: 0,
-        }],
-        start: None,
-    };
-    p.handle_input(now(20), Input::Command(load)).unwrap();
-    while !matches!(p.poll_output(), Output::Timeout(_)) {}
-    let garbage = Input::Response(Response {
-        id: RequestId(1),
-        status: 200,
-        headers: Vec::new(),
-        body: Body::Bytes(b"<html>".to_vec()),
-        first_byte_at: Micros(20),
-        final_url: None,
-    });
-    p.handle_input(now(30), garbage).unwrap();
+    direct::load(&mut p, direct::now(20));
+    p.handle_input(direct::now(30), direct::response(1, b"<html>"))
+        .unwrap();
     let mut fatal = None;
     loop {
         match p.poll_output() {
@@ -948,9 +921,7 @@ fn hls_event_playlist_grows_from_its_start() {
 
 #[test]
 fn manifest_ad_breaks_reach_the_host_as_cues() {
-    use playhead::engine::{
-        Body, Config, CueKind, CueSource, Input, Now, Player, RequestId, Response,
-    };
+    use playhead::engine::{Config, CueKind, CueSource, Player};
     // A VOD MPD with a SCTE-35 EventStream: the SCTE 35 (2023) 14.2 splice_insert (out of
     // network) at 30 s into a period that starts at 10 s.
     let mpd = r#"<?xml version="1.0"?>
@@ -964,31 +935,9 @@ fn manifest_ad_breaks_reach_the_host_as_cues() {
   </Period>
 </MPD>"#;
     let mut p = Player::new(Config::default());
-    let now = |t: i64| Now {
-        mono: Micros(t),
-        wall: UnixMicros(t),
-    };
-    let load = Command::Load {
-        sources: vec![playhead::engine::Source {
-            url: "https://a.test/x.mpd".into(),
-            cdn: None,
-            priority: 0,
-        }],
-        start: None,
-    };
-    p.handle_input(now(0), Input::Command(load)).unwrap();
-    while !matches!(p.poll_output(), Output::Timeout(_)) {}
-    let manifest = |id| {
-        Input::Response(Response {
-            id: RequestId(id),
-            status: 200,
-            headers: Vec::new(),
-            body: Body::Bytes(mpd.as_bytes().to_vec()),
-            first_byte_at: Micros(0),
-            final_url: None,
-        })
-    };
-    p.handle_input(now(10), manifest(1)).unwrap();
+    direct::load(&mut p, direct::now(0));
+    p.handle_input(direct::now(10), direct::response(1, mpd.as_bytes()))
+        .unwrap();
     let mut cues = Vec::new();
     loop {
         match p.poll_output() {
@@ -1008,4 +957,46 @@ fn manifest_ad_breaks_reach_the_host_as_cues() {
         (Micros(40 * S), Some(Micros(30 * S)))
     );
     assert_eq!(c.data[0], 0xfc, "the raw splice_info_section");
+}
+
+/// Driving a `Player` by hand, without the simulation: the first request is #1.
+mod direct {
+    use playhead::Micros;
+    use playhead::engine::{
+        Body, Command, Input, Now, Output, Player, RequestId, Response, Source,
+    };
+
+    /// Loads `https://a.test/x.mpd` and drains the outputs (the manifest request, #1).
+    pub(super) fn load(p: &mut Player, now: Now) {
+        let load = Command::Load {
+            sources: vec![Source {
+                url: "https://a.test/x.mpd".into(),
+                cdn: None,
+                priority: 0,
+            }],
+            start: None,
+        };
+        p.handle_input(now, Input::Command(load)).unwrap();
+        while !matches!(p.poll_output(), Output::Timeout(_)) {}
+    }
+
+    /// A 200 answer to request `id` with `body`.
+    pub(super) fn response(id: u64, body: &[u8]) -> Input {
+        Input::Response(Response {
+            id: RequestId(id),
+            status: 200,
+            headers: Vec::new(),
+            body: Body::Bytes(body.to_vec()),
+            first_byte_at: Micros(0),
+            final_url: None,
+        })
+    }
+
+    /// Both clocks at `t` microseconds.
+    pub(super) fn now(t: i64) -> Now {
+        Now {
+            mono: Micros(t),
+            wall: playhead::UnixMicros(t),
+        }
+    }
 }

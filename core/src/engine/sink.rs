@@ -270,20 +270,11 @@ fn held_or(body: Vec<u8>) -> Payload {
 
 /// What Smooth init synthesis needs from the model's track.
 fn smooth_track(t: &Track) -> Result<SmoothTrack<'_>, MediaError> {
-    let codecs = t.codecs.as_deref().unwrap_or_default();
-    let fourcc = match codecs.get(..4) {
-        Some("avc1" | "avc3") => "H264",
-        Some("hvc1" | "hev1") => "HVC1",
-        Some("mp4a") if codecs.ends_with(".5") || codecs.ends_with(".29") => "AACH",
-        Some("mp4a") => "AACL",
-        Some("ec-3") => "EC-3",
-        Some("ac-3") => "AC-3",
-        _ => {
-            return Err(MediaError::Unsupported {
-                what: format!("Smooth Streaming track with codecs '{codecs}'"),
-            });
-        }
-    };
+    // The Smooth reader keeps the RFC 6381 codecs it derived from FourCC and
+    // CodecPrivateData; init synthesis takes those as well as FourCCs.
+    let fourcc = t.codecs.as_deref().ok_or(MediaError::Missing {
+        what: "the codecs of a Smooth track",
+    })?;
     Ok(SmoothTrack {
         track_id: SMOOTH_TRACK_ID,
         timescale: t.segments.timescale(),

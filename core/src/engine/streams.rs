@@ -539,9 +539,10 @@ impl Player {
                 };
                 let key = (format!("smooth:{}", t.id), None);
                 let changed = st.init.as_ref() != Some(&key);
-                st.init = Some(key);
-                (t, media_time.to_ticks(t.segments.timescale()), changed)
+                (t, media_time.to_ticks(t.segments.timescale()), changed, key)
             });
+        let smooth_key = smooth.as_ref().map(|s| s.3.clone());
+        let smooth = smooth.map(|(t, time, changed, _)| (t, time, changed));
         let pieces = match st.sink.segment(mode, body, smooth) {
             Ok(pieces) => pieces,
             Err(e) => {
@@ -555,6 +556,10 @@ impl Player {
                 return;
             }
         };
+        // The synthesized init segment is recorded as in the decoder only once handed over.
+        if smooth_key.is_some() {
+            st.init = smooth_key;
+        }
         add_range(&mut st.buffered, start, end);
         // Forget what is far behind: the account stays small over hours.
         let keep_from = Micros(start.0.saturating_sub(600_000_000));
