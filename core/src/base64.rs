@@ -37,6 +37,19 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
     (bits < 6 && padding <= 2).then_some(out)
 }
 
+/// Encodes with the URL-safe alphabet and no padding (RFC 4648 §5; JWK and ClearKey ids).
+pub fn encode_url(data: &[u8]) -> String {
+    encode(data)
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect()
+}
+
 /// Encodes with the standard alphabet and padding.
 pub fn encode(data: &[u8]) -> String {
     let mut s = String::with_capacity(data.len().div_ceil(3) * 4);

@@ -30,6 +30,7 @@
 pub mod base64;
 mod dash;
 mod diag;
+pub mod drm;
 pub mod engine;
 pub mod error;
 mod hls;

@@ -13,18 +13,20 @@
 //! assert!(sim.decoder.frames > 0 && sim.decoder.stalls == 0);
 //! ```
 
+pub mod cdm;
 pub mod decoder;
 pub mod net;
 pub mod origin;
 
 use playhead::engine::record::Recorder;
 use playhead::engine::{
-    Body, Command, Config, FailureClass, Input, Now, Output, PlayState, Player, Response, SinkMode,
-    Source,
+    Body, CdmEvent, Command, Config, FailureClass, Input, Now, Output, PlayState, Player,
+    RequestKind, Response, SinkMode, Source,
 };
 use playhead::model::NameValue;
 use playhead::{Micros, UnixMicros};
 
+use cdm::{CdmScript, SimCdm, SimLicenseServer};
 use decoder::Decoder;
 use net::{Ending, Fault, FaultKind, Network, Trace};
 use origin::{Origin, Served};
@@ -46,6 +48,13 @@ pub struct SimConfig {
     pub clock_skew: Micros,
     /// How often the host reports its playback state.
     pub report_every: Micros,
+    /// What the simulated CDM does besides answering.
+    pub cdm: CdmScript,
+    /// The licence server every licence request reaches.
+    pub license: SimLicenseServer,
+    /// Documents served at exact URLs before the origin (corpus manifests); any other URL
+    /// on their hosts is a 50 kB media body.
+    pub documents: Vec<(String, Vec<u8>)>,
 }
 
 impl Default for SimConfig {
@@ -64,6 +73,9 @@ impl Default for SimConfig {
             start_wall: UnixMicros(1_795_262_400_000_000),
             clock_skew: Micros(0),
             report_every: Micros(1_000_000),
+            cdm: CdmScript::default(),
+            license: SimLicenseServer::default(),
+            documents: Vec::new(),
         }
     }
 }
@@ -91,6 +103,9 @@ pub struct Sim {
     keep_outputs: bool,
     /// CPU time spent inside the engine (`handle_input` and `poll_output`), for benchmarks.
     pub engine_time: std::time::Duration,
+    /// The simulated CDM.
+    pub cdm: SimCdm,
+    cdm_events: std::collections::VecDeque<CdmEvent>,
 }
 
 impl Sim {
@@ -112,6 +127,8 @@ impl Sim {
             outputs: Vec::new(),
             keep_outputs: false,
             engine_time: std::time::Duration::ZERO,
+            cdm: SimCdm::new(config.cdm.clone()),
+            cdm_events: std::collections::VecDeque::new(),
             config,
         }
     }
@@ -168,6 +185,20 @@ impl Sim {
     }
 
     fn input(&mut self, input: Input) {
+        self.feed(input);
+        self.flush_cdm();
+    }
+
+    /// The CDM answers at once, after the outputs that asked it.
+    fn flush_cdm(&mut self) {
+        while let Some(e) = self.cdm_events.pop_front() {
+            self.transcript
+                .push(format!("{} host-cdm {e:?}", stamp(self.t)));
+            self.feed(Input::Cdm(e));
+        }
+    }
+
+    fn feed(&mut self, input: Input) {
         let now = self.now();
         if let Some(r) = self.recorder.as_mut() {
             r.record(now, &input);
@@ -209,6 +240,10 @@ impl Sim {
                 }
                 Output::SetPosition(p) => self.decoder.seek(p, self.t),
                 Output::EndOfStream => self.decoder.eos = true,
+                Output::Cdm(r) => {
+                    let events = self.cdm.handle(&r);
+                    self.cdm_events.extend(events);
+                }
                 Output::Event(_) => {}
             }
         }
@@ -224,7 +259,37 @@ impl Sim {
             Some((FaultKind::Freeze, from)) => UnixMicros(self.config.start_wall.0 + from.0),
             _ => self.true_wall(),
         };
-        let served = self.origin.serve(&r.url, wall);
+        let served = if r.kind == RequestKind::License {
+            let (status, body) = self.config.license.answer(r.body.as_deref().unwrap_or(&[]));
+            if status == 200 {
+                Served::Text {
+                    content_type: "application/octet-stream",
+                    body,
+                }
+            } else {
+                Served::NotFound
+            }
+        } else if let Some((_, doc)) = self.config.documents.iter().find(|(u, _)| *u == r.url) {
+            Served::Text {
+                content_type: "text/plain",
+                body: doc.clone(),
+            }
+        } else if self
+            .config
+            .documents
+            .iter()
+            .any(|(u, _)| host_of(u) == host_of(&r.url))
+        {
+            Served::Media {
+                size: 50_000,
+                media: origin::MediaRef {
+                    track: origin::MediaTrack::Audio,
+                    segment: None,
+                },
+            }
+        } else {
+            self.origin.serve(&r.url, wall)
+        };
         let (size, ending) = match (fault, served) {
             (Some((FaultKind::Status(s), _)), _) => (
                 0,
@@ -289,6 +354,7 @@ impl Sim {
                 self.deadline,
                 self.net.next_event(self.t),
                 self.decoder.next_event(self.t),
+                self.cdm.next_event(self.t),
                 Some(self.next_report),
             ]
             .into_iter()
@@ -298,7 +364,9 @@ impl Sim {
             }
             let done = self.net.advance(self.t, next);
             let changed = self.decoder.advance(self.t, next);
+            let scripted = self.cdm.due(self.t, next);
             self.t = next;
+            self.cdm_events.extend(scripted);
             for x in done {
                 let id = playhead::engine::RequestId(x.id);
                 let input = match x.ending {
@@ -342,6 +410,7 @@ impl Sim {
                 self.deadline = None;
                 self.input(Input::Timeout);
             }
+            self.flush_cdm();
         }
     }
 
@@ -371,6 +440,13 @@ impl Sim {
     pub fn playing(&self) -> bool {
         self.decoder.state == PlayState::Playing
     }
+}
+
+fn host_of(url: &str) -> &str {
+    url.split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("")
 }
 
 /// `12.345` seconds, fixed width.
@@ -413,6 +489,7 @@ pub fn describe(o: &Output) -> Option<String> {
         Output::SetPosition(p) => format!("set-position {}", secs(*p)),
         Output::EndOfStream => "end-of-stream".into(),
         Output::Event(e) => format!("event {e}"),
+        Output::Cdm(c) => format!("cdm {c}"),
     })
 }
 

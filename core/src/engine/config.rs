@@ -1,5 +1,6 @@
 //! Engine configuration and its documented defaults.
 
+use crate::drm::DrmConfig;
 use crate::time::Micros;
 
 use super::io::RequestKind;
@@ -104,7 +105,7 @@ impl RetryPolicies {
         match kind {
             RequestKind::Manifest | RequestKind::Playlist => &self.manifest,
             RequestKind::InitSegment | RequestKind::MediaSegment => &self.segment,
-            RequestKind::Key | RequestKind::License => &self.license,
+            RequestKind::Key | RequestKind::License | RequestKind::Certificate => &self.license,
             RequestKind::Steering | RequestKind::Xlink | RequestKind::TimeSync => &self.auxiliary,
         }
     }
@@ -134,12 +135,15 @@ pub struct Config {
     pub tick: Micros,
     /// The form the host's decoder takes media in.
     pub sink: SinkMode,
+    /// Key systems the host's CDM supports and the licence servers to use.
+    pub drm: DrmConfig,
 }
 
 impl Default for Config {
     /// Seed 0, [`BufferGoals::default`], [`RetryPolicies::default`], manifest live delay,
     /// 30 s penalty, stale after 3 target durations (RFC 8216bis §6.3.4 reload rules),
-    /// 1 Mbit/s start estimate, 500 ms tick, [`SinkMode::default`].
+    /// 1 Mbit/s start estimate, 500 ms tick, [`SinkMode::default`], no key system (protected
+    /// content needs [`Config::drm`]).
     fn default() -> Self {
         Config {
             seed: 0,
@@ -151,6 +155,7 @@ impl Default for Config {
             start_bandwidth: 1_000_000,
             tick: millis(500),
             sink: SinkMode::default(),
+            drm: DrmConfig::default(),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Events the engine reports, and the classes of its errors.
 
-use crate::model::{ContentType, ManifestFormat};
+use crate::drm::KeyStatus;
+use crate::model::{ContentType, KeySystem, Kid, ManifestFormat};
 use crate::time::{Micros, UnixMicros};
 
 use super::cues::{Cue, CueKind};
-use super::io::RequestKind;
+use super::io::{DrmSessionId, RequestKind};
 
 /// The class of an error: what went wrong, in terms a host can act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -238,6 +239,25 @@ pub enum Event {
     /// An ad break or timed metadata, announced once, ahead of its time when the stream
     /// allows.
     Cue(Cue),
+    /// The key system was chosen (once per load).
+    KeySystemSelected {
+        /// The system.
+        system: KeySystem,
+        /// Robustness asked for.
+        robustness: Option<String>,
+    },
+    /// A key's status changed (a licence arrived, expired, or the output changed).
+    KeyStatusChanged {
+        /// Key id.
+        kid: Kid,
+        /// New status.
+        status: KeyStatus,
+    },
+    /// A licence renewal reached the CDM.
+    LicenseRenewed {
+        /// The session.
+        session: DrmSessionId,
+    },
     /// Playback reached the end.
     Ended,
     /// Playback stopped for good.
@@ -346,6 +366,18 @@ impl std::fmt::Display for Event {
                     .map(|d| format!(" for {}", secs(d)))
                     .unwrap_or_default()
             ),
+            Event::KeySystemSelected { system, robustness } => write!(
+                f,
+                "key-system-selected {system}{}",
+                robustness
+                    .as_ref()
+                    .map(|r| format!(" robustness {r}"))
+                    .unwrap_or_default()
+            ),
+            Event::KeyStatusChanged { kid, status } => {
+                write!(f, "key-status {kid} {status}")
+            }
+            Event::LicenseRenewed { session } => write!(f, "license-renewed {session}"),
             Event::Ended => write!(f, "ended"),
             Event::Error(e) => write!(f, "error {e}"),
         }

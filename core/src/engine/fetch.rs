@@ -4,10 +4,13 @@
 use crate::model::{ByteRange, ContentType, NameValue};
 use crate::time::Micros;
 
+use crate::drm::{Answer, DrmError};
+
+use super::drm::SegmentKey;
 use super::event::{ErrorClass, Event, FatalError, LocationReason};
 use super::io::{
-    Body, Delivery, FailureClass, Method, Output, Request, RequestId, RequestKind, Response,
-    TimestampOffset,
+    Body, Delivery, DrmSessionId, FailureClass, Method, Output, Request, RequestId, RequestKind,
+    Response, TimestampOffset,
 };
 use super::player::{InputError, Player};
 use super::retry::backoff;
@@ -42,9 +45,18 @@ pub(super) enum Purpose {
         track: String,
         offset: TimestampOffset,
         new_timeline: bool,
+        /// HLS AES-128: the key and IV to decrypt it with.
+        key: Option<SegmentKey>,
     },
     Steering,
     TimeSync,
+    License {
+        session: DrmSessionId,
+    },
+    Certificate,
+    Key {
+        uri: String,
+    },
 }
 
 /// A request the engine wants done, kept across retries.
@@ -61,6 +73,10 @@ pub(super) struct Job {
     pub(super) failures: u32,
     /// Media the engine reads itself ([`Delivery::Engine`]) for the sink mode.
     pub(super) read_body: bool,
+    /// Extra headers (licence requests).
+    pub(super) headers: Vec<NameValue>,
+    /// Request body (licence requests).
+    pub(super) body: Option<Vec<u8>>,
 }
 
 impl Job {
@@ -75,6 +91,8 @@ impl Job {
             route,
             failures: 0,
             read_body: false,
+            headers: Vec::new(),
+            body: None,
         }
     }
 }
@@ -170,8 +188,8 @@ impl Player {
             method: job.method,
             url,
             byte_range: job.byte_range,
-            headers: Vec::new(),
-            body: None,
+            headers: job.headers.clone(),
+            body: job.body.clone(),
             priority,
             delivery,
             timeout,
@@ -204,6 +222,18 @@ impl Player {
                 self.stats.bytes(&name, r.body.len());
             }
         }
+        if matches!(p.job.purpose, Purpose::License { .. }) {
+            let body = match r.body {
+                Body::Bytes(b) => b,
+                Body::Held { .. } => Vec::new(),
+            };
+            let answer = Answer::Response {
+                status: r.status,
+                body,
+            };
+            self.on_license_answer(r.id, &p, answer);
+            return Ok(());
+        }
         if !(200..300).contains(&r.status) {
             let cause = format!("HTTP {} for {}", r.status, crate::url::clip_url(&p.url));
             self.fail(p, ErrorClass::Http, cause);
@@ -232,6 +262,14 @@ impl Player {
         let Some(p) = self.pending.remove(&id) else {
             return Ok(());
         };
+        if matches!(p.job.purpose, Purpose::License { .. }) {
+            let answer = match class {
+                FailureClass::Timeout => Answer::Timeout,
+                _ => Answer::Network(detail),
+            };
+            self.on_license_answer(id, &p, answer);
+            return Ok(());
+        }
         let error_class = match class {
             FailureClass::Timeout => ErrorClass::Timeout,
             _ => ErrorClass::Network,
@@ -253,6 +291,10 @@ impl Player {
         for id in expired {
             if let Some(p) = self.pending.remove(&id) {
                 self.out.push_back(Output::Cancel(id));
+                if matches!(p.job.purpose, Purpose::License { .. }) {
+                    self.on_license_answer(id, &p, Answer::Timeout);
+                    continue;
+                }
                 let cause = format!("no answer in time ({})", crate::url::clip_url(&p.url));
                 self.fail(p, ErrorClass::Timeout, cause);
             }
@@ -261,6 +303,7 @@ impl Player {
             .into_iter()
             .partition(|(t, _)| *t <= now);
         self.delayed = later;
+        self.drm_timers();
         for (_, job) in due {
             if self.session.is_some() {
                 let purpose = job.purpose.clone();
@@ -327,6 +370,14 @@ impl Player {
                 }
                 self.try_start();
             }
+            Purpose::Key { .. } | Purpose::Certificate => {
+                let e = DrmError::KeyFetch { cause };
+                self.fatal(FatalError {
+                    class: ErrorClass::Drm,
+                    kind: Some(job.kind),
+                    cause: e.to_string(),
+                });
+            }
             _ => self.fatal(FatalError {
                 class,
                 kind: Some(job.kind),
@@ -340,12 +391,17 @@ impl Player {
             Purpose::Manifest => {
                 self.on_manifest(p.location, &body, headers);
                 self.announce_manifest_cues();
+                self.drm_scan();
             }
             Purpose::Playlist { set, track } => {
                 self.on_playlist(set, track, &body);
                 self.announce_manifest_cues();
+                self.drm_scan();
             }
-            Purpose::Init { stream, key } => self.on_init(id, stream, key, body),
+            Purpose::Init { stream, key } => {
+                self.drm_scan_media(&body);
+                self.on_init(id, stream, key, body);
+            }
             Purpose::Segment {
                 stream,
                 start,
@@ -353,9 +409,25 @@ impl Player {
                 track,
                 offset,
                 new_timeline,
-            } => self.on_segment(id, stream, (start, end), track, offset, new_timeline, body),
+                key,
+            } => {
+                let body = match key {
+                    Some(key) => match self.decrypt_segment(&key, body) {
+                        Some(b) => b,
+                        None => return,
+                    },
+                    None => {
+                        self.drm_scan_media(&body);
+                        body
+                    }
+                };
+                self.on_segment(id, stream, (start, end), track, offset, new_timeline, body);
+            }
             Purpose::Steering => self.on_steering(&body),
             Purpose::TimeSync => self.on_time_sync(&body, headers),
+            Purpose::License { .. } => {}
+            Purpose::Certificate => self.on_certificate(body),
+            Purpose::Key { uri } => self.on_key(&uri, &body),
         }
     }
 }

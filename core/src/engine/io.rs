@@ -1,7 +1,8 @@
 //! What goes in and out of the engine: the host's inputs, the engine's outputs, and the
 //! requests that connect them.
 
-use crate::model::{ByteRange, ContentType, NameValue};
+use crate::drm::{InitDataType, KeyStatus, MessageKind, SessionType};
+use crate::model::{ByteRange, ContentType, KeySystem, Kid, NameValue};
 use crate::time::{Micros, UnixMicros};
 
 use super::config::{Capabilities, Preferences};
@@ -185,6 +186,178 @@ pub struct Playback {
     pub decoded_frames: u64,
 }
 
+/// Identifies a CDM session the engine asked the host to create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
+pub struct DrmSessionId(pub u32);
+
+impl std::fmt::Display for DrmSessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+/// What the engine asks of the host's CDM (EME `MediaKeys` / `MediaKeySession`, Android
+/// `MediaDrm`, Apple `AVContentKeySession`). `Debug` shows the sizes of byte fields only.
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub enum CdmRequest {
+    /// Give the CDM the licence server's certificate (FairPlay; Widevine privacy mode):
+    /// EME `setServerCertificate`.
+    SetServerCertificate {
+        /// The key system.
+        system: KeySystem,
+        /// The certificate bytes.
+        #[cfg_attr(feature = "serde", serde(serialize_with = "byte_count"))]
+        certificate: Vec<u8>,
+    },
+    /// Create a session and generate a licence request from `init_data`: EME
+    /// `createSession(session_type)` + `generateRequest(init_data_type, init_data)`. The
+    /// CDM answers with [`CdmEvent::Message`].
+    CreateSession {
+        /// Name it in every event about it.
+        session: DrmSessionId,
+        /// Key system (EME name: [`KeySystem::eme_name`]).
+        system: KeySystem,
+        /// Robustness to ask `requestMediaKeySystemAccess` for, when chosen.
+        robustness: Option<String>,
+        /// Session type.
+        session_type: SessionType,
+        /// Init data type.
+        init_data_type: InitDataType,
+        /// Init data.
+        #[cfg_attr(feature = "serde", serde(serialize_with = "byte_count"))]
+        init_data: Vec<u8>,
+    },
+    /// Hand the licence server's answer to the session: EME `update`. The CDM answers with
+    /// [`CdmEvent::KeyStatuses`] (or [`CdmEvent::Error`]).
+    Update {
+        /// The session.
+        session: DrmSessionId,
+        /// The licence (unwrapped). It holds key material: never log it.
+        #[cfg_attr(feature = "serde", serde(serialize_with = "byte_count"))]
+        license: Vec<u8>,
+    },
+    /// Close the session (EME `close`; a persistent licence stays stored).
+    Close {
+        /// The session.
+        session: DrmSessionId,
+    },
+}
+
+#[cfg(feature = "serde")]
+fn byte_count<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{} bytes", b.len()))
+}
+
+impl std::fmt::Debug for CdmRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_string())
+    }
+}
+
+impl std::fmt::Display for CdmRequest {
+    /// One line, for logs and transcripts: sizes, never bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CdmRequest::SetServerCertificate {
+                system,
+                certificate,
+            } => {
+                write!(
+                    f,
+                    "set-server-certificate {system} ({} bytes)",
+                    certificate.len()
+                )
+            }
+            CdmRequest::CreateSession {
+                session,
+                system,
+                robustness,
+                session_type,
+                init_data_type,
+                init_data,
+            } => write!(
+                f,
+                "create-session {session} {system} {} {} ({} bytes){}",
+                session_type.name(),
+                init_data_type.name(),
+                init_data.len(),
+                robustness
+                    .as_ref()
+                    .map(|r| format!(" robustness {r}"))
+                    .unwrap_or_default()
+            ),
+            CdmRequest::Update { session, license } => {
+                write!(f, "update {session} ({} bytes)", license.len())
+            }
+            CdmRequest::Close { session } => write!(f, "close {session}"),
+        }
+    }
+}
+
+/// One key and its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct KeyStatusEntry {
+    /// Key id.
+    pub kid: Kid,
+    /// Status.
+    pub status: KeyStatus,
+}
+
+/// What the host's CDM reports.
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum CdmEvent {
+    /// The session has a message for the licence server (EME `message` event; FairPlay: the
+    /// SPC).
+    Message {
+        /// The session.
+        session: DrmSessionId,
+        /// Why.
+        kind: MessageKind,
+        /// The challenge bytes.
+        message: Vec<u8>,
+    },
+    /// The session's keys and their statuses (EME `keystatuseschange`: the whole map).
+    KeyStatuses {
+        /// The session.
+        session: DrmSessionId,
+        /// Every key of the session.
+        statuses: Vec<KeyStatusEntry>,
+    },
+    /// The CDM failed (`generateRequest` or `update` rejected, session closed by the CDM).
+    Error {
+        /// The session.
+        session: DrmSessionId,
+        /// The host's description.
+        detail: String,
+    },
+}
+
+impl std::fmt::Debug for CdmEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CdmEvent::Message {
+                session,
+                kind,
+                message,
+            } => write!(
+                f,
+                "Message({session}, {}, {} bytes)",
+                kind.name(),
+                message.len()
+            ),
+            CdmEvent::KeyStatuses { session, statuses } => {
+                write!(f, "KeyStatuses({session}, {statuses:?})")
+            }
+            CdmEvent::Error { session, detail } => write!(f, "Error({session}, {detail})"),
+        }
+    }
+}
+
 /// Everything the host feeds the engine.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -215,6 +388,8 @@ pub enum Input {
     Playback(Playback),
     /// The deadline of the last [`Output::Timeout`] passed.
     Timeout,
+    /// The CDM reported something.
+    Cdm(CdmEvent),
 }
 
 /// What a request fetches.
@@ -234,6 +409,8 @@ pub enum RequestKind {
     Key,
     /// DRM licence.
     License,
+    /// DRM server certificate (FairPlay).
+    Certificate,
     /// Content-steering manifest.
     Steering,
     /// Remote element (DASH xlink).
@@ -252,6 +429,7 @@ impl RequestKind {
             RequestKind::MediaSegment => "segment",
             RequestKind::Key => "key",
             RequestKind::License => "license",
+            RequestKind::Certificate => "certificate",
             RequestKind::Steering => "steering",
             RequestKind::Xlink => "xlink",
             RequestKind::TimeSync => "time-sync",
@@ -365,6 +543,8 @@ pub enum Output {
     SetPosition(Micros),
     /// No more media will come: signal end of stream to the decoder (MSE `endOfStream()`).
     EndOfStream,
+    /// Ask the CDM to do this.
+    Cdm(CdmRequest),
     /// Something happened.
     Event(Event),
     /// Nothing more to do until this monotonic time, or until the next input (`None`:

@@ -43,6 +43,7 @@ mod abr;
 mod clock;
 mod config;
 mod cues;
+mod drm;
 mod event;
 mod fetch;
 mod io;
@@ -64,8 +65,9 @@ pub use config::{BufferGoals, Capabilities, Config, Preferences, RetryPolicies, 
 pub use cues::{Cue, CueKind, CueSource};
 pub use event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason, SwitchReason};
 pub use io::{
-    Body, Buffered, Command, Delivery, FailureClass, Input, Media, Method, Now, Output, PlayState,
-    Playback, Request, RequestId, RequestKind, Response, SeekTarget, Source, TimestampOffset,
+    Body, Buffered, CdmEvent, CdmRequest, Command, Delivery, DrmSessionId, FailureClass, Input,
+    KeyStatusEntry, Media, Method, Now, Output, PlayState, Playback, Request, RequestId,
+    RequestKind, Response, SeekTarget, Source, TimestampOffset,
 };
 pub use player::{InputError, Player};
 pub use sink::{Payload, SinkMode};

@@ -132,6 +132,7 @@ impl Player {
             Input::Failed { id, class, detail } => self.on_failed(id, class, detail)?,
             Input::Playback(p) => self.on_playback(p),
             Input::Timeout => {}
+            Input::Cdm(e) => self.on_cdm(e),
         }
         self.pump();
         Ok(())
@@ -200,6 +201,7 @@ impl Player {
         for id in ids {
             self.out.push_back(Output::Cancel(id));
         }
+        self.drm_close_all();
         self.pending.clear();
         self.delayed.clear();
         self.session = None;

@@ -13,9 +13,11 @@ use super::player::Player;
 use super::stats::Switch;
 use super::streams::{Stream, kind_of};
 
-fn playable(t: &Track, caps: &Capabilities) -> bool {
-    caps.max_width
-        .is_none_or(|m| t.width.is_none_or(|w| w <= m))
+fn playable(t: &Track, caps: &Capabilities, banned: &[String]) -> bool {
+    !banned.contains(&t.id)
+        && caps
+            .max_width
+            .is_none_or(|m| t.width.is_none_or(|w| w <= m))
         && caps
             .max_height
             .is_none_or(|m| t.height.is_none_or(|h| h <= m))
@@ -40,6 +42,7 @@ impl Player {
     pub(super) fn select_initial(&mut self) -> bool {
         let estimate = self.estimator.estimate();
         let caps = self.caps.clone();
+        let banned = self.drm_banned().to_vec();
         let prefs = self.prefs.clone();
         let Some(s) = self.session.as_mut() else {
             return false;
@@ -57,7 +60,7 @@ impl Player {
         };
         let usable = |i: usize| {
             let set = &period.switching_sets[i];
-            !set.trick_mode && set.tracks.iter().any(|t| playable(t, &caps))
+            !set.trick_mode && set.tracks.iter().any(|t| playable(t, &caps, &banned))
         };
         let video = (0..period.switching_sets.len()).find(|&i| {
             kind_of(period.switching_sets[i].content_type) == ContentType::Video && usable(i)
@@ -71,7 +74,7 @@ impl Player {
                 .tracks
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| playable(t, &caps))
+                .filter(|(_, t)| playable(t, &caps, &banned))
                 .map(|(i, t)| (i, t.bandwidth))
                 .collect();
             let manual = prefs
@@ -343,6 +346,7 @@ impl Player {
         }
         let estimate = self.estimator.estimate();
         let caps = self.caps.clone();
+        let banned = self.drm_banned().to_vec();
         let manual = self.prefs.video_track.clone();
         let Some(s) = self.session.as_ref() else {
             return;
@@ -368,7 +372,7 @@ impl Player {
                     .tracks
                     .iter()
                     .enumerate()
-                    .filter(|(_, t)| playable(t, &caps))
+                    .filter(|(_, t)| playable(t, &caps, &banned))
                     .map(|(k, t)| (k, t.bandwidth))
                     .collect();
                 let current = ladder

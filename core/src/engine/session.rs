@@ -8,6 +8,7 @@ use crate::time::{Micros, UnixMicros};
 use crate::{RefreshError, refresh_dash};
 
 use super::cues::CueLog;
+use super::drm::DrmState;
 use super::event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason};
 use super::fetch::{Job, Purpose, Route};
 use super::io::{Method, RequestKind, SeekTarget, Source};
@@ -44,13 +45,15 @@ pub(super) struct Session {
     pub(super) window: Option<LiveWindow>,
     /// Why the next location change happens, when not a failure.
     pub(super) change_reason: Option<LocationReason>,
+    /// Key system, CDM sessions, HLS keys.
+    pub(super) drm: DrmState,
 }
 
 impl Session {
     pub(super) fn next_wakeup(&self) -> Option<Micros> {
         let playlists = self.playlists.iter().filter_map(|p| p.next_refresh);
         let streams = self.streams.iter().filter_map(|s| s.wait_until);
-        [self.next_refresh, self.steering_at]
+        [self.next_refresh, self.steering_at, self.drm.next_wakeup()]
             .into_iter()
             .flatten()
             .chain(playlists)
@@ -225,6 +228,7 @@ impl Player {
             eos_sent: false,
             window: None,
             change_reason: None,
+            drm: DrmState::default(),
         });
         self.issue(Job::new(
             RequestKind::Manifest,

@@ -4,6 +4,7 @@
 use crate::model::{ByteRange, ContentType, ManifestFormat, Period, Presentation, Track};
 use crate::time::Micros;
 
+use super::drm;
 use super::event::{Event, SwitchReason};
 use super::fetch::{Job, Purpose, Route};
 use super::io::{Media, Output, RequestId, RequestKind, TimestampOffset};
@@ -341,6 +342,18 @@ impl Player {
                     }
                     return true;
                 }
+                let key = match drm::segment_key(&seg.keys, seg.number) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        self.fatal(drm::drm_fatal(Some(RequestKind::MediaSegment), &e));
+                        return false;
+                    }
+                };
+                if let Some(k) = key.as_ref().filter(|k| !s.drm.key_is_ready(&k.uri)) {
+                    let uri = k.uri.clone();
+                    self.key_ready(&uri);
+                    return false;
+                }
                 let init = seg.init.clone().or_else(|| t.segments.init().cloned());
                 let content_type = st.content_type;
                 let track_id = t.id.clone();
@@ -387,13 +400,15 @@ impl Player {
                         track: track_id,
                         offset,
                         new_timeline,
+                        key: key.clone(),
                     },
                     seg.url,
                     Route::Media,
                 );
                 job.byte_range = seg.byte_range;
                 job.content_type = Some(content_type);
-                job.read_body = read_body;
+                // The engine decrypts AES-128 segments, so it reads them.
+                job.read_body = read_body || key.is_some();
                 let id = self.issue(job);
                 if let Some(s) = self.session.as_mut() {
                     s.streams[i].inflight = Some(id);

@@ -5,7 +5,7 @@ use super::Bytes;
 
 /// A DRM key system, identified by its DASH/CENC system id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum KeySystem {
     /// Widevine: edef8ba9-79d6-4ace-a3c8-27dcd51d21ed.
@@ -26,7 +26,34 @@ pub enum KeySystem {
     Other(String),
 }
 
+impl std::fmt::Display for KeySystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeySystem::Widevine => "widevine",
+            KeySystem::PlayReady => "playready",
+            KeySystem::FairPlay => "fairplay",
+            KeySystem::ClearKey => "clearkey",
+            KeySystem::CommonPssh => "common-pssh",
+            KeySystem::Mp4Protection => "mp4protection",
+            KeySystem::Identity => "identity",
+            KeySystem::Other(s) => s,
+        })
+    }
+}
+
 impl KeySystem {
+    /// The EME key system name (`com.widevine.alpha`, `com.microsoft.playready`,
+    /// `com.apple.fps`, `org.w3.clearkey`), for the systems a CDM implements.
+    pub fn eme_name(&self) -> Option<&'static str> {
+        Some(match self {
+            KeySystem::Widevine => "com.widevine.alpha",
+            KeySystem::PlayReady => "com.microsoft.playready",
+            KeySystem::FairPlay => "com.apple.fps",
+            KeySystem::ClearKey => "org.w3.clearkey",
+            _ => return None,
+        })
+    }
+
     /// The system id as a lowercase UUID, when the system has one.
     pub fn system_id(&self) -> Option<&'static str> {
         Some(match self {
@@ -110,6 +137,14 @@ impl std::fmt::Debug for Kid {
 impl serde::Serialize for Kid {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Kid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kid, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Kid::parse(&text).ok_or_else(|| serde::de::Error::custom("not a key id"))
     }
 }
 
@@ -199,29 +234,7 @@ pub struct HlsKey {
 /// base64 little-endian GUIDs, converted to big-endian key ids).
 pub fn playready_kids(pro: &[u8]) -> Vec<Kid> {
     let mut kids = Vec::new();
-    let Some(count) = pro.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]])) else {
-        return kids;
-    };
-    let mut at = 6usize;
-    for _ in 0..count {
-        let Some(h) = pro.get(at..at + 4) else { break };
-        let (kind, len) = (
-            u16::from_le_bytes([h[0], h[1]]),
-            usize::from(u16::from_le_bytes([h[2], h[3]])),
-        );
-        let Some(data) = pro.get(at + 4..at + 4 + len) else {
-            break;
-        };
-        at += 4 + len;
-        if kind != 1 {
-            continue;
-        }
-        let units = data
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]));
-        let xml: String = char::decode_utf16(units)
-            .map(|c| c.unwrap_or('\u{fffd}'))
-            .collect();
+    for xml in playready_records(pro) {
         // <KID>base64</KID> (v4.0) or <KID ... VALUE="base64"> (v4.1+).
         let mut rest = xml.as_str();
         while let Some(i) = rest.find("<KID") {
@@ -240,6 +253,49 @@ pub fn playready_kids(pro: &[u8]) -> Vec<Kid> {
         }
     }
     kids
+}
+
+/// The licence acquisition URL (`LA_URL`) of a PlayReady header object.
+pub fn playready_la_url(pro: &[u8]) -> Option<String> {
+    playready_records(pro).into_iter().find_map(|xml| {
+        let start = xml.find("<LA_URL>")? + "<LA_URL>".len();
+        let len = xml[start..].find("</LA_URL>")?;
+        let url = xml[start..start + len].trim().replace("&amp;", "&");
+        (!url.is_empty()).then_some(url)
+    })
+}
+
+/// The WRM header XML of every rights-management record (type 1) of a PlayReady header
+/// object: a little-endian length, a record count, then (type, length, UTF-16LE data).
+fn playready_records(pro: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(count) = pro.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]])) else {
+        return out;
+    };
+    let mut at = 6usize;
+    for _ in 0..count {
+        let Some(h) = pro.get(at..at + 4) else { break };
+        let (kind, len) = (
+            u16::from_le_bytes([h[0], h[1]]),
+            usize::from(u16::from_le_bytes([h[2], h[3]])),
+        );
+        let Some(data) = pro.get(at + 4..at + 4 + len) else {
+            break;
+        };
+        at += 4 + len;
+        if kind != 1 {
+            continue;
+        }
+        let units = data
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]));
+        out.push(
+            char::decode_utf16(units)
+                .map(|c| c.unwrap_or('\u{fffd}'))
+                .collect(),
+        );
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@ mod list;
 mod live;
 pub(crate) mod segments;
 
-pub use drm::{ContentProtection, HlsKey, KeyMethod, KeySystem, Kid, playready_kids};
+pub use drm::{
+    ContentProtection, HlsKey, KeyMethod, KeySystem, Kid, playready_kids, playready_la_url,
+};
 pub use events::{CueTag, DateRange, Event, EventStream, NameValue, SchemeRef};
 pub use list::{HlsPlaylistInfo, ListEntry, ListIndex, NewEntry, NextSegment, PartialSegment};
 pub use live::{

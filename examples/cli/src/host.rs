@@ -7,9 +7,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
+use playhead::drm::clearkey::ClearKeyCdm;
+use playhead::drm::decrypt::decrypt_samples;
 use playhead::engine::{
-    Body, Command, Config, Delivery, Event, FailureClass, FatalError, Input, Media, Method, Now,
-    Output, Payload, Player, Request, RequestId, Response, SeekTarget, Source, Stats,
+    Body, CdmEvent, CdmRequest, Command, Config, Delivery, Event, FailureClass, FatalError, Input,
+    KeyStatusEntry, Media, Method, Now, Output, Payload, Player, Request, RequestId, Response,
+    SeekTarget, Source, Stats,
 };
 use playhead::media::{CodecConfig, Samples};
 use playhead::{ContentType, Micros, NameValue, UnixMicros};
@@ -66,8 +69,15 @@ pub(crate) struct Sample {
 pub(crate) struct AudioCapture {
     /// The configuration of the last audio track.
     pub config: Option<CodecConfig>,
-    /// Access units in the order appended.
+    /// Access units in the order appended (decrypted when they were encrypted).
     pub units: Vec<Vec<u8>>,
+    /// Samples as handed over, decrypted at the end of the session (the licence may come
+    /// after the first segments).
+    pending: Vec<Samples>,
+    /// Access units decrypted with the software ClearKey CDM's keys.
+    pub decrypted: usize,
+    /// Why decryption failed.
+    pub drm_error: Option<String>,
 }
 
 /// One access unit handed to the decoder, for `--samples`.
@@ -199,6 +209,9 @@ pub(crate) async fn run(
     let mut next_chart = Instant::now();
     let mut current_bitrate = 0u64;
     let mut done = false;
+    // The host's CDM: software ClearKey (this host decrypts in software, for ClearKey only).
+    let mut cdm = ClearKeyCdm::new();
+    let mut cdm_answers: Vec<Input> = Vec::new();
     // PLAYHEAD_TRACE=1: every event on stderr as it happens.
     let trace = std::env::var_os("PLAYHEAD_TRACE").is_some();
 
@@ -259,6 +272,12 @@ pub(crate) async fn run(
                         decoder.seek(p, clock.mono());
                     }
                     Output::EndOfStream => decoder.eos = true,
+                    Output::Cdm(r) => {
+                        if trace {
+                            eprintln!("{:>8.3} cdm {r}", clock.start.elapsed().as_secs_f64());
+                        }
+                        cdm_answers.extend(cdm_answer(&mut cdm, &r).map(Input::Cdm));
+                    }
                     Output::Event(e) => {
                         match &e {
                             Event::Error(f) => {
@@ -281,6 +300,10 @@ pub(crate) async fn run(
                     }
                 }
             }
+        }
+        if !cdm_answers.is_empty() {
+            inputs.append(&mut cdm_answers);
+            continue;
         }
         if done || clock.start.elapsed() >= plan.duration {
             break;
@@ -359,11 +382,75 @@ pub(crate) async fn run(
     for (_, (task, _)) in inflight.drain() {
         task.abort();
     }
+    let pending = std::mem::take(&mut report.audio.pending);
+    for mut samples in pending {
+        match decrypt_samples(&mut samples, |kid| cdm.key(kid)) {
+            Ok(n) => report.audio.decrypted += n,
+            Err(e) => {
+                report.audio.drm_error.get_or_insert(e.to_string());
+            }
+        }
+        report
+            .audio
+            .units
+            .extend(samples.units.into_iter().map(|u| u.data));
+    }
     report.stats = player.stats().clone();
     report.played = secs(report.stats.play_time);
     report.stalls = decoder.stalls;
     report.longest_stall = secs(decoder.longest_stall);
     report
+}
+
+/// The key systems of this host: its software ClearKey CDM; licence servers come from the
+/// manifest (`dashif:Laurl`, `clearkey:Laurl`).
+pub(crate) fn drm_config() -> playhead::drm::DrmConfig {
+    playhead::drm::DrmConfig {
+        systems: vec![playhead::drm::KeySystemSupport::new(
+            playhead::model::KeySystem::ClearKey,
+        )],
+        ..playhead::drm::DrmConfig::default()
+    }
+}
+
+/// What the software ClearKey CDM answers to a request of the engine.
+fn cdm_answer(cdm: &mut ClearKeyCdm, r: &CdmRequest) -> Option<CdmEvent> {
+    match r {
+        CdmRequest::CreateSession {
+            session,
+            system,
+            session_type,
+            init_data_type,
+            init_data,
+            ..
+        } => Some(
+            match cdm.generate_request(system, *init_data_type, init_data, *session_type) {
+                Ok(message) => CdmEvent::Message {
+                    session: *session,
+                    kind: playhead::drm::MessageKind::LicenseRequest,
+                    message,
+                },
+                Err(e) => CdmEvent::Error {
+                    session: *session,
+                    detail: e.to_string(),
+                },
+            },
+        ),
+        CdmRequest::Update { session, license } => Some(match cdm.update(license) {
+            Ok(statuses) => CdmEvent::KeyStatuses {
+                session: *session,
+                statuses: statuses
+                    .into_iter()
+                    .map(|(kid, status)| KeyStatusEntry { kid, status })
+                    .collect(),
+            },
+            Err(e) => CdmEvent::Error {
+                session: *session,
+                detail: e.to_string(),
+            },
+        }),
+        CdmRequest::SetServerCertificate { .. } | CdmRequest::Close { .. } => None,
+    }
 }
 
 fn secs(m: Micros) -> f64 {
@@ -524,10 +611,7 @@ fn capture(plan: &Plan, report: &mut Report, m: &Media, samples: &Samples) {
         if let Some(c) = samples.configs.first() {
             report.audio.config = Some(c.clone());
         }
-        report
-            .audio
-            .units
-            .extend(samples.units.iter().map(|u| u.data.clone()));
+        report.audio.pending.push(samples.clone());
     }
     if plan.log_samples {
         for u in &samples.units {

@@ -244,6 +244,7 @@ fn watch(
     };
     let config = Config {
         sink: sink.mode(),
+        drm: host::drm_config(),
         ..Config::default()
     };
     runtime()
@@ -277,8 +278,27 @@ pub(crate) fn play(args: &PlayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let v = verdict(&r, f64::INFINITY, u64::MAX);
+    let mut r = r;
     let audio = (args.sink == Sink::Samples).then(|| audio::decode(&r.audio));
+    // Encrypted audio that the ClearKey keys do not turn into AAC: the key is wrong.
+    if r.fatal.is_none() {
+        let cause = match (&r.audio.drm_error, &audio) {
+            (Some(e), _) => Some(e.clone()),
+            (None, Some(Err(e))) if r.audio.decrypted > 0 => Some(format!(
+                "{} decrypted audio frames do not decode ({e}): wrong key?",
+                r.audio.decrypted
+            )),
+            _ => None,
+        };
+        if let Some(cause) = cause {
+            r.fatal = Some(playhead::engine::FatalError {
+                class: ErrorClass::Drm,
+                kind: None,
+                cause,
+            });
+        }
+    }
+    let v = verdict(&r, f64::INFINITY, u64::MAX);
     if args.json {
         let mut json = report_json(&args.urls, &r, v.as_ref());
         json["audio"] = match &audio {
