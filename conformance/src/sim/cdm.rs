@@ -224,10 +224,18 @@ impl SimCdm {
         for at in self.script.renew_at.clone() {
             if within(at) {
                 for s in self.sessions.iter().filter(|s| s.active) {
+                    let message = if s.system == KeySystem::ClearKey {
+                        playhead::drm::clearkey::license_request(
+                            &s.kids,
+                            playhead::drm::SessionType::Temporary,
+                        )
+                    } else {
+                        format!("renew:{}:{}", s.system, hexes(&s.kids)).into_bytes()
+                    };
                     out.push(CdmEvent::Message {
                         session: s.id,
                         kind: MessageKind::LicenseRenewal,
-                        message: format!("renew:{}:{}", s.system, hexes(&s.kids)).into_bytes(),
+                        message,
                     });
                 }
             }
@@ -267,6 +275,28 @@ impl SimLicenseServer {
             return (200, b"<html>gateway says hello</html>".to_vec());
         }
         let text = String::from_utf8_lossy(body);
+        // A JSON envelope: this server answers without the licence field, as a misconfigured
+        // proxy does.
+        if text.starts_with("{\"challenge\"") {
+            return (200, br#"{"status":"ok"}"#.to_vec());
+        }
+        // FairPlay, Apple's form: spc=<base64>&assetId=<content id>; the CKC comes back as
+        // base64 in <ckc> tags, and only for the asset the SPC is for.
+        if let Some(form) = text.strip_prefix("spc=") {
+            let (spc, asset) = form.split_once("&assetId=").unwrap_or((form, ""));
+            let spc = spc
+                .replace("%2B", "+")
+                .replace("%2F", "/")
+                .replace("%3D", "=");
+            let challenge = playhead::base64::decode(&spc).unwrap_or_default();
+            let challenge = String::from_utf8_lossy(&challenge).into_owned();
+            let kids = challenge.rsplit(':').next().unwrap_or("");
+            if Kid::parse(asset).map(|k| k.to_string()).as_deref() != Some(kids) {
+                return (403, Vec::new());
+            }
+            let ckc = playhead::base64::encode(format!("license:{kids}").as_bytes());
+            return (200, format!("<ckc>{ckc}</ckc>").into_bytes());
+        }
         if let Some(rest) = text
             .strip_prefix("challenge:")
             .or_else(|| text.strip_prefix("renew:"))

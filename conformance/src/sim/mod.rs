@@ -259,15 +259,15 @@ impl Sim {
             Some((FaultKind::Freeze, from)) => UnixMicros(self.config.start_wall.0 + from.0),
             _ => self.true_wall(),
         };
+        let mut refused = None;
         let served = if r.kind == RequestKind::License {
             let (status, body) = self.config.license.answer(r.body.as_deref().unwrap_or(&[]));
-            if status == 200 {
-                Served::Text {
-                    content_type: "application/octet-stream",
-                    body,
-                }
-            } else {
-                Served::NotFound
+            if status != 200 {
+                refused = Some(status);
+            }
+            Served::Text {
+                content_type: "application/octet-stream",
+                body,
             }
         } else if let Some((_, doc)) = self.config.documents.iter().find(|(u, _)| *u == r.url) {
             Served::Text {
@@ -303,6 +303,13 @@ impl Sim {
             (Some((FaultKind::Truncate, _)), Served::Media { size, .. }) => {
                 (size / 2, Ending::Truncated)
             }
+            (_, Served::Text { .. }) if refused.is_some() => (
+                0,
+                Ending::Response {
+                    status: refused.unwrap_or(500),
+                    body: Some(Vec::new()),
+                },
+            ),
             (_, Served::Text { body, .. }) => (
                 body.len() as u64,
                 Ending::Response {

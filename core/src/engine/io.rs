@@ -351,7 +351,11 @@ impl std::fmt::Debug for CdmEvent {
                 message.len()
             ),
             CdmEvent::KeyStatuses { session, statuses } => {
-                write!(f, "KeyStatuses({session}, {statuses:?})")
+                let list: Vec<String> = statuses
+                    .iter()
+                    .map(|e| format!("{} {}", e.kid, e.status))
+                    .collect();
+                write!(f, "KeyStatuses({session}, [{}])", list.join(", "))
             }
             CdmEvent::Error { session, detail } => write!(f, "Error({session}, {detail})"),
         }
