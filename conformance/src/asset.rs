@@ -7,13 +7,28 @@
 //! - MPEG-TS: every PTS, DTS and PCR moved by the loop offset.
 //! - Smooth Streaming: `moof` rebuilt with durations in the manifest's 100 ns timescale and a
 //!   `tfxd` box (absolute time and duration), as IIS sends it; there is no init segment.
+//!
+//! Protected presentations ([`Protection`]):
+//! - CENC (`cenc`, `cbcs`): the audio and the lowest video rendition as Shaka Packager
+//!   encrypted them (`media/enc/{scheme}`, key [`TEST_KEY`] of key id [`TEST_KID`]), looped
+//!   like the clear fMP4. Their `saio` offsets count from the `moof` (`tfhd`
+//!   default-base-is-moof), so dropping the `sidx` before it and patching `tfdt` in place
+//!   keep them right. Loading checks that encrypted segment `k` has the samples (times,
+//!   durations, sizes) of clear segment `k`.
+//! - HLS AES-128: the clear TS or fMP4 media segment, timestamps shifted, then encrypted
+//!   whole with AES-128-CBC and PKCS#7 padding under [`TEST_KEY`]; the IV is the media
+//!   sequence number for TS and [`HLS_FMP4_IV`] for fMP4, as the playlists imply. Init
+//!   segments stay clear.
 
 use std::path::{Path, PathBuf};
 
 use playhead::Micros;
 use playhead::media::{self, InitInfo, MediaError, SampleEntry};
 
-use crate::sim::origin::{MediaRef, MediaTrack, OriginConfig, OriginFormat, Rendition};
+use crate::sim::origin::{
+    CencScheme, HLS_FMP4_IV, MediaRef, MediaTrack, OriginConfig, OriginFormat, Protection,
+    Rendition, TEST_KEY, TEST_KID,
+};
 
 /// Every segment of every track lasts this long (48 frames at 25 fps, 90 AAC frames at 48 kHz).
 pub const SEGMENT: Micros = Micros(1_920_000);
@@ -64,7 +79,7 @@ pub struct AssetTrack {
     pub info: InitInfo,
     /// fMP4 media segments, `sidx` removed.
     pub fmp4: Vec<Vec<u8>>,
-    /// MPEG-TS segments.
+    /// MPEG-TS segments (none for the encrypted copies).
     pub ts: Vec<Vec<u8>>,
     /// Media timescale of the fMP4 track.
     pub timescale: u64,
@@ -80,6 +95,18 @@ pub struct AssetTrack {
     pub bandwidth: u64,
 }
 
+/// A CENC-protected copy of the audio and of one video rendition (`media/enc/{scheme}`):
+/// segment `k` holds the samples of clear segment `k`, encrypted, at the same times.
+#[derive(Debug, Clone)]
+pub struct EncryptedTracks {
+    /// The scheme.
+    pub scheme: CencScheme,
+    /// The video rendition (`144p`, the clear rendition of the same id).
+    pub video: AssetTrack,
+    /// The audio track.
+    pub audio: AssetTrack,
+}
+
 /// The asset: video renditions from the lowest bitrate up, and one audio track.
 #[derive(Debug, Clone)]
 pub struct Asset {
@@ -87,6 +114,10 @@ pub struct Asset {
     pub video: Vec<AssetTrack>,
     /// The AAC track.
     pub audio: AssetTrack,
+    /// The `cenc` copy.
+    pub cenc: EncryptedTracks,
+    /// The `cbcs` copy.
+    pub cbcs: EncryptedTracks,
 }
 
 impl Asset {
@@ -95,9 +126,10 @@ impl Asset {
         Asset::load(&media_dir())
     }
 
-    /// Loads and checks an asset folder laid out as `make.sh` writes it.
+    /// Loads and checks an asset folder laid out as `make.sh` writes it: `a`, `v/{id}` and
+    /// the encrypted copies `enc/{cenc,cbcs}/{a,id}`.
     pub fn load(dir: &Path) -> Result<Asset, AssetError> {
-        let audio = load_track(&dir.join("a"), "audio")?;
+        let audio = load_track(&dir.join("a"), "audio", true)?;
         let vdir = dir.join("v");
         let entries = std::fs::read_dir(&vdir).map_err(|source| AssetError::Io {
             path: vdir.clone(),
@@ -107,7 +139,7 @@ impl Asset {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if e.path().is_dir() {
-                video.push(load_track(&e.path(), &name)?);
+                video.push(load_track(&e.path(), &name, true)?);
             }
         }
         video.sort_by_key(|t| t.bandwidth);
@@ -118,7 +150,22 @@ impl Asset {
                 reason: format!("want one or more renditions of {n} segments each"),
             });
         }
-        Ok(Asset { video, audio })
+        let cenc = load_encrypted(dir, CencScheme::Cenc, &video, &audio)?;
+        let cbcs = load_encrypted(dir, CencScheme::Cbcs, &video, &audio)?;
+        Ok(Asset {
+            video,
+            audio,
+            cenc,
+            cbcs,
+        })
+    }
+
+    /// The CENC-protected copy in `scheme`.
+    pub fn encrypted(&self, scheme: CencScheme) -> &EncryptedTracks {
+        match scheme {
+            CencScheme::Cenc => &self.cenc,
+            CencScheme::Cbcs => &self.cbcs,
+        }
     }
 
     /// Segments per loop.
@@ -130,9 +177,32 @@ impl Asset {
     /// asset's codecs, bitrates and timescales); hosts, scheme and live timing are left at
     /// [`OriginConfig::example`]'s for the caller to set.
     pub fn origin_config(&self, format: OriginFormat) -> OriginConfig {
+        self.tracks_config(format, &self.video, &self.audio)
+    }
+
+    /// [`Asset::origin_config`] for a protected presentation: [`Protection::Cenc`] lists
+    /// only what is encrypted (one video rendition and the audio), with the codecs and
+    /// bitrates of the encrypted files; [`Protection::Aes128`] the whole asset.
+    pub fn protected_config(&self, format: OriginFormat, protection: Protection) -> OriginConfig {
+        let mut c = match protection {
+            Protection::Cenc { scheme } => {
+                let e = self.encrypted(scheme);
+                self.tracks_config(format, std::slice::from_ref(&e.video), &e.audio)
+            }
+            Protection::Aes128 => self.origin_config(format),
+        };
+        c.protection = Some(protection);
+        c
+    }
+
+    fn tracks_config(
+        &self,
+        format: OriginFormat,
+        video: &[AssetTrack],
+        audio: &AssetTrack,
+    ) -> OriginConfig {
         let mut c = OriginConfig::example(format);
-        c.video = self
-            .video
+        c.video = video
             .iter()
             .map(|v| Rendition {
                 id: v.id.clone(),
@@ -143,14 +213,62 @@ impl Asset {
                 codec_private: v.codec_private.clone(),
             })
             .collect();
-        c.audio_bandwidth = self.audio.bandwidth;
-        c.audio_codecs = self.audio.codecs.clone();
-        c.audio_private = self.audio.codec_private.clone();
-        c.video_timescale = i64::try_from(self.video[0].timescale).unwrap_or(90_000);
-        c.audio_timescale = i64::try_from(self.audio.timescale).unwrap_or(48_000);
+        c.audio_bandwidth = audio.bandwidth;
+        c.audio_codecs = audio.codecs.clone();
+        c.audio_private = audio.codec_private.clone();
+        c.video_timescale = video
+            .first()
+            .and_then(|v| i64::try_from(v.timescale).ok())
+            .unwrap_or(90_000);
+        c.audio_timescale = i64::try_from(audio.timescale).unwrap_or(48_000);
         c.segment_duration = SEGMENT;
         c.vod_duration = Micros(SEGMENT.0 * self.segments() as i64);
         c
+    }
+
+    /// [`Asset::body`] of a presentation protected by `protection` (`None`: clear): the
+    /// encrypted files for [`Protection::Cenc`] (fMP4 formats; one video rendition, index 0,
+    /// and the audio), the clear media encrypted whole for [`Protection::Aes128`] (HLS
+    /// formats; init segments clear).
+    pub fn body_with(
+        &self,
+        format: OriginFormat,
+        protection: Option<Protection>,
+        media: MediaRef,
+    ) -> Option<Vec<u8>> {
+        match protection {
+            None => self.body(format, media),
+            Some(Protection::Cenc { scheme }) => {
+                if !matches!(
+                    format,
+                    OriginFormat::HlsFmp4 | OriginFormat::DashTemplate | OriginFormat::DashTimeline
+                ) {
+                    return None;
+                }
+                let e = self.encrypted(scheme);
+                let track = match media.track {
+                    MediaTrack::Video(0) => &e.video,
+                    MediaTrack::Video(_) => return None,
+                    MediaTrack::Audio => &e.audio,
+                };
+                let Some(k) = media.segment else {
+                    return Some(track.init.clone());
+                };
+                self.fmp4_segment(track, k)
+            }
+            Some(Protection::Aes128) => {
+                let iv = match format {
+                    OriginFormat::HlsTs => crate::aes128::sequence_iv(media.segment?),
+                    OriginFormat::HlsFmp4 => HLS_FMP4_IV,
+                    _ => return None,
+                };
+                let clear = self.body(format, media)?;
+                if media.segment.is_none() {
+                    return Some(clear);
+                }
+                Some(crate::aes128::encrypt(&TEST_KEY, &iv, &clear))
+            }
+        }
     }
 
     /// The bytes of `media` in `format`, or `None` when the asset has no such thing (a
@@ -178,13 +296,19 @@ impl Asset {
                 Some(ts)
             }
             OriginFormat::Smooth => smooth_fragment(track, i, k),
-            _ => {
-                let mut seg = track.fmp4.get(i)?.clone();
-                let delta = loops.wrapping_mul(n).wrapping_mul(ticks(track.timescale));
-                shift_tfdt(&mut seg, delta).ok()?;
-                Some(seg)
-            }
+            _ => self.fmp4_segment(track, i64::try_from(k).ok()?),
         }
+    }
+
+    /// fMP4 segment `k` of `track`: asset segment `k mod n`, `tfdt` moved by `k div n` loops.
+    fn fmp4_segment(&self, track: &AssetTrack, k: i64) -> Option<Vec<u8>> {
+        let k = u64::try_from(k).ok()?;
+        let n = self.segments() as u64;
+        let (i, loops) = (usize::try_from(k % n).ok()?, k / n);
+        let mut seg = track.fmp4.get(i)?.clone();
+        let delta = loops.wrapping_mul(n).wrapping_mul(ticks(track.timescale));
+        shift_tfdt(&mut seg, delta).ok()?;
+        Some(seg)
     }
 }
 
@@ -205,7 +329,107 @@ fn read(path: &Path) -> Result<Vec<u8>, AssetError> {
     })
 }
 
-fn load_track(dir: &Path, id: &str) -> Result<AssetTrack, AssetError> {
+/// `media/enc/{scheme}`: the audio (`a`) and one video rendition named as its clear source,
+/// each checked against the clear track sample by sample, and protected with [`TEST_KID`].
+fn load_encrypted(
+    dir: &Path,
+    scheme: CencScheme,
+    video: &[AssetTrack],
+    audio: &AssetTrack,
+) -> Result<EncryptedTracks, AssetError> {
+    let sdir = dir.join("enc").join(scheme.name());
+    let layout = |path: &Path, reason: String| AssetError::Layout {
+        path: path.to_owned(),
+        reason,
+    };
+    let entries = std::fs::read_dir(&sdir).map_err(|source| AssetError::Io {
+        path: sdir.clone(),
+        source,
+    })?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "a")
+        .collect();
+    names.sort();
+    let [name] = &names[..] else {
+        return Err(layout(
+            &sdir,
+            format!("want `a` and one video rendition, found {names:?} beside `a`"),
+        ));
+    };
+    let Some(clear_video) = video.iter().find(|v| v.id == *name) else {
+        return Err(layout(&sdir, format!("{name}: no such clear rendition")));
+    };
+    let enc_audio = load_track(&sdir.join("a"), "audio", false)?;
+    let enc_video = load_track(&sdir.join(name), name, false)?;
+    for (enc, clear, sub) in [(&enc_audio, audio, "a"), (&enc_video, clear_video, name)] {
+        let path = sdir.join(sub);
+        let p = enc
+            .info
+            .tracks
+            .first()
+            .and_then(|t| t.config.protection.as_ref())
+            .ok_or_else(|| layout(&path, "init segment without encryption (tenc)".into()))?;
+        if p.scheme != scheme.name().as_bytes() || p.default_kid != TEST_KID {
+            return Err(layout(
+                &path,
+                format!(
+                    "encrypted as {} with key id {:02x?}, want {} with the test key id",
+                    p.scheme.escape_ascii(),
+                    p.default_kid,
+                    scheme.name()
+                ),
+            ));
+        }
+        same_samples(enc, clear).map_err(|reason| layout(&path, reason))?;
+    }
+    Ok(EncryptedTracks {
+        scheme,
+        video: enc_video,
+        audio: enc_audio,
+    })
+}
+
+/// Every segment of `enc` has the samples of the same segment of `clear`: count, decode and
+/// presentation times, durations, keyframes and sizes (the origin shifts both alike).
+pub(crate) fn same_samples(enc: &AssetTrack, clear: &AssetTrack) -> Result<(), String> {
+    if enc.fmp4.len() != clear.fmp4.len() || enc.timescale != clear.timescale {
+        return Err(format!(
+            "{} segments at {} Hz, the clear track has {} at {} Hz",
+            enc.fmp4.len(),
+            enc.timescale,
+            clear.fmp4.len(),
+            clear.timescale
+        ));
+    }
+    let key = |s: &media::Sample| (s.dts, s.pts, s.duration, s.keyframe, s.data.len());
+    for (k, (e, c)) in enc.fmp4.iter().zip(&clear.fmp4).enumerate() {
+        let runs = |seg: &[u8], info: &InitInfo| -> Result<_, String> {
+            let runs = media::parse_fragment(seg, info).map_err(|e| format!("{k}.m4s: {e}"))?;
+            let base: Vec<_> = runs.iter().map(|r| r.base_media_decode_time).collect();
+            let samples: Vec<_> = runs.iter().flat_map(|r| &r.samples).map(key).collect();
+            Ok((base, samples))
+        };
+        let (eb, es) = runs(e, &enc.info)?;
+        let (cb, cs) = runs(c, &clear.info)?;
+        if eb != cb || es != cs {
+            let first = es.iter().zip(&cs).position(|(a, b)| a != b);
+            return Err(format!(
+                "{k}.m4s: tfdt {eb:?} vs clear {cb:?}, {} samples vs {}, first difference at \
+                 sample {first:?}: (dts, pts, duration, keyframe, size) {:?} vs {:?}",
+                es.len(),
+                cs.len(),
+                first.and_then(|i| es.get(i)),
+                first.and_then(|i| cs.get(i)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn load_track(dir: &Path, id: &str, with_ts: bool) -> Result<AssetTrack, AssetError> {
     let media_err = |path: &Path| {
         let path = path.to_owned();
         move |source| AssetError::Media { path, source }
@@ -277,8 +501,9 @@ fn load_track(dir: &Path, id: &str) -> Result<AssetTrack, AssetError> {
         }
         peak = peak.max(seg.len() as u64 * 8 * 1_000_000 / SEGMENT.0.unsigned_abs());
         fmp4.push(seg);
-        let ts_path = dir.join(format!("{k}.ts"));
-        ts.push(read(&ts_path)?);
+        if with_ts {
+            ts.push(read(&dir.join(format!("{k}.ts")))?);
+        }
     }
     if fmp4.is_empty() {
         return Err(AssetError::Layout {
@@ -489,6 +714,257 @@ mod tests {
         // 1.4 s of muxer delay, then 1.92 s per segment, across the loop.
         assert_eq!(first_pts(0), 126_000);
         assert_eq!(first_pts(9), 126_000 + 9 * 172_800);
+    }
+
+    /// The (dts, pts, duration, keyframe, size) of every sample, and the encryption info.
+    fn samples_of(seg: &[u8], init: &[u8]) -> media::Samples {
+        media::fragment_samples(seg, &media::parse_init(init).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn encrypted_segments_have_the_clear_samples_and_carry_encryption_info() {
+        let a = asset();
+        for scheme in [CencScheme::Cenc, CencScheme::Cbcs] {
+            let e = a.encrypted(scheme);
+            assert_eq!(e.scheme, scheme);
+            assert_eq!(e.video.id, "144p");
+            for (enc, clear) in [(&e.video, &a.video[0]), (&e.audio, &a.audio)] {
+                let ctx = format!("{}/{}", scheme.name(), enc.id);
+                // The codecs are the clear track's (the sample entry's original format).
+                assert_eq!(enc.codecs, clear.codecs, "{ctx}");
+                assert_eq!(enc.fmp4.len(), 8, "{ctx}");
+                let init = media::parse_init(&enc.init).unwrap();
+                let p = init.tracks[0].config.protection.clone().unwrap();
+                assert_eq!(&p.scheme, scheme.name().as_bytes(), "{ctx}");
+                assert_eq!(p.default_kid, TEST_KID, "{ctx}");
+                // The init segment's pssh is the CommonSystem box the MPD repeats.
+                let pssh = media::find(&enc.init, &[*b"moov", *b"pssh"])
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(
+                    enc.init[pssh.start..pssh.body_start() + pssh.body.len()],
+                    crate::sim::origin::common_pssh(TEST_KID),
+                    "{ctx}"
+                );
+                let video = enc.width > 0;
+                for k in 0..8 {
+                    let es = samples_of(&enc.fmp4[k], &enc.init);
+                    let cs = samples_of(&clear.fmp4[k], &clear.init);
+                    assert!(!cs.units.is_empty());
+                    assert_eq!(es.units.len(), cs.units.len(), "{ctx} {k}");
+                    let tfdt = |seg: &[u8], init: &[u8]| {
+                        media::parse_fragment(seg, &media::parse_init(init).unwrap()).unwrap()[0]
+                            .base_media_decode_time
+                    };
+                    assert_eq!(
+                        tfdt(&enc.fmp4[k], &enc.init),
+                        tfdt(&clear.fmp4[k], &clear.init)
+                    );
+                    for (i, (u, c)) in es.units.iter().zip(&cs.units).enumerate() {
+                        let at = format!("{ctx} segment {k} sample {i}");
+                        assert_eq!(
+                            (u.dts, u.pts, u.duration, u.keyframe, u.data.len()),
+                            (c.dts, c.pts, c.duration, c.keyframe, c.data.len()),
+                            "{at}"
+                        );
+                        assert!(c.encryption.is_none(), "{at}");
+                        let info = u.encryption.as_ref().unwrap();
+                        match scheme {
+                            // cenc: a per-sample IV; cbcs: the tenc's constant IV.
+                            CencScheme::Cenc => assert_eq!(info.iv.len(), 8, "{at}"),
+                            CencScheme::Cbcs => {
+                                assert!(info.iv.is_empty(), "{at}");
+                                assert_eq!(p.default_constant_iv.as_ref().map(Vec::len), Some(16));
+                            }
+                        }
+                        // Video: subsamples (NAL headers clear) covering the sample exactly.
+                        if video {
+                            assert!(!info.subsamples.is_empty(), "{at}");
+                            let total: usize = info
+                                .subsamples
+                                .iter()
+                                .map(|s| s.clear as usize + s.protected as usize)
+                                .sum();
+                            assert_eq!(total, u.data.len(), "{at}");
+                        }
+                    }
+                    assert!(
+                        es.units
+                            .iter()
+                            .zip(&cs.units)
+                            .any(|(u, c)| u.data != c.data),
+                        "{ctx} {k}: encrypted"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Reads `saio` the way a decryptor that ignores `senc` does: the first offset, counted
+    /// from the `moof` (`tfhd` default-base-is-moof, no explicit base offset); and where the
+    /// `senc` entries start. `None` when there is no `saio`: then no sample has any
+    /// auxiliary information (cbcs audio: a constant IV and no subsamples).
+    fn saio_target(seg: &[u8]) -> Option<(usize, usize)> {
+        let moof = media::find(seg, &[*b"moof"]).unwrap().unwrap();
+        let traf = media::find(seg, &[*b"moof", *b"traf"]).unwrap().unwrap();
+        let (_, tfhd_flags, _) = traf.child(b"tfhd").unwrap().unwrap().full_header().unwrap();
+        assert_eq!(tfhd_flags & 0x02_0001, 0x02_0000, "base is the moof");
+        let senc = traf.child(b"senc").unwrap().unwrap();
+        let Some(saio) = traf.child(b"saio").unwrap() else {
+            assert_eq!(senc.body.len(), 8, "senc without per-sample entries");
+            return None;
+        };
+        let (version, flags, body) = saio.full_header().unwrap();
+        let body = if flags & 1 != 0 { &body[8..] } else { body };
+        assert_eq!(u32::from_be_bytes(body[..4].try_into().unwrap()), 1);
+        let offset = if version == 0 {
+            u64::from(u32::from_be_bytes(body[4..8].try_into().unwrap()))
+        } else {
+            u64::from_be_bytes(body[4..12].try_into().unwrap())
+        };
+        // senc: version and flags, sample count, then the per-sample info saio points at.
+        Some((moof.start + offset as usize, senc.body_start() + 8))
+    }
+
+    #[test]
+    fn served_encrypted_segments_keep_saio_pointing_at_the_sample_info() {
+        let a = asset();
+        for scheme in [CencScheme::Cenc, CencScheme::Cbcs] {
+            let e = a.encrypted(scheme);
+            let raw = std::fs::read(media_dir().join(format!("enc/{}/144p/3.m4s", scheme.name())))
+                .unwrap();
+            assert!(media::find(&raw, &[*b"sidx"]).unwrap().is_some());
+            for track in [MediaTrack::Video(0), MediaTrack::Audio] {
+                for k in [3i64, 8 + 3, 8 * 500 + 3] {
+                    let seg = a
+                        .body_with(
+                            OriginFormat::DashTemplate,
+                            Some(Protection::Cenc { scheme }),
+                            MediaRef {
+                                track,
+                                segment: Some(k),
+                            },
+                        )
+                        .unwrap();
+                    assert!(media::find(&seg, &[*b"sidx"]).unwrap().is_none());
+                    let target = saio_target(&seg);
+                    let audio_cbcs = track == MediaTrack::Audio && scheme == CencScheme::Cbcs;
+                    assert_eq!(target.is_none(), audio_cbcs, "{scheme:?} {track:?}");
+                    if let Some((saio, senc)) = target {
+                        assert_eq!(saio, senc, "{scheme:?} {track:?} {k}");
+                    }
+                    let src = match track {
+                        MediaTrack::Video(_) => &e.video,
+                        MediaTrack::Audio => &e.audio,
+                    };
+                    let served = samples_of(&seg, &src.init);
+                    let stored = samples_of(&src.fmp4[3], &src.init);
+                    let shift = (k as u64 / 8) * 8 * ticks(src.timescale);
+                    for (x, y) in served.units.iter().zip(&stored.units) {
+                        assert_eq!(x.dts, y.dts + shift as i64);
+                        assert_eq!((&x.data, &x.encryption), (&y.data, &y.encryption));
+                    }
+                }
+            }
+            // In the raw file (sidx first), too: the offsets never depended on it.
+            let (saio, senc) = saio_target(&raw).unwrap();
+            assert_eq!(saio, senc);
+        }
+        // Only what was encrypted exists; TS and Smooth have no CENC copy.
+        let cenc = Some(Protection::Cenc {
+            scheme: CencScheme::Cenc,
+        });
+        assert!(
+            a.body_with(OriginFormat::DashTemplate, cenc, video(0))
+                .is_some()
+        );
+        let v1 = MediaRef {
+            track: MediaTrack::Video(1),
+            segment: Some(0),
+        };
+        assert!(a.body_with(OriginFormat::DashTemplate, cenc, v1).is_none());
+        assert!(a.body_with(OriginFormat::HlsTs, cenc, video(0)).is_none());
+        assert!(a.body_with(OriginFormat::Smooth, cenc, video(0)).is_none());
+    }
+
+    #[test]
+    fn aes128_segments_decrypt_to_the_clear_ones_with_the_playlists_iv() {
+        use cbc::cipher::block_padding::Pkcs7;
+        use cbc::cipher::{BlockModeDecrypt, KeyIvInit};
+        let a = asset();
+        for (format, track) in [
+            (OriginFormat::HlsTs, MediaTrack::Video(2)),
+            (OriginFormat::HlsTs, MediaTrack::Audio),
+            (OriginFormat::HlsFmp4, MediaTrack::Video(1)),
+        ] {
+            for k in [0i64, 5, 8 * 7 + 1] {
+                let m = MediaRef {
+                    track,
+                    segment: Some(k),
+                };
+                let enc = a.body_with(format, Some(Protection::Aes128), m).unwrap();
+                let iv = match format {
+                    OriginFormat::HlsTs => (k as u128).to_be_bytes(),
+                    _ => HLS_FMP4_IV,
+                };
+                let dec = cbc::Decryptor::<aes::Aes128>::new(&TEST_KEY.into(), &iv.into())
+                    .decrypt_padded_vec::<Pkcs7>(&enc)
+                    .unwrap();
+                assert_eq!(dec, a.body(format, m).unwrap(), "{format:?} {track:?} {k}");
+            }
+        }
+        // Init segments stay clear; DASH has no AES-128.
+        let init = MediaRef {
+            track: MediaTrack::Audio,
+            segment: None,
+        };
+        assert_eq!(
+            a.body_with(OriginFormat::HlsFmp4, Some(Protection::Aes128), init),
+            a.body(OriginFormat::HlsFmp4, init)
+        );
+        assert!(
+            a.body_with(
+                OriginFormat::DashTemplate,
+                Some(Protection::Aes128),
+                video(0)
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn protected_configs_list_what_is_encrypted() {
+        let a = asset();
+        let c = a.protected_config(
+            OriginFormat::DashTimeline,
+            Protection::Cenc {
+                scheme: CencScheme::Cbcs,
+            },
+        );
+        assert_eq!(
+            c.protection,
+            Some(Protection::Cenc {
+                scheme: CencScheme::Cbcs
+            })
+        );
+        let ids: Vec<&str> = c.video.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["144p"]);
+        assert_eq!(c.video[0].bandwidth, a.cbcs.video.bandwidth);
+        assert_eq!(c.video[0].codecs, "avc1.64000c");
+        assert_eq!(c.audio_bandwidth, a.cbcs.audio.bandwidth);
+        let c = a.protected_config(OriginFormat::HlsTs, Protection::Aes128);
+        assert_eq!(c.video.len(), 3);
+        assert_eq!(c.protection, Some(Protection::Aes128));
+        assert_eq!(a.origin_config(OriginFormat::HlsTs).protection, None);
+    }
+
+    #[test]
+    fn a_stale_encrypted_copy_does_not_load() {
+        let a = asset();
+        let mut clear = a.video[0].clone();
+        clear.fmp4.swap(1, 2);
+        let err = same_samples(&a.cenc.video, &clear).unwrap_err();
+        assert!(err.starts_with("1.m4s: tfdt"), "{err}");
     }
 
     #[test]

@@ -4,13 +4,18 @@
 //! cargo run -p playhead-conformance --bin playhead-origin -- --port 8000
 //! cargo run -p playhead-conformance --bin playhead-origin -- --vod --rate 2000000 \
 //!     --fault 'path=/360p/,from=10,until=20,kind=503'
+//! # The protected presentations with a wrong key (the right key id, another key):
+//! cargo run -p playhead-conformance --bin playhead-origin -- \
+//!     --key 00112233445566778899aabbccddeeff:00000000000000000000000000000000
 //! ```
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use playhead::Micros;
-use playhead_conformance::server::{FORMATS, LiveSpec, OriginServer, ServerConfig, prefix};
+use playhead_conformance::server::{
+    FORMATS, LiveSpec, OriginServer, PROTECTED, ServerConfig, prefix,
+};
 use playhead_conformance::sim::net::{Fault, FaultKind, Trace};
 
 #[derive(Parser)]
@@ -47,7 +52,10 @@ struct Args {
     /// A fault: `path=SUBSTRING,from=S,until=S,kind=503|refuse|blackhole|truncate|stall|freeze|delay:MS[,times=N]`.
     #[arg(long)]
     fault: Vec<String>,
-    /// ClearKey key, `KID_HEX:KEY_HEX` (32 hex digits each).
+    /// A key the ClearKey license server and the HLS key endpoint hand out, `KID_HEX:KEY_HEX`
+    /// (32 hex digits each); repeatable. The keys given replace the asset's test key
+    /// (00112233445566778899aabbccddeeff:0123456789abcdef0123456789abcdef): give its key id
+    /// another key to serve a wrong key.
     #[arg(long)]
     key: Vec<String>,
 }
@@ -106,7 +114,11 @@ fn run(args: Args) -> Result<(), String> {
         for f in FORMATS {
             println!("{:<14} {}", prefix(f), server.url(f, 0));
         }
+        for p in PROTECTED {
+            println!("{:<14} {}", p.prefix(), server.url_protected(p, 0));
+        }
         println!("{:<14} {}", "clearkey", server.license_url());
+        println!("{:<14} {}/{{kid}}", "keys", server.key_url());
         println!("{:<14} http://{}/", "index", server.services());
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("{:?}", server.stats());

@@ -19,6 +19,14 @@ impl ClearKey {
         ClearKey { keys }
     }
 
+    /// The key of `kid`, when the server has it.
+    pub fn key(&self, kid: &[u8; 16]) -> Option<[u8; 16]> {
+        self.keys
+            .iter()
+            .find(|(id, _)| id == kid)
+            .map(|(_, key)| *key)
+    }
+
     /// The JWK set for a license request, or (status, reason): 400 for a malformed
     /// request, 403 when it asks for no key the server has.
     pub fn answer(&self, request: &[u8]) -> Result<String, (u16, &'static str)> {

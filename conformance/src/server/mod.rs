@@ -4,10 +4,20 @@
 //! chaos proxy.
 //!
 //! Ports: the services port (steering `/steer`, time `/now`, ClearKey `/license/clearkey`,
-//! control `/control/outage?cdn=N&seconds=S`, an index at `/`), then one port per CDN.
-//! Every CDN serves each format under its own prefix ([`prefix`]): `hls/master.m3u8`,
-//! `hls-ts/master.m3u8`, `dash/manifest.mpd`, `dash-timeline/manifest.mpd`,
-//! `smooth/stream.ism/Manifest`.
+//! HLS keys `/keys/{key id in 32 hex digits}`, control `/control/outage?cdn=N&seconds=S`, an
+//! index at `/`), then one port per CDN. Every CDN serves each format under its own prefix
+//! ([`prefix`]): `hls/master.m3u8`, `hls-ts/master.m3u8`, `dash/manifest.mpd`,
+//! `dash-timeline/manifest.mpd`, `smooth/stream.ism/Manifest`.
+//!
+//! Protected presentations ([`Protected`], [`OriginServer::url_protected`]) have prefixes of
+//! their own: `dash-cenc/manifest.mpd` and `dash-cbcs/manifest.mpd` (ClearKey, the audio and
+//! the 144p video as Shaka Packager encrypted them), `hls-ts-aes/master.m3u8` and
+//! `hls-fmp4-aes/master.m3u8` (whole-segment AES-128, encrypted on the fly). Both key
+//! services answer from one key list, [`ServerConfig::clearkey`], which defaults to the
+//! asset's test key ([`TEST_KID`], [`TEST_KEY`]): the license server hands out JWK sets, and
+//! `GET /keys/{kid}` the 16 raw key bytes (`application/octet-stream`; 404 for a key id not
+//! in the list, 400 for anything but 32 hex digits). Giving the test key id another key makes both hand out a wrong key, while
+//! the media stays encrypted with the test key.
 //!
 //! Faults ([`Fault`], times from the server's start) match a substring of the full URL:
 //! a status code, a refused connection (closed without an answer), a black hole (no answer
@@ -40,7 +50,10 @@ use tokio::sync::watch;
 
 use crate::asset::{Asset, AssetError, SEGMENT};
 use crate::sim::net::{Fault, Trace};
-use crate::sim::origin::{LiveConfig, Origin, OriginFormat, Served, SteeringConfig};
+use crate::sim::origin::{
+    CencScheme, LiveConfig, Origin, OriginFormat, Protection, Served, SteeringConfig, TEST_KEY,
+    TEST_KID,
+};
 
 pub use clearkey::ClearKey;
 use faults::Twist;
@@ -63,6 +76,61 @@ pub fn prefix(format: OriginFormat) -> &'static str {
         OriginFormat::DashTemplate => "dash",
         OriginFormat::DashTimeline => "dash-timeline",
         OriginFormat::Smooth => "smooth",
+    }
+}
+
+/// A protected presentation, served beside the clear [`FORMATS`] under its own prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protected {
+    /// `dash-cenc`: DASH `$Number$` template, CENC `cenc` (AES-CTR), ClearKey.
+    DashCenc,
+    /// `dash-cbcs`: DASH `$Number$` template, CENC `cbcs` (AES-CBC pattern), ClearKey.
+    DashCbcs,
+    /// `hls-ts-aes`: HLS with MPEG-TS segments, whole-segment AES-128.
+    HlsTsAes,
+    /// `hls-fmp4-aes`: HLS with fMP4 segments, whole-segment AES-128.
+    HlsFmp4Aes,
+}
+
+/// Every protected presentation the server offers.
+pub const PROTECTED: [Protected; 4] = [
+    Protected::DashCenc,
+    Protected::DashCbcs,
+    Protected::HlsTsAes,
+    Protected::HlsFmp4Aes,
+];
+
+impl Protected {
+    /// Its manifest format and segment addressing.
+    pub fn format(self) -> OriginFormat {
+        match self {
+            Protected::DashCenc | Protected::DashCbcs => OriginFormat::DashTemplate,
+            Protected::HlsTsAes => OriginFormat::HlsTs,
+            Protected::HlsFmp4Aes => OriginFormat::HlsFmp4,
+        }
+    }
+
+    /// How it is protected.
+    pub fn protection(self) -> Protection {
+        match self {
+            Protected::DashCenc => Protection::Cenc {
+                scheme: CencScheme::Cenc,
+            },
+            Protected::DashCbcs => Protection::Cenc {
+                scheme: CencScheme::Cbcs,
+            },
+            Protected::HlsTsAes | Protected::HlsFmp4Aes => Protection::Aes128,
+        }
+    }
+
+    /// Its path prefix on every CDN.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Protected::DashCenc => "dash-cenc",
+            Protected::DashCbcs => "dash-cbcs",
+            Protected::HlsTsAes => "hls-ts-aes",
+            Protected::HlsFmp4Aes => "hls-fmp4-aes",
+        }
     }
 }
 
@@ -96,7 +164,8 @@ pub struct ServerConfig {
     pub latency: Micros,
     /// Content steering (HLS and DASH name the steering server).
     pub steering: bool,
-    /// ClearKey keys (key id, key) the license server hands out.
+    /// Keys (key id, key) the ClearKey license server and the HLS key endpoint hand out.
+    /// Empty: the asset's test key alone ([`TEST_KID`], [`TEST_KEY`]).
     pub clearkey: Vec<([u8; 16], [u8; 16])>,
 }
 
@@ -163,7 +232,10 @@ struct Counters {
 
 struct State {
     asset: Asset,
+    /// One per [`FORMATS`] entry.
     origins: Vec<Origin>,
+    /// One per [`PROTECTED`] entry.
+    protected: Vec<Origin>,
     services: SocketAddr,
     cdns: Vec<SocketAddr>,
     started: Instant,
@@ -212,22 +284,32 @@ impl OriginServer {
         let services_addr = addr(&services)?;
         let cdn_addrs = cdns.iter().map(addr).collect::<Result<Vec<_>, _>>()?;
         let started_wall = wall_now();
+        let serve = |c| serve_config(c, &config, services_addr, &cdn_addrs, started_wall);
         let origins = FORMATS
             .iter()
             .map(|&f| {
-                Origin::new(origin_config(
-                    &asset,
-                    f,
-                    &config,
-                    services_addr,
-                    &cdn_addrs,
-                    started_wall,
-                ))
+                let mut c = asset.origin_config(f);
+                c.prefix = prefix(f).into();
+                Origin::new(serve(c))
             })
             .collect();
+        let protected = PROTECTED
+            .iter()
+            .map(|&p| {
+                let mut c = asset.protected_config(p.format(), p.protection());
+                c.prefix = p.prefix().into();
+                Origin::new(serve(c))
+            })
+            .collect();
+        let keys = if config.clearkey.is_empty() {
+            vec![(TEST_KID, TEST_KEY)]
+        } else {
+            config.clearkey.clone()
+        };
         let state = Arc::new(State {
             asset,
             origins,
+            protected,
             services: services_addr,
             cdns: cdn_addrs,
             started: Instant::now(),
@@ -236,7 +318,7 @@ impl OriginServer {
             outages: Mutex::new(Vec::new()),
             link: config.trace.map(Link::new),
             latency: Duration::from_micros(config.latency.0.max(0).unsigned_abs()),
-            clearkey: ClearKey::new(config.clearkey),
+            clearkey: ClearKey::new(keys),
             counters: Counters::default(),
         });
         let (stop, stopped) = watch::channel(false);
@@ -273,6 +355,11 @@ impl OriginServer {
         self.state.origin(format).manifest_url(cdn)
     }
 
+    /// The manifest URL of the protected presentation `kind` on CDN `cdn`.
+    pub fn url_protected(&self, kind: Protected, cdn: usize) -> String {
+        self.state.protected_origin(kind).manifest_url(cdn)
+    }
+
     /// `127.0.0.1:port` of CDN `cdn`.
     pub fn cdn_host(&self, cdn: usize) -> Option<String> {
         self.state.cdns.get(cdn).map(ToString::to_string)
@@ -286,6 +373,11 @@ impl OriginServer {
     /// The ClearKey license URL.
     pub fn license_url(&self) -> String {
         format!("http://{}/license/clearkey", self.state.services)
+    }
+
+    /// The HLS key endpoint: the key of key id `K` is at `{key_url}/{K in 32 hex digits}`.
+    pub fn key_url(&self) -> String {
+        format!("http://{}/keys", self.state.services)
     }
 
     /// Makes CDN `cdn` refuse every connection for `span`, from now.
@@ -313,20 +405,21 @@ impl Drop for OriginServer {
     }
 }
 
-fn origin_config(
-    asset: &Asset,
-    format: OriginFormat,
+/// `c` (an asset's configuration, its prefix set) as this server serves it: its hosts,
+/// services and live timing.
+fn serve_config(
+    mut c: crate::sim::origin::OriginConfig,
     config: &ServerConfig,
     services: SocketAddr,
     cdns: &[SocketAddr],
     started: UnixMicros,
 ) -> crate::sim::origin::OriginConfig {
-    let mut c = asset.origin_config(format);
     c.hosts = cdns.iter().map(ToString::to_string).collect();
     c.scheme = "http".into();
-    c.prefix = prefix(format).into();
     c.steering_url = format!("http://{services}/steer");
     c.time_url = format!("http://{services}/now");
+    c.license_url = format!("http://{services}/license/clearkey");
+    c.key_url = format!("http://{services}/keys");
     c.utc_timing = true;
     c.steering = config.steering.then(|| SteeringConfig {
         ttl_s: 5,
@@ -387,6 +480,11 @@ impl State {
     fn origin(&self, format: OriginFormat) -> &Origin {
         let i = FORMATS.iter().position(|f| *f == format).unwrap_or(0);
         &self.origins[i]
+    }
+
+    fn protected_origin(&self, kind: Protected) -> &Origin {
+        let i = PROTECTED.iter().position(|p| *p == kind).unwrap_or(0);
+        &self.protected[i]
     }
 
     fn stats(&self) -> ServerStats {
@@ -483,16 +581,21 @@ impl State {
     fn cdn(&self, url: &str, wall: UnixMicros) -> Answer {
         let path = url.splitn(4, '/').nth(3).unwrap_or("");
         let first = path.split('/').next().unwrap_or("");
-        let Some(format) = FORMATS.iter().copied().find(|f| prefix(*f) == first) else {
+        let (origin, protection) = if let Some(f) = FORMATS.iter().find(|f| prefix(**f) == first) {
+            (self.origin(*f), None)
+        } else if let Some(p) = PROTECTED.iter().find(|p| p.prefix() == first) {
+            (self.protected_origin(*p), Some(p.protection()))
+        } else {
             return Answer::Status(404, "no such stream");
         };
-        match self.origin(format).serve(url, wall) {
+        let format = origin.config().format;
+        match origin.serve(url, wall) {
             Served::Text { content_type, body } => Answer::Body {
                 content_type,
                 body: Bytes::from(body),
                 media: false,
             },
-            Served::Media { media, .. } => match self.asset.body(format, media) {
+            Served::Media { media, .. } => match self.asset.body_with(format, protection, media) {
                 Some(b) => Answer::Body {
                     content_type: match (format, media.track) {
                         (OriginFormat::HlsTs, _) => "video/mp2t",

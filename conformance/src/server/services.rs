@@ -1,13 +1,15 @@
 //! The services port: steering (outage-aware: CDNs that are down go last), time, ClearKey
-//! licences, the outage control and an index of the streams.
+//! licences, HLS AES-128 keys (`/keys/{key id in 32 hex digits}`: the 16 raw key bytes), the
+//! outage control and an index of the streams.
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::Request;
 use hyper::body::Incoming;
 
-use super::{Answer, FORMATS, State, prefix, wall_now};
+use super::{Answer, FORMATS, PROTECTED, State, prefix, wall_now};
 
 impl State {
     pub(super) async fn service(&self, req: Request<Incoming>, path: &str) -> Answer {
@@ -40,7 +42,25 @@ impl State {
                 }
             }
             "/" => Answer::text("text/plain", self.index()),
-            _ => Answer::Status(404, "not found"),
+            _ => match route.strip_prefix("/keys/") {
+                Some(kid) => self.key(kid),
+                None => Answer::Status(404, "not found"),
+            },
+        }
+    }
+
+    /// `GET /keys/{kid}`: the raw key of a key id in the key list.
+    fn key(&self, kid: &str) -> Answer {
+        let Some(kid) = hex16(kid) else {
+            return Answer::Status(400, "want /keys/{key id in 32 hex digits}");
+        };
+        match self.clearkey.key(&kid) {
+            Some(key) => Answer::Body {
+                content_type: "application/octet-stream",
+                body: Bytes::copy_from_slice(&key),
+                media: false,
+            },
+            None => Answer::Status(404, "no such key"),
         }
     }
 
@@ -77,10 +97,32 @@ impl State {
                 ));
             }
         }
+        for p in PROTECTED {
+            for c in 0..self.cdns.len() {
+                s.push_str(&format!(
+                    "{:<14} cdn {c}: {}\n",
+                    p.prefix(),
+                    self.protected_origin(p).manifest_url(c)
+                ));
+            }
+        }
         s.push_str(&format!(
-            "\nclearkey: http://{0}/license/clearkey\nsteering: http://{0}/steer\ntime:     http://{0}/now\noutage:   http://{0}/control/outage?cdn=0&seconds=10\n",
-            self.services
+            "\nclearkey: http://{0}/license/clearkey\nkeys:     http://{0}/keys/{{key id in 32 hex digits}} (16 raw bytes; test key id {1})\nsteering: http://{0}/steer\ntime:     http://{0}/now\noutage:   http://{0}/control/outage?cdn=0&seconds=10\n",
+            self.services,
+            crate::sim::origin::hex_lower(&crate::sim::origin::TEST_KID)
         ));
         s
     }
+}
+
+/// 32 hex digits (either case) as 16 bytes.
+fn hex16(h: &str) -> Option<[u8; 16]> {
+    if h.len() != 32 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(h.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }

@@ -17,6 +17,17 @@
 //!   `stream.ism/QualityLevels({bitrate})/Fragments(video|audio={time in 100 ns})`.
 //! - [`TIME_URL`] answers the true `now`; [`STEERING_URL`] (any query) the steering manifest.
 //!
+//! Protection ([`OriginConfig::protection`], `None`: clear, and the manifests unchanged):
+//! - [`Protection::Cenc`] (DASH only): every AdaptationSet carries the `mp4protection`
+//!   descriptor (`cenc` or `cbcs`, `cenc:default_KID` [`TEST_KID`]) and a ClearKey one with
+//!   `dashif:Laurl` = [`OriginConfig::license_url`] and the CommonSystem `cenc:pssh`
+//!   ([`common_pssh`], the box Shaka Packager writes into the init segments).
+//! - [`Protection::Aes128`] (HLS only): every media playlist carries
+//!   `EXT-X-KEY:METHOD=AES-128,URI="{key_url}/{kid hex}"` after `EXT-X-MAP` (init segments
+//!   stay clear) and before the first segment; it applies to every segment that follows,
+//!   across discontinuities. HLS-TS gives no `IV`, so segment `k`'s IV is its media sequence
+//!   number `k` (RFC 8216 §5.2); HLS-fMP4 gives `IV=0x...` = [`HLS_FMP4_IV`].
+//!
 //! Periods ([`OriginConfig::period_every`], rounded up to whole segments): DASH periods `p{n}`
 //! whose `@presentationTimeOffset` is their own first media time, so media times and
 //! `$Number$` continue across periods and media URLs do not depend on the period; HLS marks
@@ -46,6 +57,18 @@ pub const STEERING_URL: &str = "https://steering.test/steer";
 pub const TIME_URL: &str = "https://time.test/now";
 /// Size in bytes of every initialization segment.
 pub const INIT_SIZE: u64 = 1000;
+/// The ClearKey license server of protected DASH presentations.
+pub const LICENSE_URL: &str = "https://license.test/license/clearkey";
+/// The HLS key server: the key of key id `K` is at `{KEY_URL}/{K in 32 hex digits}`.
+pub const KEY_URL: &str = "https://keys.test/keys";
+/// The key id of all protected test content (`media/enc`, HLS AES-128):
+/// `00112233-4455-6677-8899-aabbccddeeff`.
+pub const TEST_KID: [u8; 16] = 0x0011_2233_4455_6677_8899_aabb_ccdd_eeff_u128.to_be_bytes();
+/// The key of [`TEST_KID`]: `0123456789abcdef0123456789abcdef` (test only).
+pub const TEST_KEY: [u8; 16] = 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef_u128.to_be_bytes();
+/// The `IV` HLS-fMP4 AES-128 playlists give for every segment: any fixed 16 bytes do; these
+/// are the ASCII of `playhead-hls-iv!` (`0x706c61796865...`).
+pub const HLS_FMP4_IV: [u8; 16] = *b"playhead-hls-iv!";
 
 const HLS_TYPE: &str = "application/vnd.apple.mpegurl";
 const DASH_TYPE: &str = "application/dash+xml";
@@ -68,6 +91,37 @@ pub enum OriginFormat {
     DashTimeline,
     /// Microsoft Smooth Streaming.
     Smooth,
+}
+
+/// A CENC protection scheme (ISO/IEC 23001-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CencScheme {
+    /// `cenc`: AES-CTR, subsample encryption of video.
+    Cenc,
+    /// `cbcs`: AES-CBC with a 1:9 pattern and a constant IV.
+    Cbcs,
+}
+
+impl CencScheme {
+    /// The scheme's four-character code (`cenc`, `cbcs`), as `schm` and DASH `@value` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CencScheme::Cenc => "cenc",
+            CencScheme::Cbcs => "cbcs",
+        }
+    }
+}
+
+/// How a presentation is protected (see the module docs for the signalling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protection {
+    /// CENC-protected fMP4 from media/enc/{scheme}, signalled for ClearKey (DASH only).
+    Cenc {
+        /// `cenc` or `cbcs`.
+        scheme: CencScheme,
+    },
+    /// HLS whole-segment AES-128 (HLS formats only).
+    Aes128,
 }
 
 /// One video rendition.
@@ -165,6 +219,12 @@ pub struct OriginConfig {
     pub steering: Option<SteeringConfig>,
     /// DASH `UTCTiming` pointing at [`OriginConfig::time_url`].
     pub utc_timing: bool,
+    /// Encryption and its signalling; `None`: clear.
+    pub protection: Option<Protection>,
+    /// The ClearKey license server DASH `dashif:Laurl` names ([`LICENSE_URL`]).
+    pub license_url: String,
+    /// The HLS key server ([`KEY_URL`]): keys at `{key_url}/{key id in 32 hex digits}`.
+    pub key_url: String,
 }
 
 /// An answer of [`Origin::serve`].
@@ -222,6 +282,9 @@ impl OriginConfig {
             period_every: None,
             steering: None,
             utc_timing: false,
+            protection: None,
+            license_url: LICENSE_URL.into(),
+            key_url: KEY_URL.into(),
         }
     }
 }
@@ -235,6 +298,26 @@ pub fn pathway(host: &str) -> std::borrow::Cow<'_, str> {
         return format!("cdn{port}").into();
     }
     host.split('.').next().unwrap_or(host).into()
+}
+
+/// The W3C common PSSH box (version 1, system id `1077efec-c0b2-4d02-ace3-3c1e52e2fb4b`,
+/// no data) naming `kid`: what Shaka Packager's `--protection_systems CommonSystem` writes.
+pub fn common_pssh(kid: [u8; 16]) -> Vec<u8> {
+    const SYSTEM: [u8; 16] = 0x1077_efec_c0b2_4d02_ace3_3c1e_52e2_fb4b_u128.to_be_bytes();
+    let mut b = Vec::with_capacity(52);
+    b.extend_from_slice(&52u32.to_be_bytes());
+    b.extend_from_slice(b"pssh");
+    b.extend_from_slice(&[1, 0, 0, 0]);
+    b.extend_from_slice(&SYSTEM);
+    b.extend_from_slice(&1u32.to_be_bytes());
+    b.extend_from_slice(&kid);
+    b.extend_from_slice(&0u32.to_be_bytes());
+    b
+}
+
+/// Lowercase hex.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The simulated origin.
@@ -539,6 +622,20 @@ impl Origin {
         if !ts {
             s.push_str("#EXT-X-MAP:URI=\"init.mp4\"\n");
         }
+        if self.config.protection == Some(Protection::Aes128) {
+            // After EXT-X-MAP: the init segment stays clear. Without IV (TS) the media
+            // sequence number is the IV.
+            let _ = write!(
+                s,
+                "#EXT-X-KEY:METHOD=AES-128,URI=\"{}/{}\"",
+                self.config.key_url,
+                hex_lower(&TEST_KID)
+            );
+            if !ts {
+                let _ = write!(s, ",IV=0x{}", hex_lower(&HLS_FMP4_IV));
+            }
+            s.push('\n');
+        }
         let (extinf, ext) = (dec(d), if ts { "ts" } else { "m4s" });
         for k in first..end {
             if spp.is_some_and(|p| k > 0 && k % p == 0) {
@@ -563,6 +660,12 @@ impl Origin {
         let mut s = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\"",
         );
+        let protection = self.dash_protection();
+        if protection.is_some() {
+            s.push_str(
+                " xmlns:cenc=\"urn:mpeg:cenc:2013\" xmlns:dashif=\"https://dashif.org/CPS\"",
+            );
+        }
         let total = dur(end.saturating_mul(d));
         match &c.live {
             Some(l) => {
@@ -628,6 +731,7 @@ impl Origin {
                 "<Period id=\"p{p}\" start=\"{}\">\n<AdaptationSet id=\"1\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\" maxWidth=\"{max_w}\" maxHeight=\"{max_h}\">",
                 dur(p0.saturating_mul(d))
             );
+            s.push_str(protection.as_deref().unwrap_or(""));
             self.dash_template(
                 &mut s,
                 c.video_timescale,
@@ -648,6 +752,7 @@ impl Origin {
                 );
             }
             s.push_str("</AdaptationSet>\n<AdaptationSet id=\"2\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"en\" segmentAlignment=\"true\" startWithSAP=\"1\">\n<AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"2\"/>\n");
+            s.push_str(protection.as_deref().unwrap_or(""));
             self.dash_template(&mut s, c.audio_timescale, "a/", p0, s0, s1);
             let _ = writeln!(
                 s,
@@ -665,6 +770,20 @@ impl Origin {
         }
         s.push_str("</MPD>\n");
         s
+    }
+
+    /// The `ContentProtection` elements of every AdaptationSet, for [`Protection::Cenc`].
+    fn dash_protection(&self) -> Option<String> {
+        let Some(Protection::Cenc { scheme }) = self.config.protection else {
+            return None;
+        };
+        let kid = playhead::Kid(TEST_KID);
+        Some(format!(
+            "<ContentProtection schemeIdUri=\"urn:mpeg:dash:mp4protection:2011\" value=\"{}\" cenc:default_KID=\"{kid}\"/>\n<ContentProtection schemeIdUri=\"urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e\" value=\"ClearKey1.0\" cenc:default_KID=\"{kid}\">\n<dashif:Laurl>{}</dashif:Laurl>\n<cenc:pssh>{}</cenc:pssh>\n</ContentProtection>\n",
+            scheme.name(),
+            esc(&self.config.license_url),
+            playhead::base64::encode(&common_pssh(TEST_KID))
+        ))
     }
 
     /// A `SegmentTemplate` for the period starting at segment `p0`, listing `[s0, s1)` when
@@ -1181,6 +1300,142 @@ mod tests {
                 .url
                 .starts_with("https://cdn-a.test/live/")
         );
+    }
+
+    #[test]
+    fn dash_cenc_is_signalled_for_clearkey() {
+        use playhead::{KeySystem, Kid};
+        for format in [OriginFormat::DashTemplate, OriginFormat::DashTimeline] {
+            for scheme in [CencScheme::Cenc, CencScheme::Cbcs] {
+                for vod in [true, false] {
+                    let mut o = live(format, None);
+                    if vod {
+                        o.config.live = None;
+                    }
+                    o.config.period_every = Some(Micros(20 * S));
+                    o.config.protection = Some(Protection::Cenc { scheme });
+                    let (text, p) = fetch(&o, &o.manifest_url(0), NOW);
+                    assert!(text.contains("xmlns:cenc=\"urn:mpeg:cenc:2013\""));
+                    let mut sets = 0;
+                    for set in p.periods.iter().flat_map(|p| &p.switching_sets) {
+                        sets += 1;
+                        let cp = &set.protection;
+                        assert_eq!(cp.len(), 2, "{format:?} {scheme:?}");
+                        assert_eq!(cp[0].system, KeySystem::Mp4Protection);
+                        assert_eq!(cp[0].value.as_deref(), Some(scheme.name()));
+                        assert_eq!(cp[0].default_kids, [Kid(TEST_KID)]);
+                        assert_eq!(cp[1].system, KeySystem::ClearKey);
+                        assert_eq!(cp[1].default_kids, [Kid(TEST_KID)]);
+                        assert_eq!(cp[1].license_url.as_deref(), Some(LICENSE_URL));
+                        assert_eq!(
+                            cp[1].pssh.as_ref().map(|b| b.0.to_vec()),
+                            Some(common_pssh(TEST_KID))
+                        );
+                    }
+                    // Video and audio in each of the periods.
+                    assert_eq!(sets, 2 * p.periods.len(), "{format:?}");
+                    assert!(p.periods.len() > 1);
+                    // (A live $Number$ template is open-ended: nothing to walk.)
+                    if vod || format == OriginFormat::DashTimeline {
+                        for t in p.tracks() {
+                            check_listed(&o, t, NOW);
+                        }
+                    }
+                }
+            }
+        }
+        // Clear, or a protection DASH does not carry: no descriptor, no namespace.
+        for protection in [None, Some(Protection::Aes128)] {
+            let mut o = live(OriginFormat::DashTemplate, None);
+            o.config.protection = protection;
+            let (text, p) = fetch(&o, &o.manifest_url(0), NOW);
+            assert!(!text.contains("cenc") && !text.contains("ContentProtection"));
+            assert!(
+                p.periods[0]
+                    .switching_sets
+                    .iter()
+                    .all(|s| s.protection.is_empty())
+            );
+        }
+    }
+
+    #[test]
+    fn hls_aes128_keys_cover_every_segment_but_not_the_init() {
+        use playhead::{KeyMethod, KeySystem};
+        let uri = format!("{KEY_URL}/00112233445566778899aabbccddeeff");
+        for format in [OriginFormat::HlsTs, OriginFormat::HlsFmp4] {
+            for vod in [true, false] {
+                let mut o = live(format, None);
+                if vod {
+                    o.config.live = None;
+                }
+                // Discontinuities: the key still applies after each.
+                o.config.period_every = Some(Micros(10 * S));
+                o.config.protection = Some(Protection::Aes128);
+                let playlists = hls_playlists(&o, NOW, 0);
+                for (text, p) in &playlists {
+                    assert_eq!(text.matches("#EXT-X-KEY:").count(), 1, "{text}");
+                    let key_at = text.find("#EXT-X-KEY:").unwrap();
+                    assert!(key_at < text.find("#EXTINF").unwrap());
+                    if format == OriginFormat::HlsFmp4 {
+                        assert!(text.find("#EXT-X-MAP").unwrap() < key_at, "{text}");
+                    }
+                    let t = p.tracks().next().unwrap();
+                    let n = t.segments.len();
+                    let mut disc = 0;
+                    for i in 0..n {
+                        let seg = t.segments.segment(i).unwrap();
+                        disc += usize::from(seg.discontinuity);
+                        assert_eq!(seg.keys.len(), 1, "{}", seg.url);
+                        let k = &seg.keys[0];
+                        assert_eq!(k.method, KeyMethod::Aes128);
+                        assert_eq!(k.system, KeySystem::Identity);
+                        assert_eq!(k.uri.as_deref(), Some(uri.as_str()));
+                        match format {
+                            // No IV: the media sequence number is, and it is the segment's
+                            // number in its URL.
+                            OriginFormat::HlsTs => {
+                                assert_eq!(k.iv, None);
+                                assert!(seg.url.ends_with(&format!("/{}.ts", seg.number)));
+                            }
+                            _ => assert_eq!(k.iv, Some(HLS_FMP4_IV)),
+                        }
+                        if let Some(init) = &seg.init {
+                            assert!(init.keys.is_empty(), "the init segment is clear");
+                        }
+                    }
+                    assert!(disc >= 1, "{text}");
+                    if !vod {
+                        assert_eq!(t.segments.segment(0).unwrap().number, 35);
+                    }
+                }
+            }
+        }
+        // Clear, or a protection HLS does not carry: no key.
+        let cenc = Some(Protection::Cenc {
+            scheme: CencScheme::Cenc,
+        });
+        for protection in [None, cenc] {
+            let mut o = live(OriginFormat::HlsFmp4, None);
+            o.config.protection = protection;
+            for (text, _) in hls_playlists(&o, NOW, 0) {
+                assert!(!text.contains("EXT-X-KEY"));
+            }
+        }
+    }
+
+    #[test]
+    fn the_common_pssh_box_parses() {
+        let b = common_pssh(TEST_KID);
+        let pssh = playhead::media::find(&b, &[*b"pssh"]).unwrap().unwrap();
+        let (version, _, body) = pssh.full_header().unwrap();
+        assert_eq!((version, b.len()), (1, 52));
+        assert_eq!(
+            playhead::Kid(body[..16].try_into().unwrap()).to_string(),
+            "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
+        );
+        assert_eq!(body[20..36], TEST_KID);
+        assert_eq!(hex_lower(&TEST_KEY), "0123456789abcdef0123456789abcdef");
     }
 
     #[test]

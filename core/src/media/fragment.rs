@@ -418,16 +418,16 @@ mod tests {
     #[test]
     fn cenc_fragments_carry_per_sample_encryption() {
         // Shaka Packager's cenc output of the 144p video (conformance/media/make.sh).
-        let init = parse_init(&media("cenc/init.mp4")).unwrap();
+        let init = parse_init(&media("enc/cenc/144p/init.mp4")).unwrap();
         let p = init.tracks[0].config.protection.clone().unwrap();
         assert_eq!(&p.scheme, b"cenc");
         assert_eq!(
             p.default_kid,
             0x0011_2233_4455_6677_8899_aabb_ccdd_eeff_u128.to_be_bytes()
         );
-        let enc = fragment_samples(&media("cenc/1.m4s"), &init).unwrap();
+        let enc = fragment_samples(&media("enc/cenc/144p/1.m4s"), &init).unwrap();
         let clear_init = parse_init(&media("v/144p/init.mp4")).unwrap();
-        let clear = fragment_samples(&media("v/144p/0.m4s"), &clear_init).unwrap();
+        let clear = fragment_samples(&media("v/144p/1.m4s"), &clear_init).unwrap();
         assert_eq!(enc.units.len(), 48);
         for (e, c) in enc.units.iter().zip(&clear.units) {
             let info = e.encryption.as_ref().unwrap();
