@@ -246,13 +246,20 @@ mod tests {
     #[test]
     fn shaka_packager_cenc_and_cbcs_decrypt_to_the_clear_samples() {
         use crate::media::{fragment_samples, parse_init};
-        let clear_init = parse_init(&media("v/144p/init.mp4")).unwrap();
-        let clear = fragment_samples(&media("v/144p/0.m4s"), &clear_init).unwrap();
         let kid = Kid::parse("00112233445566778899aabbccddeeff").unwrap();
         let key = ContentKey::new(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef_u128.to_be_bytes());
-        for (init, seg) in [("cenc/init.mp4", "cenc/1.m4s")] {
-            let enc_init = parse_init(&media(init)).unwrap();
-            let mut enc = fragment_samples(&media(seg), &enc_init).unwrap();
+        for (scheme, track, clear_dir) in [
+            ("cenc", "144p", "v/144p"),
+            ("cbcs", "144p", "v/144p"),
+            ("cenc", "a", "a"),
+            ("cbcs", "a", "a"),
+        ] {
+            let clear_init = parse_init(&media(&format!("{clear_dir}/init.mp4"))).unwrap();
+            let clear =
+                fragment_samples(&media(&format!("{clear_dir}/3.m4s")), &clear_init).unwrap();
+            let enc_init = parse_init(&media(&format!("enc/{scheme}/{track}/init.mp4"))).unwrap();
+            let seg = format!("enc/{scheme}/{track}/3.m4s");
+            let mut enc = fragment_samples(&media(&seg), &enc_init).unwrap();
             assert_ne!(enc.units[0].data, clear.units[0].data);
             let n = decrypt_samples(&mut enc, |k| (*k == kid).then(|| key.clone())).unwrap();
             assert_eq!(n, clear.units.len());
@@ -261,7 +268,7 @@ mod tests {
                 assert!(e.encryption.is_none());
             }
             // Another key id: a typed error naming it.
-            let mut again = fragment_samples(&media(seg), &enc_init).unwrap();
+            let mut again = fragment_samples(&media(&seg), &enc_init).unwrap();
             assert_eq!(
                 decrypt_samples(&mut again, |_| None),
                 Err(DrmError::MissingKey { kid })

@@ -306,6 +306,7 @@ pub(crate) fn play(args: &PlayArgs) -> ExitCode {
             Some(Err(e)) => serde_json::json!({ "error": e }),
             None => serde_json::Value::Null,
         };
+        json["drm"] = serde_json::json!({ "decrypted_units": r.audio.decrypted });
         println!("{json}");
     } else {
         eprintln!();
@@ -322,6 +323,12 @@ pub(crate) fn play(args: &PlayArgs) -> ExitCode {
             ),
             Some(Err(e)) => println!("audio: {e}"),
             None => {}
+        }
+        if r.audio.decrypted > 0 {
+            println!(
+                "drm: {} audio access units decrypted with the software ClearKey CDM",
+                r.audio.decrypted
+            );
         }
         if let Some(f) = &r.fatal {
             println!("error ({}): {}", f.class.name(), f.cause);

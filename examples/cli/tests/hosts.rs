@@ -6,7 +6,9 @@
 use std::process::Command;
 
 use playhead::Micros;
-use playhead_conformance::server::{FORMATS as ALL, OriginServer, ServerConfig};
+use playhead_conformance::server::{
+    FORMATS as ALL, OriginServer, PROTECTED, Protected, ServerConfig,
+};
 use playhead_conformance::sim::net::{Fault, FaultKind};
 use playhead_conformance::sim::origin::OriginFormat;
 
@@ -352,5 +354,70 @@ fn compare_with_ffprobe(
                 assert_eq!(g.size, w.size, "{at}");
             }
         }
+    }
+}
+
+/// `playhead play --json` on every protected presentation of `o`.
+fn play_protected(o: &OriginServer) -> Vec<(Protected, i32, serde_json::Value)> {
+    std::thread::scope(|s| {
+        let runs: Vec<_> = PROTECTED
+            .into_iter()
+            .map(|p| {
+                s.spawn(move || {
+                    let url = o.url_protected(p, 0);
+                    let (code, v) = playhead(&["play", "--json", "--duration", "30", &url]);
+                    (p, code, v)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn clearkey_dash_and_aes128_hls_decode_real_audio_and_a_wrong_key_is_a_drm_error() {
+    // The right key: the software ClearKey CDM gets it from the licence server (DASH cenc,
+    // cbcs), the core fetches the AES-128 key and decrypts (HLS TS, fMP4).
+    let o = OriginServer::background(ServerConfig {
+        live: None,
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    for (p, code, v) in play_protected(&o) {
+        assert_eq!(code, 0, "{p:?}: {v}");
+        let audio = &v["audio"];
+        assert_eq!(audio["frames"], 720, "{p:?}: {audio}");
+        assert!(audio["tone_440"].as_f64().unwrap() > 0.5, "{p:?}: {audio}");
+        let decrypted = v["drm"]["decrypted_units"].as_u64().unwrap();
+        match p {
+            // The host decrypted every AAC frame with the licence's key.
+            Protected::DashCenc | Protected::DashCbcs => assert_eq!(decrypted, 720, "{p:?}"),
+            // The core decrypted whole segments: the host saw clear samples.
+            Protected::HlsTsAes | Protected::HlsFmp4Aes => assert_eq!(decrypted, 0, "{p:?}"),
+        }
+    }
+    drop(o);
+    // Same key id, another key: every presentation fails with a DRM error, and the key
+    // never shows in what the CLI prints.
+    let wrong = [0xa5; 16];
+    let o = OriginServer::background(ServerConfig {
+        live: None,
+        clearkey: vec![(
+            0x0011_2233_4455_6677_8899_aabb_ccdd_eeff_u128.to_be_bytes(),
+            wrong,
+        )],
+        ..ServerConfig::default()
+    })
+    .unwrap();
+    for (p, code, v) in play_protected(&o) {
+        assert_ne!(code, 0, "{p:?}: {v}");
+        assert_eq!(v["reason"], "drm", "{p:?}: {v}");
+        let detail = v["detail"].as_str().unwrap();
+        assert!(detail.contains("wrong key?"), "{p:?}: {detail}");
+        let text = v.to_string();
+        assert!(
+            !text.contains("a5a5a5a5") && !text.contains("paWlpaWl"),
+            "{p:?}"
+        );
     }
 }
