@@ -341,7 +341,7 @@ pub fn parse_datetime(text: &str) -> Result<UnixMicros, TimeError> {
 
 /// A frame rate as an exact ratio (`30000/1001`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FrameRate {
     /// Frames per `den` seconds.
     pub num: u32,

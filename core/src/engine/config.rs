@@ -1,7 +1,8 @@
 //! Engine configuration and its documented defaults.
 
 use crate::drm::DrmConfig;
-use crate::time::Micros;
+use crate::model::VideoRange;
+use crate::time::{FrameRate, Micros};
 
 use super::io::RequestKind;
 use super::sink::SinkMode;
@@ -182,6 +183,45 @@ pub struct Capabilities {
     pub max_height: Option<u32>,
     /// Highest bandwidth, bits per second.
     pub max_bandwidth: Option<u64>,
-    /// Codec prefixes the device decodes (`avc1`, `hvc1`, `mp4a`); empty: all.
+    /// Highest frame rate.
+    pub max_frame_rate: Option<FrameRate>,
+    /// Codecs the device decodes; empty: all. An entry is a prefix (`avc1`, `hvc1`,
+    /// `mp4a`) or a full RFC 6381 string naming a profile and the highest level
+    /// (`avc1.640028`: High up to 4.0; `hvc1.2.4.L153`: Main 10 up to 5.1).
     pub codecs: Vec<String>,
+    /// Dynamic ranges the device and display show; empty: all. Tracks without
+    /// signalling count as SDR.
+    pub video_ranges: Vec<VideoRange>,
+    /// The output's HDCP version (`None`: unknown, nothing removed); tracks whose HLS
+    /// `HDCP-LEVEL` needs more are not chosen.
+    pub hdcp: Option<HdcpLevel>,
+    /// The player's on-screen size in device pixels: tracks beyond the smallest one that
+    /// covers it are not chosen (hls.js `capLevelToPlayerSize`).
+    pub viewport: Option<Size>,
+    /// The device's DRM is software-only (Widevine L3, PlayReady SL2000): protected video
+    /// taller than this is not chosen (licences for HD usually demand hardware DRM).
+    pub software_drm_max_height: Option<u32>,
+}
+
+/// Width and height in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Size {
+    /// Pixels across.
+    pub width: u32,
+    /// Pixels down.
+    pub height: u32,
+}
+
+/// HDCP protection of the video output, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum HdcpLevel {
+    /// No HDCP.
+    None,
+    /// HDCP 1.x (HLS `TYPE-0`).
+    Type0,
+    /// HDCP 2.2 or later (HLS `TYPE-1`).
+    Type1,
 }

@@ -61,7 +61,9 @@ mod steering;
 mod streams;
 mod timeline;
 
-pub use config::{BufferGoals, Capabilities, Config, Preferences, RetryPolicies, RetryPolicy};
+pub use config::{
+    BufferGoals, Capabilities, Config, HdcpLevel, Preferences, RetryPolicies, RetryPolicy, Size,
+};
 pub use cues::{Cue, CueKind, CueSource};
 pub use event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason, SwitchReason};
 pub use io::{

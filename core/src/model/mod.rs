@@ -231,7 +231,7 @@ pub enum TextKind {
 
 /// HDR signalling: the transfer characteristics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum VideoRange {
     /// Standard dynamic range.
