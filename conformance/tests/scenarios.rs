@@ -267,17 +267,19 @@ fn dvr_seek_back_30_minutes_then_return_to_live() {
                 .any(|(a, b)| *a <= back.0 + 2 * S && *b > back.0 + 50 * S),
             "{f:?}: {ranges:?}"
         );
-        // Back to live: the edge has moved on by the 80 s that passed.
+        // Back to live: the edge has moved on by the 80 s that passed (give or take a
+        // segment and a refresh: an HLS edge is as old as the last playlist).
         let (t, edge) = pos[2];
         assert_eq!(t, Micros(80 * S));
         assert!(
-            (edge.0 - (edge0.0 + 80 * S)).abs() <= 2 * S,
+            (edge.0 - (edge0.0 + 80 * S)).abs() <= 4 * S,
             "{f:?}: {edge} vs {edge0}"
         );
         assert_eq!(sim.decoder.stalls, 0, "{f:?}");
         assert!(
-            (sim.decoder.position.0 - (edge0.0 + 120 * S)).abs() <= 3 * S,
-            "{f:?}: playing live again"
+            (sim.decoder.position.0 - (edge.0 + 40 * S)).abs() <= 3 * S,
+            "{f:?}: playing live again at {} (went live at {edge})",
+            sim.decoder.position
         );
     }
 }

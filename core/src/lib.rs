@@ -27,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod abr;
 pub mod base64;
 mod dash;
 mod diag;

@@ -1,140 +1,212 @@
-//! Throughput estimation and the rate-based track choice (the ABR issue replaces the
-//! choice with a model-predictive policy; the estimator's inputs stay).
+//! The engine's side of adaptive bitrate: the ladder the device may play now, the
+//! observation handed to the policy, and the renditions banned for dropping frames.
 
+use std::collections::VecDeque;
+
+use crate::abr::{Observation, Rung};
+use crate::model::{ContentType, Track};
 use crate::time::Micros;
 
-/// Two exponentially weighted moving averages of throughput (fast and slow, weighted by
-/// download time); the estimate is the lower one, so drops are followed quickly and rises
-/// slowly (the dual-EWMA of Shaka Player and hls.js).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Estimator {
-    fast: u64,
-    slow: u64,
-    samples: u32,
+use super::capping::{playable, viewport_cap};
+use super::player::Player;
+use super::streams::Stream;
+use super::timeline::{self, Locate};
+
+/// Segments whose sizes are looked up for the policy.
+const LOOKAHEAD: u64 = 8;
+
+/// Dropped-frame accounting.
+#[derive(Debug, Default)]
+pub(super) struct FrameWatch {
+    /// (time, dropped, decoded) reports within the window, oldest first.
+    reports: VecDeque<(Micros, u64, u64)>,
+    /// Renditions banned until a time.
+    pub(super) bans: Vec<(String, Micros)>,
+    /// (start, end, track id) of the video segments fetched lately, to know which
+    /// rendition is on screen.
+    pub(super) spans: VecDeque<(Micros, Micros, String)>,
 }
 
-impl Estimator {
-    pub(crate) fn new(start: u64) -> Estimator {
-        Estimator {
-            fast: start,
-            slow: start,
-            samples: 0,
+const SPANS_KEPT: usize = 64;
+
+impl FrameWatch {
+    /// A video segment of `track` covering `[start, end)` was fetched.
+    pub(super) fn fetched(&mut self, start: Micros, end: Micros, track: &str) {
+        self.spans.retain(|(s, e, _)| *e <= start || *s >= end);
+        if self.spans.len() >= SPANS_KEPT {
+            self.spans.pop_front();
+        }
+        self.spans.push_back((start, end, track.to_owned()));
+    }
+
+    fn on_screen(&self, position: Micros) -> Option<&str> {
+        self.spans
+            .iter()
+            .find(|(s, e, _)| *s <= position && position < *e)
+            .map(|(_, _, t)| t.as_str())
+    }
+}
+
+impl Player {
+    /// Tracks the device may play now: DRM restrictions and dropped-frame bans, then the
+    /// capabilities, then the viewport.
+    pub(super) fn allowed(&self, tracks: &[Track]) -> Vec<usize> {
+        let now = self.now.mono;
+        let mut banned = self.drm_banned().to_vec();
+        banned.extend(
+            self.frames
+                .bans
+                .iter()
+                .filter(|(_, until)| *until > now)
+                .map(|(id, _)| id.clone()),
+        );
+        let ok: Vec<usize> = (0..tracks.len())
+            .filter(|&i| playable(&tracks[i], &self.caps, &banned))
+            .collect();
+        let Some(v) = self.caps.viewport else {
+            return ok;
+        };
+        let sizes = ok
+            .iter()
+            .filter_map(|&i| Some((tracks[i].width?, tracks[i].height?)));
+        match viewport_cap(sizes, (v.width, v.height)) {
+            Some((w, h)) => ok
+                .into_iter()
+                .filter(|&i| {
+                    tracks[i].width.is_none_or(|x| x <= w)
+                        && tracks[i].height.is_none_or(|x| x <= h)
+                })
+                .collect(),
+            None => ok,
         }
     }
 
-    /// A download of `bytes` that took `elapsed` (from request to last byte). Tiny
-    /// downloads (under 16 KB) say more about latency than throughput and are skipped.
-    pub(crate) fn sample(&mut self, bytes: u64, elapsed: Micros) {
-        if bytes < 16_000 || elapsed.0 <= 0 {
+    /// The policy's choice among `allowed` tracks of the video set of stream `st`, for the
+    /// segment at `st.next`: a track index in the set.
+    pub(super) fn abr_choose(
+        &self,
+        st: &Stream,
+        allowed: &[usize],
+        buffer: Micros,
+        goal: Micros,
+    ) -> Option<usize> {
+        let s = self.session.as_ref()?;
+        let p = s.pres.as_ref()?;
+        let set = p.periods.get(st.period)?.switching_sets.get(st.set)?;
+        let mut order: Vec<usize> = allowed.to_vec();
+        order.sort_by_key(|&i| (set.tracks[i].bandwidth, i));
+        if order.is_empty() {
+            return None;
+        }
+        let wall = self.corrected_wall();
+        let mut duration = Micros(0);
+        let mut remaining = None;
+        let ladder: Vec<Rung> = order
+            .iter()
+            .map(|&i| {
+                let t = &set.tracks[i];
+                let mut sizes = Vec::new();
+                if let Some(pl) = s.placement(st.period, st.set, i, wall) {
+                    let last = s.final_listing(st.period, st.set, i);
+                    if let Locate::Segment { index, start, end } =
+                        timeline::locate(&t.segments, &pl, st.next, last)
+                    {
+                        if i == st.track || duration.0 == 0 {
+                            duration = Micros(end.0 - start.0);
+                        }
+                        if last && !s.is_live() {
+                            remaining = Some(t.segments.len().saturating_sub(index));
+                        }
+                        for k in index..index.saturating_add(LOOKAHEAD) {
+                            match t.segments.segment(k).and_then(|x| x.byte_range?.length) {
+                                Some(n) => sizes.push(n),
+                                None => break,
+                            }
+                        }
+                    }
+                }
+                Rung {
+                    bandwidth: t.bandwidth,
+                    sizes,
+                }
+            })
+            .collect();
+        let samples = self.estimator.samples();
+        let obs = Observation {
+            ladder: &ladder,
+            current: order.iter().position(|&i| i == st.track),
+            buffer,
+            buffer_goal: goal,
+            segment_duration: if duration.0 > 0 {
+                duration
+            } else {
+                Micros(4_000_000)
+            },
+            samples: &samples,
+            estimate: self.estimator.estimate(self.now.mono),
+            latency: self.estimator.latency(),
+            live: s.is_live(),
+            remaining,
+        };
+        let k = self.policy.choose(&obs).min(order.len() - 1);
+        Some(order[k])
+    }
+
+    /// A playback report: ban the rendition on screen if it drops too many frames.
+    pub(super) fn watch_frames(&mut self, position: Micros, dropped: u64, decoded: u64) {
+        let rule = self.config.abr.dropped_frames;
+        let now = self.now.mono;
+        self.frames.bans.retain(|(_, until)| *until > now);
+        if rule.percent == 0 {
             return;
         }
-        let bps =
-            u64::try_from(u128::from(bytes) * 8_000_000 / elapsed.0 as u128).unwrap_or(u64::MAX);
-        // Weights by duration: a 2 s download moves the averages more than a 0.1 s one.
-        // Half-lives of about 2 s (fast) and 8 s (slow) of download time.
-        let w = elapsed.0.clamp(1, 8_000_000) as u128;
-        let mix = |avg: u64, half: u128| -> u64 {
-            let keep = half * 1_000_000;
-            let v = (u128::from(avg) * keep + u128::from(bps) * w) / (keep + w);
-            u64::try_from(v).unwrap_or(u64::MAX)
+        let w = &mut self.frames.reports;
+        // Counters went back: a new load or a host reset.
+        if w.back()
+            .is_some_and(|&(_, d, f)| dropped < d || decoded < f)
+        {
+            w.clear();
+        }
+        w.push_back((now, dropped, decoded));
+        while w.len() > 1
+            && w.get(1)
+                .is_some_and(|&(t, _, _)| now.0 - t.0 >= rule.window.0)
+        {
+            w.pop_front();
+        }
+        let Some(&(t0, d0, f0)) = w.front() else {
+            return;
         };
-        if self.samples == 0 {
-            self.fast = bps;
-            self.slow = bps;
-        } else {
-            self.fast = mix(self.fast, 2);
-            self.slow = mix(self.slow, 8);
+        let (drops, frames) = (dropped - d0, decoded - f0);
+        if now.0 - t0.0 < rule.window.0 || frames < rule.min_frames {
+            return;
         }
-        self.samples = self.samples.saturating_add(1);
-    }
-
-    pub(crate) fn estimate(&self) -> u64 {
-        self.fast.min(self.slow)
-    }
-}
-
-/// Index of the track to play among `bandwidths` (ascending order not required): the
-/// highest that fits 80% of the estimate; with less than `safe_buffer` buffered, never
-/// higher than `current`. Falls back to the lowest.
-pub(crate) fn choose(
-    bandwidths: &[(usize, u64)],
-    estimate: u64,
-    buffer: Micros,
-    safe_buffer: Micros,
-    current: Option<usize>,
-) -> Option<usize> {
-    let budget = estimate / 1000 * 800;
-    let lowest = bandwidths.iter().min_by_key(|(_, b)| *b).map(|(i, _)| *i);
-    let best = bandwidths
-        .iter()
-        .filter(|(_, b)| *b <= budget)
-        .max_by_key(|(_, b)| *b)
-        .map(|(i, _)| *i)
-        .or(lowest)?;
-    let bw = |i: usize| {
-        bandwidths
-            .iter()
-            .find(|(j, _)| *j == i)
-            .map_or(0, |(_, b)| *b)
-    };
-    match current {
-        // Do not step up on a thin buffer: a wrong guess would stall.
-        Some(c) if bw(best) > bw(c) && buffer < safe_buffer => Some(c),
-        _ => Some(best),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn estimate_follows_drops_fast_and_rises_slowly() {
-        let mut e = Estimator::new(1_000_000);
-        e.sample(1_000_000, Micros(1_000_000)); // 8 Mbit/s
-        assert_eq!(e.estimate(), 8_000_000);
-        for _ in 0..3 {
-            e.sample(250_000, Micros(1_000_000)); // 2 Mbit/s
+        if drops * 100 <= u64::from(rule.percent) * frames {
+            return;
         }
-        let after_drop = e.estimate();
-        assert!(after_drop < 4_500_000, "{after_drop}");
-        e.sample(10_000, Micros(1)); // tiny: ignored
-        assert_eq!(e.estimate(), after_drop);
-    }
-
-    #[test]
-    fn choice_fits_the_budget_and_holds_on_a_thin_buffer() {
-        let ladder = [(0, 400_000), (1, 1_200_000), (2, 3_000_000)];
-        assert_eq!(
-            choose(
-                &ladder,
-                2_000_000,
-                Micros(20_000_000),
-                Micros(8_000_000),
-                Some(0)
-            ),
-            Some(1)
-        );
-        assert_eq!(
-            choose(
-                &ladder,
-                2_000_000,
-                Micros(2_000_000),
-                Micros(8_000_000),
-                Some(0)
-            ),
-            Some(0)
-        );
-        assert_eq!(
-            choose(
-                &ladder,
-                100_000,
-                Micros(20_000_000),
-                Micros(8_000_000),
-                Some(2)
-            ),
-            Some(0)
-        );
-        assert_eq!(choose(&[], 1, Micros(0), Micros(0), None), None);
+        let Some(track) = self.frames.on_screen(position).map(str::to_owned) else {
+            return;
+        };
+        let video = self.session.as_ref().and_then(|s| {
+            let p = s.pres.as_ref()?;
+            let st = s
+                .streams
+                .iter()
+                .find(|st| st.content_type == ContentType::Video)?;
+            let set = p.periods.get(st.period)?.switching_sets.get(st.set)?;
+            Some(set.tracks.clone())
+        });
+        // Never ban the last rendition left: dropping frames beats showing none.
+        let left = video.map_or(0, |tracks| {
+            self.allowed(&tracks)
+                .iter()
+                .filter(|&&i| tracks[i].id != track)
+                .count()
+        });
+        if left == 0 {
+            return;
+        }
+        self.frames.bans.push((track, now.saturating_add(rule.ban)));
+        self.frames.reports.clear();
     }
 }

@@ -1,5 +1,6 @@
 //! Engine configuration and its documented defaults.
 
+use crate::abr::{AbrAlgorithm, EstimatorConfig};
 use crate::drm::DrmConfig;
 use crate::model::VideoRange;
 use crate::time::{FrameRate, Micros};
@@ -130,8 +131,8 @@ pub struct Config {
     /// A live playlist or MPD that has not grown for this many target (segment) durations
     /// is stale: the engine refreshes it from another location.
     pub stale_after_targets: u32,
-    /// Throughput assumed before the first measurement, bits per second.
-    pub start_bandwidth: u64,
+    /// Adaptive bitrate: the policy, the throughput estimator, dropped-frame bans.
+    pub abr: AbrConfig,
     /// Keep the playback state current at least this often (the host may report more often).
     pub tick: Micros,
     /// The form the host's decoder takes media in.
@@ -143,7 +144,7 @@ pub struct Config {
 impl Default for Config {
     /// Seed 0, [`BufferGoals::default`], [`RetryPolicies::default`], manifest live delay,
     /// 30 s penalty, stale after 3 target durations (RFC 8216bis §6.3.4 reload rules),
-    /// 1 Mbit/s start estimate, 500 ms tick, [`SinkMode::default`], no key system (protected
+    /// [`AbrConfig::default`], 500 ms tick, [`SinkMode::default`], no key system (protected
     /// content needs [`Config::drm`]).
     fn default() -> Self {
         Config {
@@ -153,10 +154,49 @@ impl Default for Config {
             live_delay: None,
             penalty: secs(30),
             stale_after_targets: 3,
-            start_bandwidth: 1_000_000,
+            abr: AbrConfig::default(),
             tick: millis(500),
             sink: SinkMode::default(),
             drm: DrmConfig::default(),
+        }
+    }
+}
+
+/// Adaptive bitrate settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AbrConfig {
+    /// The policy choosing the video rendition.
+    pub algorithm: AbrAlgorithm,
+    /// The throughput estimator (its start value, smallest useful download, windows).
+    pub estimator: EstimatorConfig,
+    /// When dropped frames ban a rendition.
+    pub dropped_frames: DroppedFrames,
+}
+
+/// A rendition that drops more than `percent` of its frames over `window` is not chosen
+/// again for `ban` (Shaka Player's defaults: 15 % over 2 s, 30 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DroppedFrames {
+    /// Share of frames dropped that bans, percent (0 turns bans off).
+    pub percent: u32,
+    /// Span the share is measured over.
+    pub window: Micros,
+    /// How long the rendition stays banned.
+    pub ban: Micros,
+    /// Fewest frames decoded in the window for the share to count.
+    pub min_frames: u64,
+}
+
+impl Default for DroppedFrames {
+    /// 15 % over 2 s bans for 30 s, counted once 20 frames were decoded.
+    fn default() -> Self {
+        DroppedFrames {
+            percent: 15,
+            window: secs(2),
+            ban: secs(30),
+            min_frames: 20,
         }
     }
 }

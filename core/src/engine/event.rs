@@ -73,6 +73,8 @@ pub enum SwitchReason {
     Capabilities,
     /// A new period (DASH multi-period) has its own tracks.
     Period,
+    /// The rendition on screen dropped too many frames and is banned for a while.
+    DroppedFrames,
 }
 
 impl SwitchReason {
@@ -85,6 +87,7 @@ impl SwitchReason {
             SwitchReason::Manual => "manual",
             SwitchReason::Capabilities => "capabilities",
             SwitchReason::Period => "period",
+            SwitchReason::DroppedFrames => "dropped-frames",
         }
     }
 }

@@ -239,10 +239,29 @@ impl Player {
             self.fail(p, ErrorClass::Http, cause);
             return Ok(());
         }
-        let elapsed = Micros(self.now.mono.0.saturating_sub(p.sent_at.0));
-        if p.job.kind == RequestKind::MediaSegment {
-            self.estimator.sample(r.body.len(), elapsed);
-            self.stats.bandwidth_estimate = self.estimator.estimate();
+        if matches!(
+            p.job.kind,
+            RequestKind::MediaSegment | RequestKind::InitSegment
+        ) {
+            // Video segments measure the link; the others count as parallel bytes (audio
+            // alone measures when there is no video).
+            let measures = p.job.kind == RequestKind::MediaSegment
+                && (p.job.content_type == Some(ContentType::Video)
+                    || self.session.as_ref().is_none_or(|s| {
+                        !s.streams
+                            .iter()
+                            .any(|st| st.content_type == ContentType::Video)
+                    }));
+            let now = self.now.mono;
+            self.estimator.complete(
+                now,
+                r.id.0,
+                p.sent_at,
+                r.first_byte_at,
+                r.body.len(),
+                measures,
+            );
+            self.stats.bandwidth_estimate = self.estimator.estimate(now);
         }
         let body = match r.body {
             Body::Bytes(b) => b,
@@ -250,6 +269,23 @@ impl Player {
         };
         self.dispatch(r.id, p, body, &r.headers);
         Ok(())
+    }
+
+    /// Part of a body arrived: a media download feeds the throughput estimate.
+    pub(super) fn on_progress(&mut self, id: RequestId, received: u64) {
+        let Some(p) = self.pending.get(&id) else {
+            return;
+        };
+        if !matches!(
+            p.job.kind,
+            RequestKind::MediaSegment | RequestKind::InitSegment
+        ) {
+            return;
+        }
+        // The host reports bytes, not when the first came: assume the usual latency.
+        let first = p.sent_at.saturating_add(self.estimator.latency());
+        let now = self.now.mono;
+        self.estimator.progress(now, id.0, first.min(now), received);
     }
 
     pub(super) fn on_failed(
@@ -262,6 +298,7 @@ impl Player {
         let Some(p) = self.pending.remove(&id) else {
             return Ok(());
         };
+        self.estimator.abort(self.now.mono, id.0);
         if matches!(p.job.purpose, Purpose::License { .. }) {
             let answer = match class {
                 FailureClass::Timeout => Answer::Timeout,
@@ -291,6 +328,7 @@ impl Player {
         for id in expired {
             if let Some(p) = self.pending.remove(&id) {
                 self.out.push_back(Output::Cancel(id));
+                self.estimator.abort(now, id.0);
                 if matches!(p.job.purpose, Purpose::License { .. }) {
                     self.on_license_answer(id, &p, Answer::Timeout);
                     continue;

@@ -40,6 +40,7 @@
 //! the bytes when [`Output::Media`] names the request.
 
 mod abr;
+mod capping;
 mod clock;
 mod config;
 mod cues;
@@ -50,6 +51,7 @@ mod io;
 mod locations;
 mod player;
 mod playlists;
+mod profiles;
 #[cfg(feature = "record")]
 pub mod record;
 mod retry;
@@ -62,7 +64,8 @@ mod streams;
 mod timeline;
 
 pub use config::{
-    BufferGoals, Capabilities, Config, HdcpLevel, Preferences, RetryPolicies, RetryPolicy, Size,
+    AbrConfig, BufferGoals, Capabilities, Config, DroppedFrames, HdcpLevel, Preferences,
+    RetryPolicies, RetryPolicy, Size,
 };
 pub use cues::{Cue, CueKind, CueSource};
 pub use event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason, SwitchReason};
@@ -72,5 +75,6 @@ pub use io::{
     RequestKind, Response, SeekTarget, Source, TimestampOffset,
 };
 pub use player::{InputError, Player};
+pub use profiles::{DeviceProfile, ProfileError, device_profile, device_profiles, parse_profiles};
 pub use sink::{Payload, SinkMode};
 pub use stats::{Stats, Switch};

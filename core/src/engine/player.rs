@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::model::ContentType;
 use crate::time::Micros;
 
-use super::abr::Estimator;
+use super::abr::FrameWatch;
 use super::config::{Capabilities, Config, Preferences};
 use super::event::{Event, FatalError};
 use super::fetch::{Job, Pending};
@@ -13,6 +13,7 @@ use super::io::{Command, Input, Now, Output, PlayState, Playback, RequestId, See
 use super::retry::Rng;
 use super::session::Session;
 use super::stats::Stats;
+use crate::abr::{AbrPolicy, BandwidthEstimator};
 
 /// A misuse of the calling contract. The input is ignored; the engine stays consistent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,7 +60,9 @@ pub struct Player {
     pub(super) prefs: Preferences,
     pub(super) caps: Capabilities,
     pub(super) stats: Stats,
-    pub(super) estimator: Estimator,
+    pub(super) estimator: BandwidthEstimator,
+    pub(super) policy: Box<dyn AbrPolicy>,
+    pub(super) frames: FrameWatch,
     /// Server wall clock minus the host's.
     pub(super) clock_offset: Micros,
     pub(super) host: HostView,
@@ -71,7 +74,9 @@ impl Player {
     pub fn new(config: Config) -> Player {
         Player {
             rng: Rng::new(config.seed),
-            estimator: Estimator::new(config.start_bandwidth),
+            estimator: BandwidthEstimator::new(config.abr.estimator),
+            policy: config.abr.algorithm.policy(),
+            frames: FrameWatch::default(),
             config,
             now: Now {
                 mono: Micros(i64::MIN),
@@ -128,7 +133,10 @@ impl Player {
         match input {
             Input::Command(c) => self.command(c),
             Input::Response(r) => self.on_response(r)?,
-            Input::Progress { id, .. } => self.check_known(id)?,
+            Input::Progress { id, received, .. } => {
+                self.check_known(id)?;
+                self.on_progress(id, received);
+            }
             Input::Failed { id, class, detail } => self.on_failed(id, class, detail)?,
             Input::Playback(p) => self.on_playback(p),
             Input::Timeout => {}
@@ -136,6 +144,12 @@ impl Player {
         }
         self.pump();
         Ok(())
+    }
+
+    /// Replaces the ABR policy chosen by [`Config::abr`](super::Config::abr) with one of the
+    /// host's (Rust hosts; the bindings offer the built-in ones through the config).
+    pub fn set_abr_policy(&mut self, policy: Box<dyn AbrPolicy>) {
+        self.policy = policy;
     }
 
     /// The next output; drain until [`Output::Timeout`].
@@ -200,6 +214,7 @@ impl Player {
         let ids: Vec<RequestId> = self.pending.keys().copied().collect();
         for id in ids {
             self.out.push_back(Output::Cancel(id));
+            self.estimator.abort(self.now.mono, id.0);
         }
         self.drm_close_all();
         self.pending.clear();
@@ -219,6 +234,7 @@ impl Player {
         let was = self.host.state;
         self.stats.dropped_frames = p.dropped_frames;
         self.stats.decoded_frames = p.decoded_frames;
+        self.watch_frames(p.position, p.dropped_frames, p.decoded_frames);
         self.host.position = p.position;
         self.host.reported_at = now;
         self.host.state = p.state;
@@ -284,6 +300,7 @@ impl Player {
         for id in cancelled {
             self.pending.remove(&id);
             self.out.push_back(Output::Cancel(id));
+            self.estimator.abort(self.now.mono, id.0);
         }
     }
 

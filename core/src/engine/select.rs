@@ -1,33 +1,16 @@
 //! Choosing tracks: the initial choice by preferences, capabilities and the throughput
 //! estimate, the adaptive video choice before each segment, and language changes.
 
-use crate::model::{ContentType, ManifestFormat, SegmentIndex, Track};
+use crate::model::{ContentType, ManifestFormat, SegmentIndex};
 use crate::time::Micros;
 
-use super::abr;
-use super::config::Capabilities;
+use super::capping::playable;
 use super::event::{ErrorClass, Event, FatalError, SwitchReason};
 use super::fetch::Purpose;
 use super::io::Output;
 use super::player::Player;
 use super::stats::Switch;
 use super::streams::{Stream, kind_of};
-
-fn playable(t: &Track, caps: &Capabilities, banned: &[String]) -> bool {
-    !banned.contains(&t.id)
-        && caps
-            .max_width
-            .is_none_or(|m| t.width.is_none_or(|w| w <= m))
-        && caps
-            .max_height
-            .is_none_or(|m| t.height.is_none_or(|h| h <= m))
-        && caps.max_bandwidth.is_none_or(|m| t.bandwidth <= m)
-        && (caps.codecs.is_empty()
-            || t.codecs.as_deref().is_none_or(|cs| {
-                cs.split(',')
-                    .all(|c| caps.codecs.iter().any(|p| c.trim().starts_with(p.as_str())))
-            }))
-}
 
 fn lang_matches(lang: Option<&str>, want: &str) -> bool {
     lang.is_some_and(|l| {
@@ -40,11 +23,10 @@ fn lang_matches(lang: Option<&str>, want: &str) -> bool {
 impl Player {
     /// Chooses the tracks to start with and creates the streams; false after a fatal error.
     pub(super) fn select_initial(&mut self) -> bool {
-        let estimate = self.estimator.estimate();
         let caps = self.caps.clone();
         let banned = self.drm_banned().to_vec();
         let prefs = self.prefs.clone();
-        let Some(s) = self.session.as_mut() else {
+        let Some(s) = self.session.as_ref() else {
             return false;
         };
         let Some(p) = s.pres.as_ref() else {
@@ -70,19 +52,17 @@ impl Player {
         let mut audio_group = None;
         if let Some(v) = video {
             let set = &period.switching_sets[v];
-            let ladder: Vec<(usize, u64)> = set
-                .tracks
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| playable(t, &caps, &banned))
-                .map(|(i, t)| (i, t.bandwidth))
-                .collect();
+            let allowed = self.allowed(&set.tracks);
             let manual = prefs
                 .video_track
                 .as_ref()
-                .and_then(|id| set.tracks.iter().position(|t| t.id == *id));
+                .and_then(|id| set.tracks.iter().position(|t| t.id == *id))
+                .filter(|t| allowed.contains(t));
             let t = manual
-                .or_else(|| abr::choose(&ladder, estimate, Micros(0), Micros(0), None))
+                .or_else(|| {
+                    let st = Stream::new(ContentType::Video, 0, v, allowed.first().copied()?);
+                    self.abr_choose(&st, &allowed, Micros(0), self.config.buffer.ahead)
+                })
                 .unwrap_or(0);
             audio_group = set.tracks[t]
                 .hls
@@ -188,7 +168,9 @@ impl Player {
             })
             .map(|st| (st.set, st.track))
             .collect();
-        s.streams = streams;
+        if let Some(s) = self.session.as_mut() {
+            s.streams = streams;
+        }
         for (content_type, to, bandwidth) in selected {
             self.switched(content_type, None, to, bandwidth, SwitchReason::Initial);
         }
@@ -316,6 +298,7 @@ impl Player {
             if let Some(id) = cancel {
                 if self.pending.remove(&id).is_some() {
                     self.out.push_back(Output::Cancel(id));
+                    self.estimator.abort(self.now.mono, id.0);
                 }
             }
             // A retry waiting for its backoff belongs to the old track.
@@ -344,9 +327,6 @@ impl Player {
         {
             return;
         }
-        let estimate = self.estimator.estimate();
-        let caps = self.caps.clone();
-        let banned = self.drm_banned().to_vec();
         let manual = self.prefs.video_track.clone();
         let Some(s) = self.session.as_ref() else {
             return;
@@ -362,32 +342,29 @@ impl Player {
         else {
             return;
         };
+        let allowed = self.allowed(&set.tracks);
         let choice = match manual
             .as_ref()
             .and_then(|id| set.tracks.iter().position(|t| t.id == *id))
+            .filter(|t| allowed.contains(t))
         {
             Some(t) => Some((t, SwitchReason::Manual)),
             None => {
-                let ladder: Vec<(usize, u64)> = set
-                    .tracks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, t)| playable(t, &caps, &banned))
-                    .map(|(k, t)| (k, t.bandwidth))
-                    .collect();
-                let current = ladder
-                    .iter()
-                    .any(|(k, _)| *k == st.track)
-                    .then_some(st.track);
                 // Near the live edge the buffer cannot exceed the live delay.
-                let safe = match s.window.filter(|_| s.is_live()) {
-                    Some(w) => Micros(8_000_000).min(Micros(w.delay.0 / 2)),
-                    None => Micros(8_000_000),
+                let goal = match s.window.filter(|_| s.is_live()) {
+                    Some(w) => self.config.buffer.ahead.min(w.delay),
+                    None => self.config.buffer.ahead,
                 };
-                abr::choose(&ladder, estimate, buffer, safe, current).map(|t| {
+                let current = allowed.contains(&st.track);
+                let banned_for_frames = self.frames.bans.iter().any(|(id, until)| {
+                    *until > self.now.mono && set.tracks.get(st.track).is_some_and(|t| t.id == *id)
+                });
+                self.abr_choose(st, &allowed, buffer, goal).map(|t| {
                     let up = set.tracks[t].bandwidth
                         > set.tracks.get(st.track).map_or(0, |x| x.bandwidth);
-                    let reason = if current.is_none() {
+                    let reason = if banned_for_frames {
+                        SwitchReason::DroppedFrames
+                    } else if !current {
                         SwitchReason::Capabilities
                     } else if up {
                         SwitchReason::AbrUp

@@ -160,7 +160,7 @@ impl Player {
     }
 
     pub(super) fn request_steering(&mut self) {
-        let bw = self.estimator.estimate();
+        let bw = self.estimator.estimate(self.now.mono);
         let Some(s) = self.session.as_mut() else {
             return;
         };

@@ -534,6 +534,9 @@ impl Player {
             return;
         }
         st.inflight = None;
+        if st.content_type == ContentType::Video {
+            self.frames.fetched(start, end, &track);
+        }
         if new_timeline && st.last_end.is_some() {
             st.timeline = st.timeline.wrapping_add(1);
         }
