@@ -31,6 +31,14 @@ pub struct Decoder {
     pub longest_stall: Micros,
     /// Stalls after the first frame.
     pub stalls: u32,
+    /// Total stall time after the first frame (a stall still going counts up to the
+    /// last advance).
+    pub stalled: Micros,
+    /// Share of the frames the decoder drops from now on, percent (a scripted weak
+    /// device).
+    pub drop_percent: u32,
+    /// Frames dropped so far.
+    pub dropped: u64,
     stall_since: Option<Micros>,
     started: bool,
     played: Micros,
@@ -49,6 +57,9 @@ impl Decoder {
             frames: 0,
             longest_stall: Micros(0),
             stalls: 0,
+            stalled: Micros(0),
+            drop_percent: 0,
+            dropped: 0,
             stall_since: None,
             started: false,
             played: Micros(0),
@@ -122,7 +133,11 @@ impl Decoder {
             let dt = (t1.0 - t0.0).min(self.ahead().0).max(0);
             self.position = Micros(self.position.0 + dt);
             self.played = Micros(self.played.0 + dt);
-            self.frames = (self.played.0 / 40_000) as u64;
+            let frames = (self.played.0 / 40_000) as u64;
+            self.dropped += (frames - self.frames.min(frames)) * u64::from(self.drop_percent) / 100;
+            self.frames = frames;
+        } else if self.state == PlayState::Stalled && self.stall_since.is_some() {
+            self.stalled = Micros(self.stalled.0 + (t1.0 - t0.0).max(0));
         }
         let ahead = self.ahead();
         match self.state {
@@ -169,7 +184,7 @@ impl Decoder {
                     ranges: r.clone(),
                 })
                 .collect(),
-            dropped_frames: 0,
+            dropped_frames: self.dropped,
             decoded_frames: self.frames,
         }
     }

@@ -55,6 +55,9 @@ pub struct SimConfig {
     /// Documents served at exact URLs before the origin (corpus manifests); any other URL
     /// on their hosts is a 50 kB media body.
     pub documents: Vec<(String, Vec<u8>)>,
+    /// Media bodies of a known size at exact URLs, before the origin (the ABR harness's
+    /// ladders).
+    pub media_sizes: std::collections::HashMap<String, u64>,
 }
 
 impl Default for SimConfig {
@@ -76,6 +79,7 @@ impl Default for SimConfig {
             cdm: CdmScript::default(),
             license: SimLicenseServer::default(),
             documents: Vec::new(),
+            media_sizes: std::collections::HashMap::new(),
         }
     }
 }
@@ -268,6 +272,14 @@ impl Sim {
             Served::Text {
                 content_type: "application/octet-stream",
                 body,
+            }
+        } else if let Some(&size) = self.config.media_sizes.get(&r.url) {
+            Served::Media {
+                size,
+                media: origin::MediaRef {
+                    track: origin::MediaTrack::Audio,
+                    segment: None,
+                },
             }
         } else if let Some((_, doc)) = self.config.documents.iter().find(|(u, _)| *u == r.url) {
             Served::Text {

@@ -82,6 +82,25 @@ impl Trace {
         Trace::sabre(text).unwrap_or_else(|| Trace::pensieve(text))
     }
 
+    /// The same trace with every throughput times `num / den` (Pensieve's simulator
+    /// counts 95 % of the link as payload).
+    pub fn scaled(&self, num: u64, den: u64) -> Trace {
+        Trace::steps(
+            self.steps
+                .iter()
+                .map(|&(d, bps)| {
+                    let v = u128::from(bps) * u128::from(num) / u128::from(den.max(1));
+                    (d, u64::try_from(v).unwrap_or(u64::MAX))
+                })
+                .collect(),
+        )
+    }
+
+    /// Length of one loop.
+    pub fn period(&self) -> Micros {
+        self.total
+    }
+
     /// Throughput at `t` and when it next changes.
     pub fn at(&self, t: Micros) -> (u64, Micros) {
         let base = t.0 - t.0.rem_euclid(self.total.0);
