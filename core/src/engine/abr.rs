@@ -4,10 +4,10 @@
 use std::collections::VecDeque;
 
 use crate::abr::{Observation, Rung};
-use crate::model::{ContentType, Track};
+use crate::model::{ContentType, SwitchingSet};
 use crate::time::Micros;
 
-use super::capping::{playable, viewport_cap};
+use super::capping::{playable_in, viewport_cap};
 use super::player::Player;
 use super::streams::Stream;
 use super::timeline::{self, Locate};
@@ -50,7 +50,8 @@ impl FrameWatch {
 impl Player {
     /// Tracks the device may play now: DRM restrictions and dropped-frame bans, then the
     /// capabilities, then the viewport.
-    pub(super) fn allowed(&self, tracks: &[Track]) -> Vec<usize> {
+    pub(super) fn allowed(&self, set: &SwitchingSet) -> Vec<usize> {
+        let tracks = &set.tracks;
         let now = self.now.mono;
         let mut banned = self.drm_banned().to_vec();
         banned.extend(
@@ -60,9 +61,7 @@ impl Player {
                 .filter(|(_, until)| *until > now)
                 .map(|(id, _)| id.clone()),
         );
-        let ok: Vec<usize> = (0..tracks.len())
-            .filter(|&i| playable(&tracks[i], &self.caps, &banned))
-            .collect();
+        let ok = playable_in(set, &self.caps, &banned);
         let Some(v) = self.caps.viewport else {
             return ok;
         };
@@ -194,13 +193,13 @@ impl Player {
                 .iter()
                 .find(|st| st.content_type == ContentType::Video)?;
             let set = p.periods.get(st.period)?.switching_sets.get(st.set)?;
-            Some(set.tracks.clone())
+            Some(set.clone())
         });
         // Never ban the last rendition left: dropping frames beats showing none.
-        let left = video.map_or(0, |tracks| {
-            self.allowed(&tracks)
+        let left = video.map_or(0, |set| {
+            self.allowed(&set)
                 .iter()
-                .filter(|&&i| tracks[i].id != track)
+                .filter(|&&i| set.tracks[i].id != track)
                 .count()
         });
         if left == 0 {

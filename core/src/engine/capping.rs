@@ -1,12 +1,36 @@
 //! Which tracks the device may play: the host's [`Capabilities`] applied to one track, and
 //! the viewport cap applied to a whole ladder.
 
-use crate::model::{Track, VideoRange};
+use crate::model::{SegmentIndex, SwitchingSet, Track, VideoRange};
 
 use super::config::{Capabilities, HdcpLevel};
 
-/// The track passes every limit that concerns it alone (the viewport is a ladder rule: see
-/// [`viewport_cap`]).
+/// The track's media is encrypted: content protection on it or its set, or HLS keys.
+pub(super) fn protected(set: &SwitchingSet, t: &Track) -> bool {
+    !set.protection.is_empty()
+        || !t.protection.is_empty()
+        || matches!(&t.segments, SegmentIndex::List(l) if l.key_sets().iter().any(|k| !k.is_empty()))
+}
+
+/// Tracks of `set` that pass every limit concerning them alone (the viewport is a ladder
+/// rule: see [`viewport_cap`]).
+pub(super) fn playable_in(
+    set: &SwitchingSet,
+    caps: &Capabilities,
+    banned: &[String],
+) -> Vec<usize> {
+    (0..set.tracks.len())
+        .filter(|&i| {
+            let t = &set.tracks[i];
+            playable(t, caps, banned)
+                && caps
+                    .software_drm_max_height
+                    .is_none_or(|m| !protected(set, t) || t.height.is_none_or(|h| h <= m))
+        })
+        .collect()
+}
+
+/// The track passes the limits that concern it alone, DRM aside (see [`playable_in`]).
 pub(super) fn playable(t: &Track, caps: &Capabilities, banned: &[String]) -> bool {
     !banned.contains(&t.id)
         && caps
@@ -36,9 +60,6 @@ pub(super) fn playable(t: &Track, caps: &Capabilities, banned: &[String]) -> boo
         && caps
             .hdcp
             .is_none_or(|have| hdcp_needed(t.hdcp_level.as_deref()) <= have)
-        && caps
-            .software_drm_max_height
-            .is_none_or(|m| t.protection.is_empty() || t.height.is_none_or(|h| h <= m))
 }
 
 /// HDCP a track's HLS `HDCP-LEVEL` asks for.
@@ -148,7 +169,7 @@ pub(super) fn viewport_cap(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::{ContentProtection, KeySystem, SegmentIndex};
+    use crate::model::{ContentProtection, ContentType, KeySystem};
     use crate::time::FrameRate;
 
     #[test]
@@ -231,8 +252,10 @@ mod tests {
         };
         assert!(playable(&base, &at, &[]));
         // Software DRM: only protected tracks taller than the limit go.
-        let mut protected = base.clone();
-        protected.protection = vec![ContentProtection {
+        let mut set = SwitchingSet::new(ContentType::Video);
+        set.tracks = vec![base.clone()];
+        assert_eq!(playable_in(&set, &at, &[]), vec![0]);
+        set.protection = vec![ContentProtection {
             system: KeySystem::Widevine,
             scheme_id_uri: String::new(),
             value: None,
@@ -243,7 +266,12 @@ mod tests {
             robustness: None,
             ref_id: None,
         }];
-        assert!(!playable(&protected, &at, &[]));
+        assert!(playable_in(&set, &at, &[]).is_empty());
+        let hardware = Capabilities {
+            software_drm_max_height: None,
+            ..at
+        };
+        assert_eq!(playable_in(&set, &hardware, &[]), vec![0]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use crate::model::{ContentType, ManifestFormat, SegmentIndex};
 use crate::time::Micros;
 
-use super::capping::playable;
+use super::capping::playable_in;
 use super::event::{ErrorClass, Event, FatalError, SwitchReason};
 use super::fetch::Purpose;
 use super::io::Output;
@@ -42,7 +42,7 @@ impl Player {
         };
         let usable = |i: usize| {
             let set = &period.switching_sets[i];
-            !set.trick_mode && set.tracks.iter().any(|t| playable(t, &caps, &banned))
+            !set.trick_mode && !playable_in(set, &caps, &banned).is_empty()
         };
         let video = (0..period.switching_sets.len()).find(|&i| {
             kind_of(period.switching_sets[i].content_type) == ContentType::Video && usable(i)
@@ -52,7 +52,7 @@ impl Player {
         let mut audio_group = None;
         if let Some(v) = video {
             let set = &period.switching_sets[v];
-            let allowed = self.allowed(&set.tracks);
+            let allowed = self.allowed(set);
             let manual = prefs
                 .video_track
                 .as_ref()
@@ -342,7 +342,7 @@ impl Player {
         else {
             return;
         };
-        let allowed = self.allowed(&set.tracks);
+        let allowed = self.allowed(set);
         let choice = match manual
             .as_ref()
             .and_then(|id| set.tracks.iter().position(|t| t.id == *id))
