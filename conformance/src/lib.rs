@@ -2,6 +2,7 @@
 //! golden snapshots, the walk over the shared real-world corpus, and the differential
 //! tests against the `m3u8-rs` and `dash-mpd-core` oracles).
 
+pub mod abr_eval;
 mod aes128;
 pub mod asset;
 pub mod server;

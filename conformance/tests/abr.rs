@@ -20,9 +20,13 @@ const S: i64 = 1_000_000;
 const SD_KID: &str = "11111111-1111-1111-1111-111111111111";
 const HD_KID: &str = "22222222-2222-2222-2222-222222222222";
 
-/// (id, width, height, fps, codecs, bandwidth, HDR, HLS HDCP-LEVEL): the ladder of every
-/// test, from 360p AVC Main to 2160p60 HEVC Main 10 PQ.
-const LADDER: [(&str, u32, u32, u32, &str, u64, bool, &str); 4] = [
+/// (id, width, height, fps, codecs, bandwidth, HDR, HLS HDCP-LEVEL).
+type Rendition = (&'static str, u32, u32, u32, &'static str, u64, bool, &'static str);
+/// Documents served at exact URLs, and media sizes by URL.
+type Served = (Vec<(String, Vec<u8>)>, HashMap<String, u64>);
+
+/// The ladder of every test, from 360p AVC Main to 2160p60 HEVC Main 10 PQ.
+const LADDER: [Rendition; 4] = [
     ("v360", 640, 360, 30, "avc1.4d401e", 800_000, false, "NONE"),
     (
         "v720",
@@ -90,7 +94,7 @@ fn dash(protected: bool) -> (String, HashMap<String, u64>) {
 }
 
 /// The same ladder as HLS (TS segments, `HDCP-LEVEL` on every variant).
-fn hls() -> (Vec<(String, Vec<u8>)>, HashMap<String, u64>) {
+fn hls() -> Served {
     let mut master = String::from("#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n");
     let mut docs = Vec::new();
     let mut sizes = HashMap::new();

@@ -169,6 +169,7 @@ impl AbrPolicy for RobustMpc {
             rate,
             steps: steps(obs, self.horizon),
             rebuffer_weight: mbps(top),
+            startup_weight: None,
         }
         .best_first(|_: Micros| 0.0)
     }

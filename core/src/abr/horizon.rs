@@ -31,6 +31,9 @@ pub(super) struct Horizon<'a> {
     pub(super) steps: usize,
     /// Score lost per second of stall, in Mbit/s (QoE_lin's weight: the top rung).
     pub(super) rebuffer_weight: f64,
+    /// Score lost per second the first download delays the first frame (`None`: as a
+    /// stall).
+    pub(super) startup_weight: Option<f64>,
 }
 
 /// A partial sequence: its score, the buffer it leaves, and the rung it starts with.
@@ -80,13 +83,17 @@ impl Horizon<'_> {
             let times: Vec<Micros> = (0..n).map(|l| self.download(l, k)).collect();
             for &(from, s) in &prev {
                 let start = s.buffer.min(self.goal);
+                let weight = match (k, self.startup_weight) {
+                    (0, Some(w)) => w,
+                    _ => self.rebuffer_weight,
+                };
                 for (l, &d) in times.iter().enumerate() {
                     let stall = Micros((d.0 - start.0).max(0));
                     let left = Micros((start.0 - d.0).max(0) + self.duration.0);
                     let r = mbps(self.ladder[l].bandwidth);
                     let switch = from.map_or(0.0, |p| (r - mbps(self.ladder[p].bandwidth)).abs());
                     fronts[l].push(State {
-                        score: s.score + r - self.rebuffer_weight * seconds(stall) - switch,
+                        score: s.score + r - weight * seconds(stall) - switch,
                         buffer: left,
                         first: if k == 0 { l } else { s.first },
                     });
@@ -187,6 +194,7 @@ mod tests {
                         rate,
                         steps: 5,
                         rebuffer_weight: 4.3,
+                        startup_weight: None,
                     };
                     let first = h.best_first(|_| 0.0);
                     let got = brute(&h, Some(first));
@@ -212,6 +220,7 @@ mod tests {
             rate: 4_400_000,
             steps: 1,
             rebuffer_weight: 4.3,
+            startup_weight: None,
         };
         assert_eq!(h.best_first(|_| 0.0), 1);
         // Valuing each second of buffer at 2 Mbit/s-equivalents keeps the low rung.

@@ -70,6 +70,9 @@ pub struct Observation<'a> {
     pub live: bool,
     /// Segments left before the end of a VOD presentation (`None`: live or unknown).
     pub remaining: Option<u64>,
+    /// Nothing has played yet: the next download delays the first frame rather than
+    /// stalling playback.
+    pub starting: bool,
 }
 
 /// A rendition-choosing policy: a pure function of what it observes.

@@ -26,6 +26,9 @@ pub struct PlayheadParams {
     pub reserve: Micros,
     /// Cost of each second below the reserve, as a share of a second of stall.
     pub reserve_weight: f64,
+    /// Cost of each second the first download delays the first frame, as a share of a
+    /// second of stall.
+    pub startup_weight: f64,
 }
 
 impl Default for PlayheadParams {
@@ -36,6 +39,7 @@ impl Default for PlayheadParams {
             error_weight: 1.0,
             reserve: Micros(16_000_000),
             reserve_weight: 0.4,
+            startup_weight: 1.0,
         }
     }
 }
@@ -83,6 +87,7 @@ impl AbrPolicy for PlayheadAbr {
             rate,
             steps,
             rebuffer_weight: top,
+            startup_weight: obs.starting.then_some(top * p.startup_weight),
         }
         .best_first(|left: Micros| -weight * seconds(Micros((reserve.0 - left.0).max(0))))
     }

@@ -146,6 +146,7 @@ impl Player {
             latency: self.estimator.latency(),
             live: s.is_live(),
             remaining,
+            starting: !self.host.first_frame,
         };
         let k = self.policy.choose(&obs).min(order.len() - 1);
         Some(order[k])

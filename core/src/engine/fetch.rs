@@ -153,9 +153,16 @@ impl Player {
         let mut timeout = self.config.retry.of(job.kind).timeout;
         // A segment, or a live playlist refresh, slower than 1.5 times the segment duration
         // would stall playback anyway: give up on it sooner and try elsewhere (never
-        // under 2 s).
+        // under 2 s). With nowhere else to fetch a segment from, a slow answer is better
+        // than starting over.
+        let elsewhere = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.media_locs.len() > 1);
         let span = match &job.purpose {
-            Purpose::Segment { start, end, .. } => Some(Micros(end.0.saturating_sub(start.0))),
+            Purpose::Segment { start, end, .. } if elsewhere => {
+                Some(Micros(end.0.saturating_sub(start.0)))
+            }
             Purpose::Playlist { .. } | Purpose::Manifest => self
                 .session
                 .as_ref()

@@ -7,6 +7,7 @@
 //! - `playhead demo`: the bundled origin played live in every format, with a DVR seek, a CDN
 //!   failure, decoded audio and a chart.
 
+mod abr_eval;
 mod audio;
 mod chart;
 mod demo;
@@ -42,6 +43,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// N concurrent engine sessions against an origin (loopback only by default).
     Load(load::LoadArgs),
+    /// ABR evaluation: every policy over a folder of traces, against the offline optimum.
+    AbrEval(abr_eval::AbrEvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,5 +57,12 @@ fn main() -> ExitCode {
         Command::Probe(args) => play::probe(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Load(args) => load::run(&args),
+        Command::AbrEval(args) => match abr_eval::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("abr-eval: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

@@ -1,0 +1,391 @@
+//! `playhead abr-eval`: every ABR policy of the engine, played by the real engine in the
+//! simulator over every trace of a folder, scored with QoE_lin against the offline optimum.
+//!
+//! Prints one table for the folder, writes `sessions.csv` (one row per trace and policy)
+//! and `session.svg` (one trace, every policy) into `--out`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use playhead::Micros;
+use playhead::abr::{AbrAlgorithm, AbrPolicy, PlayheadAbr, PlayheadParams};
+use playhead_conformance::abr_eval::optimum::{self, Model};
+use playhead_conformance::abr_eval::qoe::{self, Metrics};
+use playhead_conformance::abr_eval::session::{self, Outcome, Setup};
+use playhead_conformance::abr_eval::traces::{self, NamedTrace};
+use playhead_conformance::abr_eval::video::Video;
+
+use crate::chart::{self, Panel};
+use crate::host::Sample;
+
+/// Arguments of `abr-eval`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct AbrEvalArgs {
+    /// Folder of throughput traces (Pensieve text, sabre JSON, Twitch patterns).
+    #[arg(long)]
+    traces: PathBuf,
+    /// Video ladder: a folder of Pensieve `video_size_<q>` files or a sabre movie JSON.
+    #[arg(long)]
+    video: PathBuf,
+    /// Bitrates of a `video_size_<q>` folder in kbit/s, lowest first (default: Pensieve's).
+    #[arg(long, value_delimiter = ',')]
+    bitrates: Option<Vec<u64>>,
+    /// Segments per session (Pensieve plays 48).
+    #[arg(long, default_value_t = 48)]
+    chunks: usize,
+    /// Buffer goal, seconds (Pensieve's simulator: 60).
+    #[arg(long, default_value_t = 60)]
+    goal: i64,
+    /// Time to first byte, ms, for traces that do not give theirs (Pensieve: 80).
+    #[arg(long, default_value_t = 80)]
+    latency: i64,
+    /// Share of the trace's throughput that carries payload, percent (Pensieve: 95).
+    #[arg(long, default_value_t = 95)]
+    efficiency: u64,
+    /// Policies, comma-separated (playhead, throughput, bola, robust-mpc).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "playhead,robust-mpc,bola,throughput"
+    )]
+    policies: Vec<String>,
+    /// Time bin of the optimum's dynamic program, ms.
+    #[arg(long, default_value_t = 100)]
+    resolution: i64,
+    /// Only the first N traces (quick runs).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Threads.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Where the CSV and the chart go.
+    #[arg(long, default_value = "target/abr-eval")]
+    out: PathBuf,
+    /// Trace to chart (default: the first).
+    #[arg(long)]
+    chart: Option<String>,
+    /// Skip the optimum (quick tuning runs).
+    #[arg(long)]
+    no_optimum: bool,
+    /// Override Playhead's tunables: `horizon=8,window=5,error=1.0,reserve=16,weight=0.4,startup=1`
+    /// (reserve in seconds). Tune on the training traces only.
+    #[arg(long)]
+    playhead: Option<String>,
+}
+
+/// Playhead's parameters with the overrides of `--playhead`.
+fn params(spec: &str) -> Result<PlayheadParams, String> {
+    let mut p = PlayheadParams::default();
+    for kv in spec.split(',').filter(|x| !x.is_empty()) {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("{kv}: want key=value"))?;
+        let f: f64 = v.parse().map_err(|_| format!("{kv}: not a number"))?;
+        match k {
+            "horizon" => p.horizon = f as usize,
+            "window" => p.window = f as usize,
+            "error" => p.error_weight = f,
+            "reserve" => p.reserve = Micros((f * 1e6) as i64),
+            "weight" => p.reserve_weight = f,
+            "startup" => p.startup_weight = f,
+            _ => {
+                return Err(format!(
+                    "{k}: unknown (horizon, window, error, reserve, weight, startup)"
+                ));
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Everything measured on one trace.
+struct TraceResult {
+    name: String,
+    optimum: Option<f64>,
+    runs: Vec<(AbrAlgorithm, Metrics, Option<String>)>,
+}
+
+pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
+    let clock = Instant::now();
+    let policies = args
+        .policies
+        .iter()
+        .map(|p| AbrAlgorithm::from_name(p).ok_or_else(|| format!("unknown policy {p}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let kbps: Option<Vec<u64>> = args
+        .bitrates
+        .as_ref()
+        .map(|v| v.iter().map(|k| k * 1000).collect());
+    let video = Video::read(&args.video, kbps.as_deref()).map_err(|e| e.to_string())?;
+    let mut all = traces::read_folder(&args.traces).map_err(|e| e.to_string())?;
+    if let Some(n) = args.limit {
+        all.truncate(n);
+    }
+    if all.is_empty() {
+        return Err(format!("no traces in {}", args.traces.display()));
+    }
+    let setup = |t: &NamedTrace| Setup {
+        chunks: args.chunks.min(video.chunks()),
+        goal: Micros(args.goal * 1_000_000),
+        latency: t.latency.unwrap_or(Micros(args.latency * 1000)),
+    };
+    let scaled: Vec<(String, playhead_conformance::sim::net::Trace, Setup)> = all
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.trace.scaled(args.efficiency, 100),
+                setup(t),
+            )
+        })
+        .collect();
+    let tuned = args.playhead.as_deref().map(params).transpose()?;
+    let resolution = (!args.no_optimum).then(|| Micros(args.resolution.max(1) * 1000));
+    let jobs = args.jobs.max(1);
+    let results: Vec<TraceResult> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                let (scaled, policies, video) = (&scaled, &policies, &video);
+                scope.spawn(move || {
+                    scaled
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| i % jobs == j)
+                        .map(|(i, (name, trace, setup))| {
+                            (
+                                i,
+                                one_trace(name, trace, setup, video, policies, resolution, tuned),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out: Vec<(usize, TraceResult)> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect();
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, r)| r).collect()
+    });
+    let folder = args.traces.file_name().map_or_else(
+        || args.traces.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let table = table(&folder, &video, &args, &policies, &results);
+    print!("{table}");
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    write(&args.out.join("sessions.csv"), &csv(&policies, &results))?;
+    write(&args.out.join("table.txt"), &table)?;
+    let pick = args
+        .chart
+        .as_deref()
+        .and_then(|c| scaled.iter().find(|(n, _, _)| n == c))
+        .or_else(|| scaled.first());
+    if let Some((name, trace, setup)) = pick {
+        let runs: Vec<(String, Outcome)> = policies
+            .iter()
+            .map(|&a| {
+                (
+                    a.name().to_owned(),
+                    session::play_with(&video, trace, setup, a, custom(a, tuned), true),
+                )
+            })
+            .collect();
+        let samples: Vec<Vec<Sample>> = runs
+            .iter()
+            .map(|(_, o)| {
+                o.points
+                    .iter()
+                    .map(|p| Sample {
+                        t: p.t.0 as f64 / 1e6,
+                        position: 0.0,
+                        buffer: p.buffer.0 as f64 / 1e6,
+                        bitrate: p.bitrate,
+                        estimate: p.link,
+                    })
+                    .collect()
+            })
+            .collect();
+        let titles: Vec<String> = runs
+            .iter()
+            .map(|(n, o)| {
+                let m = qoe::metrics(&video, &o.session);
+                format!("{n}: QoE {:.1}, {} stalls", m.qoe, m.stalls)
+            })
+            .collect();
+        let panels: Vec<Panel<'_>> = titles
+            .iter()
+            .zip(&samples)
+            .map(|(t, s)| Panel {
+                title: t,
+                samples: s,
+                marks: &[],
+            })
+            .collect();
+        let svg = chart::svg(
+            &format!("{folder} / {name} (dashed: link throughput)"),
+            &panels,
+        );
+        write(&args.out.join("session.svg"), &svg)?;
+    }
+    println!(
+        "{} traces x {} policies + optimum in {:.1} s; wrote {}/sessions.csv, table.txt, session.svg",
+        results.len(),
+        policies.len(),
+        clock.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn one_trace(
+    name: &str,
+    trace: &playhead_conformance::sim::net::Trace,
+    setup: &Setup,
+    video: &Video,
+    policies: &[AbrAlgorithm],
+    resolution: Option<Micros>,
+    tuned: Option<PlayheadParams>,
+) -> TraceResult {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for &a in policies {
+        let o = session::play_with(video, trace, setup, a, custom(a, tuned), false);
+        start.get_or_insert(o.first_request);
+        runs.push((a, qoe::metrics(video, &o.session), o.error));
+    }
+    let model = Model {
+        latency: setup.latency,
+        goal: setup.goal,
+        start: start.unwrap_or(Micros(0)),
+        chunks: setup.chunks,
+    };
+    TraceResult {
+        name: name.to_owned(),
+        optimum: resolution.and_then(|r| optimum::optimum(video, trace, &model, r).map(|p| p.qoe)),
+        runs,
+    }
+}
+
+/// The tuned Playhead policy, for `--playhead`.
+fn custom(a: AbrAlgorithm, tuned: Option<PlayheadParams>) -> Option<Box<dyn AbrPolicy>> {
+    match (a, tuned) {
+        (AbrAlgorithm::Playhead, Some(params)) => Some(Box::new(PlayheadAbr { params })),
+        _ => None,
+    }
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> f64 {
+    let (n, s) = v.fold((0usize, 0.0), |(n, s), x| (n + 1, s + x));
+    if n == 0 { 0.0 } else { s / n as f64 }
+}
+
+fn table(
+    folder: &str,
+    video: &Video,
+    args: &AbrEvalArgs,
+    policies: &[AbrAlgorithm],
+    results: &[TraceResult],
+) -> String {
+    let opt = mean(results.iter().filter_map(|r| r.optimum));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{folder}: {} traces, video {} ({} levels, {} x {} s segments), buffer goal {} s",
+        results.len(),
+        video.name,
+        video.bitrates.len(),
+        args.chunks.min(video.chunks()),
+        video.segment_duration.0 as f64 / 1e6,
+        args.goal
+    );
+    let _ = writeln!(
+        s,
+        "{:<12} {:>9} {:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
+        "policy",
+        "QoE_lin",
+        "% opt",
+        "bitrate Mb/s",
+        "rebuf %",
+        "stalls",
+        "switches",
+        "startup s",
+        "errors"
+    );
+    let _ = writeln!(
+        s,
+        "{:<12} {:>9.2} {:>7.1} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
+        "optimum", opt, 100.0, "-", "-", "-", "-", "-", "-"
+    );
+    for (k, a) in policies.iter().enumerate() {
+        let ms = || {
+            results
+                .iter()
+                .filter_map(move |r| r.runs.get(k).map(|x| &x.1))
+        };
+        let q = mean(ms().map(|m| m.qoe));
+        let errors = results
+            .iter()
+            .filter(|r| r.runs.get(k).is_some_and(|x| x.2.is_some()))
+            .count();
+        let _ = writeln!(
+            s,
+            "{:<12} {:>9.2} {:>7.1} {:>13.3} {:>9.3} {:>8.2} {:>9.2} {:>10.3} {:>7}",
+            a.name(),
+            q,
+            if opt != 0.0 { 100.0 * q / opt } else { 0.0 },
+            mean(ms().map(|m| m.bitrate_mbps)),
+            100.0 * mean(ms().map(|m| m.rebuffer_ratio)),
+            mean(ms().map(|m| f64::from(m.stalls))),
+            mean(ms().map(|m| f64::from(m.switches))),
+            mean(ms().map(|m| m.startup.0 as f64 / 1e6)),
+            errors
+        );
+    }
+    // The optimum is a bound for the chunk model; the engine's timing differs slightly
+    // (reports every 250 ms, a manifest first), so say how often a policy passed it.
+    let above = results
+        .iter()
+        .filter(|r| {
+            r.optimum
+                .is_some_and(|o| r.runs.iter().any(|(_, m, _)| m.qoe > o + 0.01))
+        })
+        .count();
+    let _ = writeln!(
+        s,
+        "(QoE_lin, bitrate, rebuffer ratio, stalls, switches and startup are means over traces; % opt = mean QoE / mean optimum QoE; the optimum was beaten on {above} traces)"
+    );
+    s
+}
+
+fn csv(policies: &[AbrAlgorithm], results: &[TraceResult]) -> String {
+    let mut s = String::from(
+        "trace,policy,qoe_lin,optimum_qoe_lin,bitrate_mbps,rebuffer_ratio,stalls,switches,startup_s,error\n",
+    );
+    for r in results {
+        for (a, m, e) in &r.runs {
+            let _ = writeln!(
+                s,
+                "{},{},{:.4},{},{:.4},{:.6},{},{},{:.3},{}",
+                r.name.replace(',', ";"),
+                a.name(),
+                m.qoe,
+                r.optimum.map_or(String::new(), |o| format!("{o:.4}")),
+                m.bitrate_mbps,
+                m.rebuffer_ratio,
+                m.stalls,
+                m.switches,
+                m.startup.0 as f64 / 1e6,
+                e.as_deref().unwrap_or("").replace([',', '\n'], ";")
+            );
+        }
+        let _ = policies;
+    }
+    s
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
