@@ -21,7 +21,16 @@ const SD_KID: &str = "11111111-1111-1111-1111-111111111111";
 const HD_KID: &str = "22222222-2222-2222-2222-222222222222";
 
 /// (id, width, height, fps, codecs, bandwidth, HDR, HLS HDCP-LEVEL).
-type Rendition = (&'static str, u32, u32, u32, &'static str, u64, bool, &'static str);
+type Rendition = (
+    &'static str,
+    u32,
+    u32,
+    u32,
+    &'static str,
+    u64,
+    bool,
+    &'static str,
+);
 /// Documents served at exact URLs, and media sizes by URL.
 type Served = (Vec<(String, Vec<u8>)>, HashMap<String, u64>);
 

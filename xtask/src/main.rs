@@ -17,8 +17,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("demo") => demo(),
+        Some("abr-eval") => abr_eval(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|demo>");
+            eprintln!("usage: cargo xtask <ci|demo|abr-eval [TRACES_DIR]>");
             return ExitCode::from(2);
         }
     };
@@ -248,4 +249,48 @@ fn demo() -> Result<(), String> {
         "playhead demo",
         Command::new(&bin).args(["demo", "--chart", "target/playhead-demo.svg"]),
     )
+}
+
+/// The ABR evaluation on every trace folder of `shared/traces` (or `dir`): Pensieve's
+/// traces and the Twitch patterns with Pensieve's video, the sabre FCC traces with sabre's
+/// Big Buck Bunny ladder. Tables on stdout; CSV and charts under `target/abr-eval/`.
+fn abr_eval(args: &[String]) -> Result<(), String> {
+    let traces = match args.first() {
+        Some(d) => PathBuf::from(d),
+        None => root().join("../shared/traces"),
+    };
+    if !traces.is_dir() {
+        return Err(format!("{}: no trace folder (pass one)", traces.display()));
+    }
+    run(
+        "build",
+        cargo().args(["build", "--release", "-p", "playhead-cli"]),
+    )?;
+    let bin = root().join("target/release/playhead");
+    let pensieve = traces.join("pensieve_video/computed_from_pensieve_video_server");
+    let bbb = traces.join("sabre_movies/bbb.json");
+    for (folder, video) in [
+        ("pensieve_cooked_traces", &pensieve),
+        ("sabre_fcc_sd", &bbb),
+        ("twitch_mmsys2020_patterns", &pensieve),
+    ] {
+        let dir = traces.join(folder);
+        if !dir.is_dir() {
+            eprintln!("(no {folder}: skipped)");
+            continue;
+        }
+        let out = root().join("target/abr-eval").join(folder);
+        run(
+            folder,
+            Command::new(&bin)
+                .arg("abr-eval")
+                .arg("--traces")
+                .arg(&dir)
+                .arg("--video")
+                .arg(video)
+                .arg("--out")
+                .arg(&out),
+        )?;
+    }
+    Ok(())
 }

@@ -1,0 +1,49 @@
+//! `playhead abr-eval` end to end on a few of the shared training traces: the table names
+//! the optimum and every policy, the CSV has a row per trace and policy, the chart is
+//! written, and no policy beats the optimum.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn abr_eval_scores_every_policy_against_the_optimum() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/traces");
+    if !shared.join("pensieve_cooked_traces").is_dir() {
+        println!("SKIPPED: {} is missing", shared.display());
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("playhead-abr-eval-{}", std::process::id()));
+    let run = Command::new(env!("CARGO_BIN_EXE_playhead"))
+        .arg("abr-eval")
+        .arg("--traces")
+        .arg(shared.join("pensieve_cooked_traces"))
+        .arg("--video")
+        .arg(shared.join("pensieve_video/computed_from_pensieve_video_server"))
+        .args(["--limit", "3", "--chunks", "16", "--resolution", "250"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for name in ["optimum", "playhead", "robust-mpc", "bola", "throughput"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("the optimum was beaten on 0 traces"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3 * 4, "{csv}");
+    let svg = std::fs::read_to_string(out.join("session.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("playhead: QoE"));
+    let _ = std::fs::remove_dir_all(&out);
+}
