@@ -335,7 +335,7 @@ fn table(
             "{:<12} {:>9.2} {:>7.1} {:>13.3} {:>9.3} {:>8.2} {:>9.2} {:>10.3} {:>7}",
             a.name(),
             q,
-            if opt != 0.0 { 100.0 * q / opt } else { 0.0 },
+            if opt > 0.0 { 100.0 * q / opt } else { f64::NAN },
             mean(ms().map(|m| m.bitrate_mbps)),
             100.0 * mean(ms().map(|m| m.rebuffer_ratio)),
             mean(ms().map(|m| f64::from(m.stalls))),
@@ -355,7 +355,7 @@ fn table(
         .count();
     let _ = writeln!(
         s,
-        "(QoE_lin, bitrate, rebuffer ratio, stalls, switches and startup are means over traces; % opt = mean QoE / mean optimum QoE; the optimum was beaten on {above} traces)"
+        "(QoE_lin, bitrate, rebuffer ratio, stalls, switches and startup are means over traces; % opt = mean QoE / mean optimum QoE, NaN when the optimum's mean is not positive; the optimum was beaten on {above} traces)"
     );
     s
 }
