@@ -114,7 +114,7 @@ pub fn read_file(path: &Path) -> Result<Vec<NamedTrace>, TraceError> {
             twitch(path, &stem, &text)?
         }
         _ => {
-            let steps = pensieve_steps(&text);
+            let steps = Trace::pensieve_steps(&text);
             if steps.is_empty() {
                 return Err(TraceError::Empty {
                     path: path.to_path_buf(),
@@ -139,31 +139,6 @@ fn check_positive(name: &str, steps: &[(Micros, u64)]) -> Result<(), TraceError>
             name: name.to_owned(),
         })
     }
-}
-
-/// The steps [`Trace::pensieve`] builds from `text` (the same rules), to tell an empty or
-/// all-zero file apart: `Trace` itself falls back to a default step when given none.
-fn pensieve_steps(text: &str) -> Vec<(Micros, u64)> {
-    let mut prev = 0i64;
-    let mut steps = Vec::new();
-    for line in text.lines() {
-        let mut it = line.split_whitespace();
-        let (Some(t), Some(v)) = (it.next(), it.next()) else {
-            continue;
-        };
-        let (Ok(t), Ok(v)) = (
-            parse_decimal_ticks(t, Timescale::MICROS),
-            parse_decimal_ticks(v, Timescale::MICROS),
-        ) else {
-            continue;
-        };
-        let t = i64::try_from(t).unwrap_or(i64::MAX);
-        if t > prev {
-            steps.push((Micros(t - prev), v));
-            prev = t;
-        }
-    }
-    steps
 }
 
 fn sabre(path: &Path, name: &str, text: &str) -> Result<NamedTrace, TraceError> {
@@ -426,7 +401,12 @@ mod tests {
         };
         for t in read_folder(&dir).unwrap() {
             let text = std::fs::read_to_string(dir.join(&t.name)).unwrap();
-            assert_eq!(Trace::steps(pensieve_steps(&text)), t.trace, "{}", t.name);
+            assert_eq!(
+                Trace::steps(Trace::pensieve_steps(&text)),
+                t.trace,
+                "{}",
+                t.name
+            );
         }
     }
 

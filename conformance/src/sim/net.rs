@@ -33,6 +33,12 @@ impl Trace {
     /// The Pensieve text format: `<time s>\t<Mbit/s>` per line, each value holding until
     /// its time (see `shared/traces/README.md`).
     pub fn pensieve(text: &str) -> Trace {
+        Trace::steps(Trace::pensieve_steps(text))
+    }
+
+    /// The steps of a Pensieve text trace, before [`Trace::steps`] drops zero-length ones
+    /// (or stands in a default for none).
+    pub fn pensieve_steps(text: &str) -> Vec<(Micros, u64)> {
         let mut prev = 0i64;
         let mut steps = Vec::new();
         for line in text.lines() {
@@ -46,13 +52,13 @@ impl Trace {
             ) else {
                 continue;
             };
-            let t = t as i64;
+            let t = i64::try_from(t).unwrap_or(i64::MAX);
             if t > prev {
                 steps.push((Micros(t - prev), v)); // Mbit/s in micro-units = bit/s
                 prev = t;
             }
         }
-        Trace::steps(steps)
+        steps
     }
 
     /// The sabre JSON format: `[{"duration_ms", "bandwidth_kbps", "latency_ms"}, ...]`

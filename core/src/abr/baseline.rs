@@ -4,7 +4,7 @@
 use crate::time::Micros;
 
 use super::horizon::Horizon;
-use super::{AbrPolicy, Observation, ThroughputSample, harmonic_mean, mbps, seconds};
+use super::{AbrPolicy, Observation, ThroughputSample, harmonic_mean, seconds};
 
 /// The highest rung under `safety` times a dual exponentially weighted moving average of
 /// throughput (fast and slow half-lives, the lower wins), as dash.js and Shaka Player do.
@@ -158,19 +158,6 @@ impl AbrPolicy for RobustMpc {
             .take(self.window)
             .fold(0.0f64, |a, &e| a.max(e));
         let rate = (recent_mean(obs, self.window) as f64 / (1.0 + worst)) as u64;
-        let top = obs.ladder.last().map_or(0, |r| r.bandwidth);
-        Horizon {
-            ladder: obs.ladder,
-            current: obs.current,
-            buffer: obs.buffer,
-            goal: obs.buffer_goal,
-            duration: obs.segment_duration,
-            latency: obs.latency,
-            rate,
-            steps: steps(obs, self.horizon),
-            rebuffer_weight: mbps(top),
-            startup_weight: None,
-        }
-        .best_first(|_: Micros| 0.0)
+        Horizon::new(obs, rate, steps(obs, self.horizon)).best_first(|_: Micros| 0.0)
     }
 }

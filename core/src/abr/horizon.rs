@@ -9,7 +9,7 @@
 
 use crate::time::Micros;
 
-use super::{Rung, mbps, seconds};
+use super::{Observation, Rung, mbps, seconds};
 
 /// One look-ahead problem.
 pub(super) struct Horizon<'a> {
@@ -48,7 +48,24 @@ struct State {
 /// bound keeps the work bounded on any input.
 const FRONT: usize = 48;
 
-impl Horizon<'_> {
+impl<'a> Horizon<'a> {
+    /// The problem `obs` poses, for a predicted `rate` over `steps` segments, with stalls
+    /// weighted as QoE_lin does (the top rung in Mbit/s per second).
+    pub(super) fn new(obs: &Observation<'a>, rate: u64, steps: usize) -> Horizon<'a> {
+        Horizon {
+            ladder: obs.ladder,
+            current: obs.current,
+            buffer: obs.buffer,
+            goal: obs.buffer_goal,
+            duration: obs.segment_duration,
+            latency: obs.latency,
+            rate,
+            steps,
+            rebuffer_weight: mbps(obs.ladder.last().map_or(0, |r| r.bandwidth)),
+            startup_weight: None,
+        }
+    }
+
     /// Download time of the `k`-th next segment at rung `l`.
     fn download(&self, l: usize, k: usize) -> Micros {
         let bits = u128::from(self.ladder[l].size(k, self.duration)) * 8_000_000;

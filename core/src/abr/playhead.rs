@@ -78,16 +78,8 @@ impl AbrPolicy for PlayheadAbr {
         };
         let weight = if ends { 0.0 } else { p.reserve_weight * top };
         Horizon {
-            ladder: obs.ladder,
-            current: obs.current,
-            buffer: obs.buffer,
-            goal: obs.buffer_goal,
-            duration: obs.segment_duration,
-            latency: obs.latency,
-            rate,
-            steps,
-            rebuffer_weight: top,
             startup_weight: obs.starting.then_some(top * p.startup_weight),
+            ..Horizon::new(obs, rate, steps)
         }
         .best_first(|left: Micros| -weight * seconds(Micros((reserve.0 - left.0).max(0))))
     }

@@ -169,7 +169,7 @@ pub(super) fn viewport_cap(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::{ContentProtection, ContentType, KeySystem};
+    use crate::model::{ContentProtection, ContentType};
     use crate::time::FrameRate;
 
     #[test]
@@ -255,17 +255,9 @@ mod tests {
         let mut set = SwitchingSet::new(ContentType::Video);
         set.tracks = vec![base.clone()];
         assert_eq!(playable_in(&set, &at, &[]), vec![0]);
-        set.protection = vec![ContentProtection {
-            system: KeySystem::Widevine,
-            scheme_id_uri: String::new(),
-            value: None,
-            default_kids: Vec::new(),
-            pssh: None,
-            playready_header: None,
-            license_url: None,
-            robustness: None,
-            ref_id: None,
-        }];
+        set.protection = vec![ContentProtection::new(
+            "urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed",
+        )];
         assert!(playable_in(&set, &at, &[]).is_empty());
         let hardware = Capabilities {
             software_drm_max_height: None,
