@@ -1013,30 +1013,6 @@ mod tests {
         }
     }
 
-    fn timing(video: &Video, traces: &[&NamedTrace], chunks: usize, goal: i64) {
-        let m = |t: &NamedTrace| model(t.latency.unwrap_or(PENSIEVE_LATENCY), goal, chunks);
-        let clock = Instant::now();
-        let (mut states, mut qoe, mut worst) = (0.0, 0.0, 0i64);
-        for t in traces {
-            let one = Instant::now();
-            let (plan, stats) =
-                optimum_with_stats(video, &t.trace, &m(t), Micros(100_000)).unwrap();
-            worst = worst.max(one.elapsed().as_micros() as i64);
-            states += stats.mean_states();
-            qoe += plan.qoe;
-        }
-        let n = traces.len() as f64;
-        println!(
-            "optimum {} {chunks} chunks, goal {goal}s, 100 ms bins, {} traces: {:.1} ms per trace (worst {:.1} ms), {:.0} states per chunk, mean QoE {:.3}",
-            video.name,
-            traces.len(),
-            clock.elapsed().as_secs_f64() * 1e3 / n,
-            worst as f64 / 1e3,
-            states / n,
-            qoe / n
-        );
-    }
-
     /// The passes and bounds drop no better plan: the same QoE as one plain exact pass with
     /// the same bins (binning its only approximation too), on traces across the folder.
     #[test]
@@ -1072,19 +1048,6 @@ mod tests {
                 );
                 assert!((best.qoe - plain.qoe).abs() < 0.01, "{}", t.name);
             }
-        }
-    }
-
-    #[test]
-    fn optimum_timing() {
-        let release = !cfg!(debug_assertions);
-        if let (Some(video), Some(traces)) = (pensieve_video(), folder("pensieve_cooked_traces")) {
-            let step = if release { 1 } else { 40 };
-            timing(&video, &every(&traces, step), PENSIEVE_CHUNKS, 60);
-        }
-        if let (Some(video), Some(traces)) = (bbb(), folder("sabre_fcc_sd")) {
-            let step = if release { 20 } else { 500 };
-            timing(&video, &every(&traces, step), 60, 25);
         }
     }
 }
