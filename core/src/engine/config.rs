@@ -116,6 +116,7 @@ impl RetryPolicies {
 /// Engine configuration. `Config::default()` holds the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Config {
     /// Seed of the jitter generator: the same seed and inputs give the same outputs.
     pub seed: u64,
@@ -216,6 +217,7 @@ pub struct Preferences {
 /// What the device can decode and show. Tracks beyond these are never chosen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Capabilities {
     /// Largest width.
     pub max_width: Option<u32>,
