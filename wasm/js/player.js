@@ -58,6 +58,9 @@ function probeCodecs() {
   return out;
 }
 
+const AUDIO = ['mp4a', 'ac-3', 'ec-3', 'opus', 'flac', 'mp3', 'dtsc', 'alac'];
+const isAudio = (codec) => AUDIO.some((a) => codec.toLowerCase().startsWith(a));
+
 const TS_PROBE = 'video/mp2t; codecs="avc1.42E01E,mp4a.40.2"';
 
 /** The engine configuration a browser host needs, merged with the app's `config`. */
@@ -469,13 +472,23 @@ export class Player {
   #mime(b, data) {
     const id = this.#selected.get(b.type);
     const track = this.#core.tracks().find((t) => t.id === id && t.content_type === b.type);
-    const codecs = track?.codecs ?? (b.type === 'audio' ? 'mp4a.40.2' : 'avc1.42E01E');
+    // A variant's CODECS lists its audio too: keep those of this input, unless the audio
+    // is muxed in (no audio input of its own).
+    const all = (track?.codecs ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+    const own = all.filter((c) => isAudio(c) === (b.type === 'audio'));
+    const list = b.type === 'video' && !this.#selected.has('audio') ? all : own;
+    const codecs = list.length ? list.join(',') : b.type === 'audio' ? 'mp4a.40.2' : 'avc1.42E01E';
     const container = data[0] === 0x47 ? 'video/mp2t' : b.type === 'audio' ? 'audio/mp4' : 'video/mp4';
     return `${container}; codecs="${codecs}"`;
   }
 
   #pumpAll() {
     if (this.#ms?.readyState !== 'open') return;
+    // Browsers take no new SourceBuffer once one has media: create them together, when
+    // every selected input has its first media (its container is read from the bytes).
+    const waiting = [...this.#selected.keys()].some((t) => t !== 'text' && !this.#inputs.get(t)?.queue.length && !this.#inputs.get(t)?.sb);
+    const fresh = [...this.#inputs.values()].every((b) => !b.sb);
+    if (fresh && waiting) return;
     for (const b of this.#inputs.values()) {
       if (!b.sb && b.queue.length) {
         try {
@@ -611,7 +624,7 @@ export class Player {
   #codecs(type, fallback) {
     const id = this.#selected.get(type);
     const t = this.#core.tracks().find((x) => x.id === id);
-    return t?.codecs?.split(',').find((c) => (type === 'audio') === c.startsWith('mp4a')) ?? fallback;
+    return t?.codecs?.split(',').map((c) => c.trim()).find((c) => (type === 'audio') === isAudio(c)) ?? fallback;
   }
 
   async #cdm(c) {

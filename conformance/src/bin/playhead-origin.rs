@@ -81,6 +81,7 @@ fn run(args: Args) -> Result<(), String> {
         (None, Some(bps)) => Some(Trace::constant(bps)),
         (None, None) => None,
     };
+    let cdn_count = args.cdns;
     let config = ServerConfig {
         cdns: args.cdns,
         port: args.port,
@@ -117,6 +118,11 @@ fn run(args: Args) -> Result<(), String> {
         for p in PROTECTED {
             println!("{:<14} {}", p.prefix(), server.url_protected(p, 0));
         }
+        let cdns: Vec<String> = (0..cdn_count)
+            .filter_map(|c| server.cdn_host(c))
+            .map(|h| format!("http://{h}"))
+            .collect();
+        println!("{:<14} {}", "cdns", cdns.join(" "));
         println!("{:<14} {}", "clearkey", server.license_url());
         println!("{:<14} {}/{{kid}}", "keys", server.key_url());
         println!("{:<14} http://{}/", "index", server.services());
