@@ -115,10 +115,21 @@ export class Player {
   #draining = false;
   #again = false;
   #dead = false;
+  #target = null;
   #prefs = { audio_language: null, text_language: null, video_track: null };
   #window = null;
   #loaded = null;
   #onVideo = () => this.#report();
+  #onMetadata = () => {
+    if (this.#target !== null) this.#setPosition(this.#target);
+  };
+  #onVideoError = () => {
+    const err = this.#video.error;
+    if (!err || this.#dead) return;
+    // Encrypted media that fails to decode once keys are in: a wrong or mismatched key.
+    const variant = this.#sessions.size && err.code === MediaError.MEDIA_ERR_DECODE ? 'drm' : 'decode';
+    this.#emit('error', new PlayheadError('PlayheadMediaError', variant, err.message || `media error ${err.code}`));
+  };
 
   /** A player on `video`. Call `await initialize()` first, or use `createPlayer`. */
   constructor(video, options = {}) {
@@ -128,7 +139,9 @@ export class Player {
     for (const e of ['playing', 'pause', 'waiting', 'seeking', 'seeked', 'ended', 'timeupdate', 'canplay']) {
       video.addEventListener(e, this.#onVideo);
     }
+    video.addEventListener('loadedmetadata', this.#onMetadata);
     this.#tick = setInterval(this.#onVideo, 250);
+    video.addEventListener('error', this.#onVideoError);
   }
 
   /** Loads `src` (a manifest URL, or `[{url, cdn, priority}]` CDNs) and starts buffering. */
@@ -226,6 +239,8 @@ export class Player {
     for (const e of ['playing', 'pause', 'waiting', 'seeking', 'seeked', 'ended', 'timeupdate', 'canplay']) {
       this.#video.removeEventListener(e, this.#onVideo);
     }
+    this.#video.removeEventListener('error', this.#onVideoError);
+    this.#video.removeEventListener('loadedmetadata', this.#onMetadata);
     for (const r of this.#requests.values()) {
       r.cancelled = true;
       r.ctl.abort();
@@ -314,11 +329,24 @@ export class Player {
       case 'Request': this.#fetch(v); break;
       case 'Cancel': this.#cancel(v); break;
       case 'Media': this.#media(v); break;
-      case 'SetPosition': this.#video.currentTime = v / US; break;
+      case 'SetPosition': this.#setPosition(v / US); break;
       case 'Cdm': this.#cdm(v); break;
       case 'Event': this.#event(v); break;
       case 'Timeout': this.#schedule(v); break;
     }
+  }
+
+  /**
+   * Moves the element's playhead. Before the element has metadata a position does not
+   * stick (it reads back as 0): keep it until then, and report it meanwhile.
+   */
+  #setPosition(seconds) {
+    if (this.#video.readyState >= HTMLMediaElement.HAVE_METADATA) {
+      this.#target = null;
+      this.#video.currentTime = seconds;
+      return;
+    }
+    this.#target = seconds;
   }
 
   #schedule(deadline) {
@@ -330,13 +358,13 @@ export class Player {
 
   #event(e) {
     switch (e.event) {
-      case 'loaded': this.#loaded = e; break;
+      case 'loaded': this.#loaded = e; this.#syncDuration(); break;
       case 'track-selected': this.#selected.set(e.content_type, e.to); break;
-      case 'live-window': this.#window = e; break;
+      case 'live-window': this.#window = e; this.#syncDuration(); break;
     }
     const payload = camelize(e);
     if (e.event === 'error') {
-      this.#emit('error', new PlayheadError('PlayheadError', e.class ?? 'fatal', e.message ?? 'fatal error', payload));
+      this.#emit('error', new PlayheadError('PlayheadError', e.class, `${e.class} error: ${e.cause}`, payload));
       return;
     }
     this.#emit(e.event, payload);
@@ -436,6 +464,7 @@ export class Player {
   // ---- Media Source Extensions ----
 
   #resetMedia() {
+    this.#target = null;
     for (const b of this.#inputs.values()) b.queue.length = 0;
     this.#inputs.clear();
     this.#held.clear();
@@ -448,7 +477,10 @@ export class Player {
     this.#ms = new MediaSource();
     this.#msUrl = URL.createObjectURL(this.#ms);
     this.#video.src = this.#msUrl;
-    this.#ms.addEventListener('sourceopen', () => this.#pumpAll(), { once: true });
+    this.#ms.addEventListener('sourceopen', () => {
+      this.#syncDuration();
+      this.#pumpAll();
+    }, { once: true });
   }
 
   #media(m) {
@@ -494,6 +526,7 @@ export class Player {
         try {
           b.sb = this.#ms.addSourceBuffer(this.#mime(b, b.queue[0].data));
           b.sb.addEventListener('updateend', () => {
+            this.#syncDuration();
             this.#pump(b);
             this.#report();
           });
@@ -550,6 +583,29 @@ export class Player {
     return true;
   }
 
+  /**
+   * The element seeks only within its seekable range: the duration for VOD; for live an
+   * infinite duration and the DVR window as the live seekable range.
+   */
+  #syncDuration() {
+    const ms = this.#ms;
+    if (ms?.readyState !== 'open' || !this.#loaded) return;
+    if ([...this.#inputs.values()].some((b) => b.sb?.updating)) return;
+    try {
+      if (this.#loaded.live) {
+        if (ms.duration !== Infinity) ms.duration = Infinity;
+        const w = this.#window;
+        if (w) ms.setLiveSeekableRange(w.start / US, w.end / US);
+      } else if (this.#loaded.duration != null && !this.#eos) {
+        const d = this.#loaded.duration / US;
+        if (ms.duration !== d) ms.duration = d;
+      }
+    } catch (e) {
+      this.#emit('warning', new PlayheadError('PlayheadMediaError', 'duration', String(e?.message ?? e)));
+    }
+    if (this.#target !== null) this.#onMetadata();
+  }
+
   #maybeEnd() {
     if (!this.#eos || this.#ms?.readyState !== 'open') return;
     for (const b of this.#inputs.values()) if (b.queue.length || b.sb?.updating) return;
@@ -563,6 +619,7 @@ export class Player {
   #report() {
     if (this.#dead || !this.#ms) return;
     const v = this.#video;
+    this.#jumpGap();
     const q = v.getVideoPlaybackQuality?.();
     const state = v.ended ? 'ended' : v.paused ? 'paused' : v.readyState < 3 ? 'stalled' : 'playing';
     const buffered = [];
@@ -579,13 +636,30 @@ export class Player {
       buffered.push({ content_type: b.type, ranges });
     }
     const playback = {
-      position: toUs(v.currentTime),
+      position: toUs(this.#target ?? v.currentTime),
       state,
       buffered,
       dropped_frames: q?.droppedVideoFrames ?? 0,
       decoded_frames: q?.totalVideoFrames ?? 0,
     };
     this.#call((m, w) => this.#core.playback(m, w, playback));
+  }
+
+  /**
+   * Media often starts a few frames after its segment's start (a composition offset), and
+   * the element waits forever in such a gap: step over gaps under half a second.
+   */
+  #jumpGap() {
+    const v = this.#video;
+    if (v.paused || v.readyState >= HTMLMediaElement.HAVE_FUTURE_DATA || this.#target !== null) return;
+    const t = v.currentTime;
+    for (let i = 0; i < v.buffered.length; i++) {
+      const start = v.buffered.start(i);
+      if (start > t && start - t < 0.5) {
+        v.currentTime = start + 0.001;
+        return;
+      }
+    }
   }
 
   #capabilities() {

@@ -207,6 +207,29 @@ impl BandwidthEstimator {
         }
     }
 
+    /// Download `id` did not finish in time. What arrived of it over the time it ran is
+    /// a sample (the link was at most that fast) when the host reported progress; with no
+    /// byte reported it says nothing of the link (a dead server looks the same), and it is
+    /// forgotten as [`BandwidthEstimator::abort`] does.
+    pub fn timed_out(&mut self, now: Micros, id: u64) {
+        let Some(f) = self.flights.iter().find(|f| f.id == id).copied() else {
+            return;
+        };
+        let duration = Micros(now.0 - f.first_byte.0);
+        if f.last.1 > 0 && duration.0 > 0 {
+            if self.samples.len() >= self.config.history.max(1) as usize {
+                self.samples.pop_front();
+            }
+            self.samples.push_back(ThroughputSample {
+                at: now,
+                bytes: f.last.1,
+                duration,
+                bits_per_second: rate(f.last.1, duration),
+            });
+        }
+        self.abort(now, id);
+    }
+
     /// Recent samples, oldest first.
     pub fn samples(&self) -> Vec<ThroughputSample> {
         self.samples.iter().copied().collect()
@@ -263,6 +286,26 @@ mod tests {
 
     fn ms(v: i64) -> Micros {
         Micros(v * 1000)
+    }
+
+    #[test]
+    fn a_download_that_timed_out_is_a_sample_only_when_bytes_arrived() {
+        let mut e = BandwidthEstimator::new(EstimatorConfig::default());
+        for i in 0..3 {
+            let t = ms(i * 2000);
+            e.complete(Micros(t.0 + 1000), i as u64, t, t, 2_500_000, true); // 20 Gbit/s-ish
+        }
+        // 75 kB in 2 s before the deadline: 300 kbit/s, a sample.
+        e.progress(ms(8000), 7, ms(6000), 75_000);
+        e.timed_out(ms(8000), 7);
+        assert_eq!(e.samples().len(), 4);
+        assert_eq!(e.samples()[3].bits_per_second, 300_000);
+        assert!(e.estimate(ms(8000)) < 1_200_000, "{}", e.estimate(ms(8000)));
+        // Nothing arrived at all (a dead server): no sample.
+        e.progress(ms(9000), 8, ms(8500), 0);
+        e.timed_out(ms(9500), 8);
+        e.timed_out(ms(9500), 99);
+        assert_eq!(e.samples().len(), 4);
     }
 
     #[test]

@@ -305,7 +305,11 @@ impl Player {
         let Some(p) = self.pending.remove(&id) else {
             return Ok(());
         };
-        self.estimator.abort(self.now.mono, id.0);
+        if class == FailureClass::Timeout && p.job.kind == RequestKind::MediaSegment {
+            self.estimator.timed_out(self.now.mono, id.0);
+        } else {
+            self.estimator.abort(self.now.mono, id.0);
+        }
         if matches!(p.job.purpose, Purpose::License { .. }) {
             let answer = match class {
                 FailureClass::Timeout => Answer::Timeout,
@@ -335,7 +339,11 @@ impl Player {
         for id in expired {
             if let Some(p) = self.pending.remove(&id) {
                 self.out.push_back(Output::Cancel(id));
-                self.estimator.abort(now, id.0);
+                if p.job.kind == RequestKind::MediaSegment {
+                    self.estimator.timed_out(now, id.0);
+                } else {
+                    self.estimator.abort(now, id.0);
+                }
                 if matches!(p.job.purpose, Purpose::License { .. }) {
                     self.on_license_answer(id, &p, Answer::Timeout);
                     continue;
@@ -382,6 +390,31 @@ impl Player {
         if job.failures > policy.retries {
             self.give_up(job, class, cause);
             return;
+        }
+        // A media segment that did not arrive in time is abandoned, not retried as it was:
+        // the stream asks again for the same time with a fresh choice of rendition (the
+        // estimator has seen how slow it was). The stream counts the attempts.
+        if let (ErrorClass::Timeout, Purpose::Segment { stream, .. }) = (class, &job.purpose) {
+            let replanned = self.session.as_mut().and_then(|s| {
+                let st = s.streams.get_mut(*stream)?;
+                st.inflight = None;
+                st.timeouts = st.timeouts.saturating_add(1);
+                Some(st.timeouts)
+            });
+            if let Some(attempt) = replanned {
+                if attempt > policy.retries {
+                    self.give_up(job, class, cause);
+                    return;
+                }
+                self.stats.retries = self.stats.retries.saturating_add(1);
+                self.event(Event::Retry {
+                    kind: job.kind,
+                    attempt,
+                    delay: Micros(0),
+                    cause,
+                });
+                return;
+            }
         }
         let delay = if alternative {
             Micros(0)

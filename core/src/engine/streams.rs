@@ -34,6 +34,8 @@ pub(super) struct Stream {
     pub(super) wait_until: Option<Micros>,
     /// Conversion for the host's sink mode.
     pub(super) sink: StreamSink,
+    /// Segments abandoned in a row for arriving too late.
+    pub(super) timeouts: u32,
 }
 
 /// Identifies a stream's track across manifest refreshes.
@@ -65,6 +67,7 @@ impl Stream {
             eos: false,
             wait_until: None,
             sink: StreamSink::default(),
+            timeouts: 0,
         }
     }
 
@@ -534,6 +537,7 @@ impl Player {
             return;
         }
         st.inflight = None;
+        st.timeouts = 0;
         if st.content_type == ContentType::Video {
             self.frames.fetched(start, end, &track);
         }
