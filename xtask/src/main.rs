@@ -6,7 +6,9 @@
 //! then runs: rustfmt check, clippy with `-D warnings`, all tests (unit, conformance
 //! vectors and snapshots, the corpus walk, differential oracles, CLI), rustdoc with
 //! warnings as errors, and a `wasm32-unknown-unknown` build whose module must import
-//! nothing from `env` (proof that the core needs no host I/O).
+//! nothing from `env` (proof that the core needs no host I/O); then `web` (the npm package
+//! in `wasm/`, with its toolchain installed by `scripts/setup-web.sh`) and the package's
+//! tests in headless Chromium against the test origin.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -18,8 +20,9 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("demo") => demo(),
         Some("abr-eval") => abr_eval(&args[1..]),
+        Some("web") => web().map(|_| ()),
         _ => {
-            eprintln!("usage: cargo xtask <ci|demo|abr-eval [TRACES_DIR]>");
+            eprintln!("usage: cargo xtask <ci|demo|web|abr-eval [TRACES_DIR]>");
             return ExitCode::from(2);
         }
     };
@@ -107,6 +110,9 @@ fn ci() -> Result<(), String> {
     if modules.iter().any(|m| m == "env") {
         return Err("the core's wasm imports from \"env\": it reached for host I/O".into());
     }
+    web()?;
+    let (web_passed, web_failed) = browser_tests()?;
+    let (passed, failed) = (passed + web_passed, failed + web_failed);
     eprintln!(
         "\nci: all steps passed in {:.0}s",
         start.elapsed().as_secs_f64()
@@ -119,6 +125,109 @@ fn ci() -> Result<(), String> {
         println!("ci: {passed} passed, {failed} failed");
     }
     Ok(())
+}
+
+/// The npm package in `wasm/`: the toolchain (`scripts/setup-web.sh`, idempotent), then
+/// wasm-pack with the size-tuned `wasm` profile into `wasm/dist`. wasm-opt is not run: on
+/// this output it shrinks the raw module but grows the gzip (-Os: 950 kB raw, 403 kB gzip;
+/// none: 1053 kB, 385 kB). Prints the size of each shipped part.
+fn web() -> Result<Vec<(String, u64, u64)>, String> {
+    run(
+        "web toolchain",
+        Command::new("bash").arg("scripts/setup-web.sh"),
+    )?;
+    let pkg = root().join("wasm");
+    let path = format!(
+        "{}:{}",
+        pkg.join("node_modules/.bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run(
+        "wasm-pack",
+        Command::new("wasm-pack")
+            .args([
+                "build",
+                "wasm",
+                "--target",
+                "web",
+                "--out-dir",
+                "dist",
+                "--no-pack",
+                "--no-opt",
+                "--profile",
+                "wasm",
+            ])
+            .env("PATH", &path),
+    )?;
+    // wasm-pack writes a catch-all .gitignore, which npm would read as "pack nothing".
+    let _ = std::fs::remove_file(pkg.join("dist/.gitignore"));
+    let mut sizes = Vec::new();
+    for part in [
+        "dist/playhead_wasm_bg.wasm",
+        "dist/playhead_wasm.js",
+        "js/player.js",
+    ] {
+        let file = pkg.join(part);
+        let raw = std::fs::metadata(&file)
+            .map_err(|e| format!("{}: {e}", file.display()))?
+            .len();
+        let out = Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(&file)
+            .output()
+            .map_err(|e| format!("gzip: {e}"))?;
+        let gz = out.stdout.len() as u64;
+        eprintln!("web: {part}: {raw} bytes, {gz} gzip");
+        sizes.push((part.to_owned(), raw, gz));
+    }
+    let total: u64 = sizes.iter().map(|s| s.2).sum();
+    eprintln!("web: total {total} bytes gzip");
+    Ok(sizes)
+}
+
+/// The package in headless Chromium against the test origin (`node --test`, TAP output).
+fn browser_tests() -> Result<(u64, u64), String> {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = Command::new("node");
+    cmd.args([
+        "--test",
+        "--test-reporter=tap",
+        "--test-concurrency=1",
+        "wasm/tests/",
+    ])
+    .env(
+        "PLAYHEAD_ORIGIN",
+        root().join("target/debug/playhead-origin"),
+    )
+    .current_dir(root())
+    .stdout(std::process::Stdio::piped());
+    eprintln!("\n==> browser tests: {cmd:?}");
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| format!("browser tests: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line.map_err(|e| format!("browser tests: {e}"))?;
+            println!("{line}");
+            if let Some(n) = line.strip_prefix("# pass ") {
+                passed += n.trim().parse::<u64>().unwrap_or(0);
+            }
+            if let Some(n) = line.strip_prefix("# fail ") {
+                failed += n.trim().parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("browser tests: {e}"))?;
+    eprintln!(
+        "<== browser tests: {status} in {:.1}s ({passed} passed, {failed} failed)",
+        start.elapsed().as_secs_f64()
+    );
+    if !status.success() || failed > 0 || passed == 0 {
+        return Err(format!(
+            "browser tests failed ({status}): {passed} passed, {failed} failed"
+        ));
+    }
+    Ok((passed, failed))
 }
 
 /// Runs the whole test suite, echoing its output, and totals the `test result:` lines.
