@@ -7,7 +7,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startOrigin, launch, openPage, serve, TEST_PAGE, until, playFor, tempDir, writeFile, PKG, ROOT } from './harness.mjs';
@@ -136,6 +137,34 @@ test('a CDN failure mid-playback causes no stall longer than 2 s', async () => {
   const moved = await events(p, 'location-changed');
   assert.ok(moved.length > 0, 'moved to the other CDN');
   assert.equal(after.error, null);
+});
+
+test('the TypeScript types check the README example and the API (tsc --strict)', () => {
+  execFileSync(join(PKG, 'node_modules/.bin/tsc'), ['-p', join(PKG, 'tests/types')], { stdio: 'inherit' });
+});
+
+test('the web demo plays, charts, shows stats, and survives its CDN-failure button', async () => {
+  const demo = spawn(process.execPath, [join(ROOT, 'examples/web/serve.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup.push(() => demo.kill('SIGTERM'));
+  const url = await new Promise((ok, fail) => {
+    demo.once('exit', (code) => fail(new Error(`demo exited (${code})`)));
+    createInterface({ input: demo.stdout }).on('line', (l) => l.startsWith('demo: ') && ok(l.slice(6)));
+  });
+  const ctx = await browser.newContext();
+  cleanup.push(() => ctx.close());
+  const p = await ctx.newPage();
+  await p.goto(url);
+  const played = () => p.evaluate(() => document.getElementById('video').currentTime);
+  await p.waitForFunction(() => document.getElementById('video').currentTime > 0, null, { timeout: 40000 });
+  const before = await played();
+  await p.click('#fail');
+  await p.waitForFunction((t) => document.getElementById('video').currentTime > t + 6, before, { timeout: 40000 });
+  const stats = await p.evaluate(() => document.getElementById('stats').textContent);
+  assert.match(stats, /bandwidth estimate\d+\.\d\d Mbit\/s/);
+  assert.match(stats, /frames decoded \/ dropped[1-9]\d* \//);
+  const log = await p.evaluate(() => document.getElementById('log').textContent);
+  assert.match(log, /CDN 0 down for 15 s/);
+  assert.match(log, /location-changed/);
 });
 
 test('npm pack output installs into an empty folder and the README example plays', async () => {

@@ -66,7 +66,7 @@ export async function launch() {
  * A static server on loopback (a secure context, in the same address space as the origin)
  * serving `html` as its index and other paths from `files(path)` (a local path or null).
  */
-export async function serve(html, files = (p) => join(PKG, p)) {
+export async function serve(html, files = (p) => join(PKG, p), port = 0) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (path === '/' || path === '/index.html') {
@@ -80,7 +80,7 @@ export async function serve(html, files = (p) => join(PKG, p)) {
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
 }
 
