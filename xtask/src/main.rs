@@ -111,8 +111,12 @@ fn ci() -> Result<(), String> {
         return Err("the core's wasm imports from \"env\": it reached for host I/O".into());
     }
     web()?;
+    let (node_passed, node_failed) = binding_tests()?;
     let (web_passed, web_failed) = browser_tests()?;
-    let (passed, failed) = (passed + web_passed, failed + web_failed);
+    let (passed, failed) = (
+        passed + node_passed + web_passed,
+        failed + node_failed + web_failed,
+    );
     eprintln!(
         "\nci: all steps passed in {:.0}s",
         start.elapsed().as_secs_f64()
@@ -183,6 +187,43 @@ fn web() -> Result<Vec<(String, u64, u64)>, String> {
     let total: u64 = sizes.iter().map(|s| s.2).sum();
     eprintln!("web: total {total} bytes gzip");
     Ok(sizes)
+}
+
+/// The binding's own tests in Node (`wasm-pack test --node wasm`), totalled like the
+/// cargo tests.
+fn binding_tests() -> Result<(u64, u64), String> {
+    let path = format!(
+        "{}:{}",
+        root().join("wasm/node_modules/.bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    eprintln!("\n==> binding tests: wasm-pack test --node wasm");
+    let out = Command::new("wasm-pack")
+        .args(["test", "--node", "wasm"])
+        .env("PATH", path)
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("binding tests: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    print!("{text}");
+    let (mut passed, mut failed) = (0, 0);
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            passed += count(rest, "passed");
+            failed += count(rest, "failed");
+        }
+    }
+    eprintln!(
+        "<== binding tests: {} ({passed} passed, {failed} failed)",
+        out.status
+    );
+    if !out.status.success() || failed > 0 || passed == 0 {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        return Err(format!(
+            "binding tests failed: {passed} passed, {failed} failed"
+        ));
+    }
+    Ok((passed, failed))
 }
 
 /// The package in headless Chromium against the test origin (`node --test`, TAP output).
