@@ -502,11 +502,9 @@ export class Player {
 
   /** The MIME type of a decoder input, from its selected track and the first bytes. */
   #mime(b, data) {
-    const id = this.#selected.get(b.type);
-    const track = this.#core.tracks().find((t) => t.id === id && t.content_type === b.type);
     // A variant's CODECS lists its audio too: keep those of this input, unless the audio
     // is muxed in (no audio input of its own).
-    const all = (track?.codecs ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+    const all = this.#selectedCodecs(b.type);
     const own = all.filter((c) => isAudio(c) === (b.type === 'audio'));
     const list = b.type === 'video' && !this.#selected.has('audio') ? all : own;
     const codecs = list.length ? list.join(',') : b.type === 'audio' ? 'mp4a.40.2' : 'avc1.42E01E';
@@ -695,10 +693,16 @@ export class Player {
     return this.#keys;
   }
 
+  /** The first codec of `type` the selected track of that input lists, or `fallback`. */
   #codecs(type, fallback) {
+    return this.#selectedCodecs(type).find((c) => (type === 'audio') === isAudio(c)) ?? fallback;
+  }
+
+  /** Every codec the track selected for input `type` lists (CODECS may name several). */
+  #selectedCodecs(type) {
     const id = this.#selected.get(type);
-    const t = this.#core.tracks().find((x) => x.id === id);
-    return t?.codecs?.split(',').map((c) => c.trim()).find((c) => (type === 'audio') === isAudio(c)) ?? fallback;
+    const track = this.#core.tracks().find((t) => t.id === id && t.content_type === type);
+    return (track?.codecs ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   }
 
   async #cdm(c) {
