@@ -67,6 +67,17 @@ impl Micros {
     /// Zero.
     pub const ZERO: Micros = Micros(0);
 
+    /// Milliseconds as hosts give them (`performance.now()`, `Date.now()`), rounded to
+    /// the nearest microsecond; not finite: zero. Only bindings convert this way.
+    pub fn from_millis_f64(ms: f64) -> Micros {
+        if ms.is_finite() {
+            // `as` saturates at the i64 range.
+            Micros((ms * 1000.0).round() as i64)
+        } else {
+            Micros::ZERO
+        }
+    }
+
     /// Converts ticks of `timescale` to microseconds (rounding down).
     pub fn from_ticks(ticks: u64, timescale: Timescale) -> Micros {
         Micros(i64::try_from(rescale(ticks, timescale, Timescale::MICROS)).unwrap_or(i64::MAX))

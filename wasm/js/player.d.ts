@@ -2,7 +2,17 @@
 // times in events are microseconds as the core gives them, in getStats() seconds.
 
 /** Loads the WebAssembly module once (a URL, Response or bytes; default: beside player.js). */
-export function initialize(wasm?: string | URL | Response | BufferSource): Promise<unknown>;
+/** Which core runs: WebAssembly, or the same Rust as plain JavaScript (no WebAssembly). */
+export type EngineKind = 'wasm' | 'js';
+
+/**
+ * Loads the core once; resolves to the kind loaded. `engine`: `'auto'` (default) picks
+ * WebAssembly when the browser has it. The first call decides.
+ */
+export function initialize(
+  wasm?: string | URL | Response | BufferSource,
+  engine?: EngineKind | 'auto',
+): Promise<EngineKind>;
 
 /** The core's version. */
 export function version(): string;
@@ -54,6 +64,8 @@ export interface Capabilities {
 export interface PlayerOptions {
   /** Where the .wasm is (default: beside player.js). */
   wasm?: string | URL | Response | BufferSource;
+  /** `'js'`: the no-WebAssembly core; default `'auto'`. */
+  engine?: EngineKind | 'auto';
   drm?: Partial<Record<KeySystemName, LicenseOptions>>;
   /** Merged over what the host probes (codecs, screen and element size). */
   capabilities?: Capabilities;

@@ -1,21 +1,38 @@
-// Playhead's browser host. The WebAssembly core decides (which request, which rendition,
-// when to append, what to tell the CDM); this file does the I/O it asks for with the
-// browser's own parts: fetch (streamed, abortable), MediaSource and SourceBuffers, EME,
-// the <video> element and timers. See the core's calling contract in core/src/engine.
+// Playhead's browser host. The core decides (which request, which rendition, when to
+// append, what to tell the CDM); this file does the I/O it asks for with the browser's own
+// parts: fetch (streamed, abortable), MediaSource and SourceBuffers, EME, the <video>
+// element and timers. See the core's calling contract in core/src/engine.
+//
+// The core is WebAssembly (dist/playhead_wasm.js), or, where the browser has none, the
+// same Rust as plain JavaScript (fallback.js); both have one `Player` class.
 
-import init, { Player as Core, version as coreVersion } from '../dist/playhead_wasm.js';
+import init, * as wasmCore from '../dist/playhead_wasm.js';
 
 let ready = null;
+let core = null;
 
-/** Loads the WebAssembly module once (`wasm`: a URL, Response or bytes; default: beside this file). */
-export function initialize(wasm) {
-  ready ??= init(wasm === undefined ? undefined : { module_or_path: wasm });
+/**
+ * Loads the core once. `wasm`: where the .wasm is (a URL, Response or bytes; default:
+ * beside this file). `engine`: `'wasm'`, `'js'` (the no-WebAssembly build) or `'auto'`
+ * (WebAssembly when the browser has it). The first call decides.
+ */
+export function initialize(wasm, engine = 'auto') {
+  const js = engine === 'js' || (engine === 'auto' && typeof WebAssembly !== 'object');
+  ready ??= js
+    ? import('./fallback.js').then((m) => {
+        core = m;
+        return 'js';
+      })
+    : init(wasm === undefined ? undefined : { module_or_path: wasm }).then(() => {
+        core = wasmCore;
+        return 'wasm';
+      });
   return ready;
 }
 
-/** The core's version. */
+/** The core's version (after `initialize`). */
 export function version() {
-  return coreVersion();
+  return core.version();
 }
 
 /** An error from Playhead: `name` says where it comes from, `variant` what happened. */
@@ -135,7 +152,7 @@ export class Player {
   constructor(video, options = {}) {
     this.#video = video;
     this.#options = options;
-    this.#core = new Core(engineConfig(options));
+    this.#core = new core.Player(engineConfig(options));
     for (const e of ['playing', 'pause', 'waiting', 'seeking', 'seeked', 'ended', 'timeupdate', 'canplay']) {
       video.addEventListener(e, this.#onVideo);
     }
@@ -749,6 +766,6 @@ export class Player {
 
 /** Loads the module if needed and returns a player on `video`. */
 export async function createPlayer(video, options = {}) {
-  await initialize(options.wasm);
+  await initialize(options.wasm, options.engine);
   return new Player(video, options);
 }

@@ -12,13 +12,12 @@
 //!   `PlayheadArgumentError`) and `variant` (kebab-case) set, so a host can branch on it.
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use playhead::drm::{KeyStatus, MessageKind};
+use playhead::drm::MessageKind;
 use playhead::engine::{
-    Body, CdmEvent, CdmRequest, Command, Config, DrmSessionId, FailureClass, Input, InputError,
-    KeyStatusEntry, Media, Now, Output, Payload, Playback, Player as Engine, RequestId, Response,
-    TimestampOffset,
+    Body, CdmEvent, CdmRequest, Command, Config, DrmSessionId, FailureClass, Input, KeyStatusEntry,
+    Media, Now, Output, Payload, Playback, Player as Engine, RequestId, Response, TimestampOffset,
 };
-use playhead::{Kid, Micros, NameValue, UnixMicros};
+use playhead::{Micros, NameValue, UnixMicros};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::{JsError, JsValue, wasm_bindgen};
@@ -69,13 +68,8 @@ fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
         .map_err(|e| argument("output", e))
 }
 
-/// Milliseconds from JavaScript as whole microseconds (non-finite: 0).
 fn micros(ms: f64) -> Micros {
-    Micros(if ms.is_finite() {
-        (ms * 1000.0).round() as i64
-    } else {
-        0
-    })
+    Micros::from_millis_f64(ms)
 }
 
 /// A request id from JavaScript (ids are small integers).
@@ -130,13 +124,9 @@ impl Player {
             mono: micros(mono),
             wall: UnixMicros(micros(wall).0),
         };
-        self.inner.handle_input(now, input).map_err(|e| {
-            let variant = match e {
-                InputError::UnknownRequest(_) => "unknown-request",
-                InputError::TimeWentBack { .. } => "time-went-back",
-            };
-            error("PlayheadInputError", variant, &e.to_string())
-        })
+        self.inner
+            .handle_input(now, input)
+            .map_err(|e| error("PlayheadInputError", e.variant(), &e.to_string()))
     }
 
     /// A user command, as the core's `Command` serializes (`"Play"`,
@@ -257,24 +247,8 @@ impl Player {
         kids: Vec<u8>,
         statuses: Vec<String>,
     ) -> Result<(), JsValue> {
-        let chunks = kids.chunks_exact(16);
-        if !chunks.remainder().is_empty() || chunks.len() != statuses.len() {
-            return Err(argument(
-                "key statuses",
-                "want 16 bytes of key id per status",
-            ));
-        }
-        let mut entries = Vec::with_capacity(statuses.len());
-        for (kid, status) in chunks.zip(&statuses) {
-            let mut id = [0u8; 16];
-            id.copy_from_slice(kid);
-            let status = KeyStatus::from_name(status)
-                .ok_or_else(|| argument("key status", format!("unknown: {status}")))?;
-            entries.push(KeyStatusEntry {
-                kid: Kid(id),
-                status,
-            });
-        }
+        let entries =
+            KeyStatusEntry::from_eme(&kids, &statuses).map_err(|e| argument("key statuses", e))?;
         let event = CdmEvent::KeyStatuses {
             session: DrmSessionId(session),
             statuses: entries,
@@ -313,36 +287,8 @@ impl Player {
 
     /// The presentation's tracks once loaded: `[{period, id, content_type, mime_type,
     /// codecs, bandwidth, width, height, language, label}]` (empty before).
-    pub fn tracks(&self) -> Array {
-        let out = Array::new();
-        let Some(p) = self.inner.presentation() else {
-            return out;
-        };
-        for (i, period) in p.periods.iter().enumerate() {
-            for set in &period.switching_sets {
-                for t in &set.tracks {
-                    let o = Object::new();
-                    set_field(&o, "period", i as u32);
-                    set_field(&o, "id", t.id.as_str());
-                    set_field(
-                        &o,
-                        "content_type",
-                        to_js(&set.content_type).unwrap_or_default(),
-                    );
-                    let mime = t.mime_type.as_ref().or(set.mime_type.as_ref());
-                    set_field(&o, "mime_type", mime.map(String::as_str));
-                    set_field(&o, "codecs", t.codecs.as_deref());
-                    set_field(&o, "bandwidth", t.bandwidth as f64);
-                    set_field(&o, "width", t.width);
-                    set_field(&o, "height", t.height);
-                    let language = t.language.as_ref().or(set.language.as_ref());
-                    set_field(&o, "language", language.map(String::as_str));
-                    set_field(&o, "label", t.label.as_deref());
-                    out.push(&o);
-                }
-            }
-        }
-        out
+    pub fn tracks(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.tracks())
     }
 
     /// Quality-of-experience statistics, as the core's `Stats` serializes.

@@ -34,8 +34,8 @@ async function origin(args = []) {
   return o;
 }
 
-async function page() {
-  const p = await openPage(browser, site.url);
+async function page(init) {
+  const p = await openPage(browser, site.url, init);
   cleanup.push(() => p.context().close());
   return p;
 }
@@ -49,6 +49,20 @@ test('HLS-fMP4, HLS-TS, DASH and Smooth each play live', async () => {
     const { first, end } = await playFor(p, o.urls[name], 4);
     assert.ok(end.decoded > first.decoded, `${name}: frames decoded`);
     assert.equal(end.error, null, name);
+    await p.context().close();
+  }
+});
+
+test('without WebAssembly, the same host plays DASH and HLS on the wasm2js core', async () => {
+  const o = await origin();
+  for (const name of ['dash', 'hls']) {
+    // What a 2017 TV's browser lacks.
+    const p = await page(() => delete globalThis.WebAssembly);
+    const { first, end } = await playFor(p, o.urls[name], 4);
+    assert.ok(end.decoded > first.decoded, `${name}: frames decoded`);
+    assert.equal(end.error, null, name);
+    const kind = await p.evaluate(async () => [typeof WebAssembly, await (await import('/js/player.js')).initialize()]);
+    assert.deepEqual(kind, ['undefined', 'js'], name);
     await p.context().close();
   }
 });

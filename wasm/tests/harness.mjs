@@ -84,10 +84,11 @@ export async function serve(html, files = (p) => join(PKG, p), port = 0) {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
 }
 
-/** A fresh page at `site`, recording its console. */
-export async function openPage(browser, site) {
+/** A fresh page at `site`, recording its console; `init` runs before the page's scripts. */
+export async function openPage(browser, site, init) {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (init) await page.addInitScript(init);
   const logs = [];
   page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));

@@ -78,7 +78,7 @@ fn a_manifest_becomes_tracks_events_and_segment_requests() {
         .collect();
     assert!(events.contains(&"loaded".to_owned()), "{events:?}");
     assert!(events.contains(&"track-selected".to_owned()), "{events:?}");
-    let tracks = p.tracks();
+    let tracks = Array::from(&p.tracks().unwrap());
     assert_eq!(tracks.length(), 2);
     assert_eq!(get(&tracks.get(1), "id").as_string().unwrap(), "high");
     assert_eq!(get(&tracks.get(1), "height").as_f64().unwrap(), 1080.0);

@@ -165,11 +165,14 @@ fn web() -> Result<Vec<(String, u64, u64)>, String> {
     )?;
     // wasm-pack writes a catch-all .gitignore, which npm would read as "pack nothing".
     let _ = std::fs::remove_file(pkg.join("dist/.gitignore"));
+    fallback(&path)?;
     let mut sizes = Vec::new();
     for part in [
         "dist/playhead_wasm_bg.wasm",
         "dist/playhead_wasm.js",
         "js/player.js",
+        "dist/fallback/playhead_core.js",
+        "js/fallback.js",
     ] {
         let file = pkg.join(part);
         let raw = std::fs::metadata(&file)
@@ -184,9 +187,52 @@ fn web() -> Result<Vec<(String, u64, u64)>, String> {
         eprintln!("web: {part}: {raw} bytes, {gz} gzip");
         sizes.push((part.to_owned(), raw, gz));
     }
-    let total: u64 = sizes.iter().map(|s| s.2).sum();
-    eprintln!("web: total {total} bytes gzip");
+    let wasm: u64 = sizes[..3].iter().map(|s| s.2).sum();
+    let js: u64 = sizes[1..].iter().map(|s| s.2).sum();
+    eprintln!("web: WebAssembly build {wasm} bytes gzip; no-WebAssembly build {js} bytes gzip");
     Ok(sizes)
+}
+
+/// The no-WebAssembly build: the core behind a C ABI (wasm/fallback), compiled without
+/// the wasm features wasm2js cannot turn into JavaScript, the rest lowered by wasm-opt,
+/// then wasm2js. `path` finds binaryen's tools.
+fn fallback(path: &str) -> Result<(), String> {
+    run(
+        "fallback core",
+        Command::new("cargo")
+            .args(["build", "-p", "playhead-fallback", "--target"])
+            .args(["wasm32-unknown-unknown", "--profile", "fallback"])
+            .env(
+                "RUSTFLAGS",
+                "-C target-feature=-reference-types,-multivalue,-bulk-memory",
+            ),
+    )?;
+    let built = root().join("target/wasm32-unknown-unknown/fallback");
+    let lowered = built.join("playhead_fallback.lowered.wasm");
+    // The precompiled std still uses bulk memory, saturating conversions and sign
+    // extension: lower them to plain wasm.
+    run(
+        "wasm-opt lowering",
+        Command::new("wasm-opt")
+            .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+            .args(["--enable-sign-ext", "--llvm-memory-copy-fill-lowering"])
+            .args(["--llvm-nontrapping-fptoint-lowering", "--signext-lowering"])
+            .arg(built.join("playhead_fallback.wasm"))
+            .arg("-o")
+            .arg(&lowered)
+            .env("PATH", path),
+    )?;
+    let out = root().join("wasm/dist/fallback");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    run(
+        "wasm2js",
+        Command::new("wasm2js")
+            .args(["-O2"])
+            .arg(&lowered)
+            .arg("-o")
+            .arg(out.join("playhead_core.js"))
+            .env("PATH", path),
+    )
 }
 
 /// The binding's own tests in Node (`wasm-pack test --node wasm`), totalled like the

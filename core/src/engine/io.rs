@@ -307,6 +307,56 @@ pub struct KeyStatusEntry {
     pub status: KeyStatus,
 }
 
+impl KeyStatusEntry {
+    /// Reads an EME key-status map as hosts pass it: `kids` holds 16 bytes per key,
+    /// `statuses` the EME spelling of each status.
+    pub fn from_eme(kids: &[u8], statuses: &[String]) -> Result<Vec<KeyStatusEntry>, String> {
+        let chunks = kids.chunks_exact(16);
+        if !chunks.remainder().is_empty() || chunks.len() != statuses.len() {
+            return Err("want 16 bytes of key id per status".to_owned());
+        }
+        chunks
+            .zip(statuses)
+            .map(|(kid, status)| {
+                let mut id = [0u8; 16];
+                id.copy_from_slice(kid);
+                let status = KeyStatus::from_name(status)
+                    .ok_or_else(|| format!("unknown key status: {status}"))?;
+                Ok(KeyStatusEntry {
+                    kid: Kid(id),
+                    status,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One track of the loaded presentation, flattened for hosts and their UIs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct TrackInfo {
+    /// Index of its period.
+    pub period: u32,
+    /// The track's id.
+    pub id: String,
+    /// Video, audio, text...
+    pub content_type: ContentType,
+    /// MIME type (the track's, else its switching set's).
+    pub mime_type: Option<String>,
+    /// RFC 6381 codecs.
+    pub codecs: Option<String>,
+    /// Peak bits per second.
+    pub bandwidth: u64,
+    /// Width in pixels.
+    pub width: Option<u32>,
+    /// Height in pixels.
+    pub height: Option<u32>,
+    /// Language (the track's, else its switching set's).
+    pub language: Option<String>,
+    /// Label.
+    pub label: Option<String>,
+}
+
 /// What the host's CDM reports.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

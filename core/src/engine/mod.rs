@@ -72,7 +72,7 @@ pub use event::{ErrorClass, Event, FatalError, LiveWindow, LocationReason, Switc
 pub use io::{
     Body, Buffered, CdmEvent, CdmRequest, Command, Delivery, DrmSessionId, FailureClass, Input,
     KeyStatusEntry, Media, Method, Now, Output, PlayState, Playback, Request, RequestId,
-    RequestKind, Response, SeekTarget, Source, TimestampOffset,
+    RequestKind, Response, SeekTarget, Source, TimestampOffset, TrackInfo,
 };
 pub use player::{InputError, Player};
 pub use profiles::{DeviceProfile, ProfileError, device_profile, device_profiles, parse_profiles};

@@ -9,7 +9,9 @@ use super::abr::FrameWatch;
 use super::config::{Capabilities, Config, Preferences};
 use super::event::{Event, FatalError};
 use super::fetch::{Job, Pending};
-use super::io::{Command, Input, Now, Output, PlayState, Playback, RequestId, SeekTarget};
+use super::io::{
+    Command, Input, Now, Output, PlayState, Playback, RequestId, SeekTarget, TrackInfo,
+};
 use super::retry::Rng;
 use super::session::Session;
 use super::stats::Stats;
@@ -29,6 +31,16 @@ pub enum InputError {
         /// Time given.
         now: Micros,
     },
+}
+
+impl InputError {
+    /// A stable kebab-case name for bindings: `unknown-request`, `time-went-back`.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            InputError::UnknownRequest(_) => "unknown-request",
+            InputError::TimeWentBack { .. } => "time-went-back",
+        }
+    }
 }
 
 /// What the engine knows of the host player.
@@ -118,6 +130,31 @@ impl Player {
     /// The presentation, once loaded (kept current by live refreshes).
     pub fn presentation(&self) -> Option<&crate::model::Presentation> {
         self.session.as_ref().and_then(|s| s.pres.as_ref())
+    }
+
+    /// The presentation's tracks, flattened (empty before it loads).
+    pub fn tracks(&self) -> Vec<TrackInfo> {
+        let Some(p) = self.presentation() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (period, sets) in p.periods.iter().enumerate() {
+            for set in &sets.switching_sets {
+                out.extend(set.tracks.iter().map(|t| TrackInfo {
+                    period: u32::try_from(period).unwrap_or(u32::MAX),
+                    id: t.id.clone(),
+                    content_type: set.content_type,
+                    mime_type: t.mime_type.clone().or_else(|| set.mime_type.clone()),
+                    codecs: t.codecs.clone(),
+                    bandwidth: t.bandwidth,
+                    width: t.width,
+                    height: t.height,
+                    language: t.language.clone().or_else(|| set.language.clone()),
+                    label: t.label.clone(),
+                }));
+            }
+        }
+        out
     }
 
     /// Feeds one input at time `now`.
