@@ -165,7 +165,9 @@ export class Player {
   load(src, { start } = {}) {
     this.#resetMedia();
     const sources = (Array.isArray(src) ? src : [{ url: src }]).map((s, i) => ({
-      url: s.url,
+      // The browser's URL parser resolves relative URLs and turns international host
+      // names into punycode (the core's URL code is ASCII-only, to stay small).
+      url: new URL(s.url, globalThis.document?.baseURI).href,
       cdn: s.cdn ?? null,
       priority: s.priority ?? i,
     }));
