@@ -1,6 +1,9 @@
 //! Project tasks: `cargo xtask ci` (the whole test suite, as CI runs it) and
 //! `cargo xtask demo` (the main job a newcomer runs: `playhead demo`, the bundled origin
 //! played live in five formats with a DVR seek, a CDN failure, decoded audio and a chart).
+//! `cargo xtask manifests --out DIR` writes the parse benchmark's six reference manifests;
+//! `cargo xtask parse-bench [--runs N] [--json PATH]` times Playhead's WebAssembly parser
+//! against hls.js, dash.js and Shaka Player on them in headless Chromium.
 //!
 //! `ci` installs what it needs idempotently (rustup components and the wasm32 target),
 //! then runs: rustfmt check, clippy with `-D warnings`, all tests (unit, conformance
@@ -8,11 +11,15 @@
 //! warnings as errors, and a `wasm32-unknown-unknown` build whose module must import
 //! nothing from `env` (proof that the core needs no host I/O); then `web` (the npm package
 //! in `wasm/`, with its toolchain installed by `scripts/setup-web.sh`) and the package's
-//! tests in headless Chromium against the test origin.
+//! tests in headless Chromium against the test origin (and the reference manifests).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+// The parse benchmark's generator, shared with `core/benches/parse.rs`.
+#[path = "../../core/benches/manifests.rs"]
+mod manifests;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,8 +28,16 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("abr-eval") => abr_eval(&args[1..]),
         Some("web") => web().map(|_| ()),
+        Some("manifests") => match args.get(1..) {
+            Some([flag, dir]) if flag == "--out" => write_manifests(Path::new(dir)),
+            _ => Err("usage: cargo xtask manifests --out DIR".into()),
+        },
+        Some("parse-bench") => parse_bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|demo|web|abr-eval [TRACES_DIR]>");
+            eprintln!(
+                "usage: cargo xtask <ci|demo|web|abr-eval [TRACES_DIR]|manifests --out DIR|\
+                 parse-bench [--runs N] [--json PATH]>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -112,7 +127,9 @@ fn ci() -> Result<(), String> {
     }
     web()?;
     let (node_passed, node_failed) = binding_tests()?;
-    let (web_passed, web_failed) = browser_tests()?;
+    let manifests = root().join("target/bench-manifests");
+    write_manifests(&manifests)?;
+    let (web_passed, web_failed) = browser_tests(&manifests)?;
     let (passed, failed) = (
         passed + node_passed + web_passed,
         failed + node_failed + web_failed,
@@ -272,8 +289,9 @@ fn binding_tests() -> Result<(u64, u64), String> {
     Ok((passed, failed))
 }
 
-/// The package in headless Chromium against the test origin (`node --test`, TAP output).
-fn browser_tests() -> Result<(u64, u64), String> {
+/// The package in headless Chromium against the test origin and the reference manifests in
+/// `manifests` (`node --test`, TAP output).
+fn browser_tests(manifests: &Path) -> Result<(u64, u64), String> {
     use std::io::{BufRead, BufReader};
     let mut cmd = Command::new("node");
     cmd.args([
@@ -286,6 +304,7 @@ fn browser_tests() -> Result<(u64, u64), String> {
         "PLAYHEAD_ORIGIN",
         root().join("target/debug/playhead-origin"),
     )
+    .env("PLAYHEAD_MANIFESTS", manifests)
     .current_dir(root())
     .stdout(std::process::Stdio::piped());
     eprintln!("\n==> browser tests: {cmd:?}");
@@ -315,6 +334,48 @@ fn browser_tests() -> Result<(u64, u64), String> {
         ));
     }
     Ok((passed, failed))
+}
+
+/// Writes the parse benchmark's six reference manifests into `out` as `a.m3u8` ... `f.mpd`,
+/// with `index.tsv` (file, tab, one-line description) for the benchmark's table.
+fn write_manifests(out: &Path) -> Result<(), String> {
+    manifests::self_check();
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let mut index = String::new();
+    for (name, text) in manifests::all() {
+        let ext = if text.starts_with("#EXTM3U") {
+            "m3u8"
+        } else {
+            "mpd"
+        };
+        let file = format!("{name}.{ext}");
+        let path = out.join(&file);
+        std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let what = manifests::describe(name);
+        index.push_str(&format!("{file}\t{what}\n"));
+        eprintln!(
+            "manifests: {} ({} bytes): {what}; {} segments expected",
+            path.display(),
+            text.len(),
+            manifests::expected_segments(name)
+        );
+    }
+    let path = out.join("index.tsv");
+    std::fs::write(&path, index).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The manifest parse benchmark in headless Chromium: builds the package (`web`), writes
+/// the manifests to `target/bench-manifests` and runs `wasm/bench/parse.mjs` on them with
+/// `args` (`--runs N`, `--json PATH` relative to the workspace root). Its table goes to stdout.
+fn parse_bench(args: &[String]) -> Result<(), String> {
+    web()?;
+    write_manifests(&root().join("target/bench-manifests"))?;
+    run(
+        "parse bench",
+        Command::new("node")
+            .args(["wasm/bench/parse.mjs", "--dir", "target/bench-manifests"])
+            .args(args),
+    )
 }
 
 /// Runs the whole test suite, echoing its output, and totals the `test result:` lines.
