@@ -86,6 +86,11 @@ fn set_field(o: &Object, key: &str, v: impl Into<JsValue>) {
     let _ = Reflect::set(o, &key.into(), &v.into());
 }
 
+/// `null` for `None`, as serde gives the other outputs (a bare `Option` would be `undefined`).
+fn or_null(v: Option<impl Into<JsValue>>) -> JsValue {
+    v.map_or(JsValue::NULL, Into::into)
+}
+
 /// `{tag: value}`, the shape serde gives the other outputs.
 fn tagged(tag: &str, value: Object) -> JsValue {
     let o = Object::new();
@@ -308,7 +313,7 @@ fn output(o: Output) -> Result<JsValue, JsValue> {
 /// `{"Media": {...}}` with the payload as `Uint8Array` or `"held"`.
 fn media(m: Media) -> JsValue {
     let o = Object::new();
-    set_field(&o, "request", m.request.map(|r| r.0 as f64));
+    set_field(&o, "request", or_null(m.request.map(|r| r.0 as f64)));
     let payload: JsValue = match &m.payload {
         Payload::Held => "held".into(),
         Payload::Bytes(b) => bytes(b).into(),
@@ -357,7 +362,7 @@ fn cdm(c: CdmRequest) -> JsValue {
             set_field(&o, "type", "create-session");
             set_field(&o, "session", session.0);
             set_field(&o, "system", system.eme_name());
-            set_field(&o, "robustness", robustness);
+            set_field(&o, "robustness", or_null(robustness));
             set_field(&o, "session_type", session_type.name());
             set_field(&o, "init_data_type", init_data_type.name());
             set_field(&o, "init_data", bytes(&init_data));

@@ -30,7 +30,6 @@ function get(req) {
 const core = new Player({});
 const seen = { media: {}, bytes: 0, held: 0, events: {}, errors: [] };
 let timer = null;
-let pending = 0;
 // The playhead: where the engine put it, moving with the clock.
 let position = null;
 
@@ -61,7 +60,6 @@ function drain() {
 }
 
 async function perform(req) {
-  pending++;
   const firstByte = performance.now();
   try {
     const { res, body } = await get(req);
@@ -71,7 +69,6 @@ async function perform(req) {
   } catch (e) {
     core.failed(...now(), req.id, 'network', String(e.message));
   }
-  pending--;
   drain();
 }
 
@@ -97,7 +94,6 @@ setTimeout(() => {
     webassembly: typeof WebAssembly,
     version: version(),
     tracks: tracks.length,
-    pending,
     stats,
     ...seen,
   }));
