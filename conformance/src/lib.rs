@@ -5,6 +5,7 @@
 pub mod abr_eval;
 mod aes128;
 pub mod asset;
+pub mod parity;
 pub mod server;
 pub mod sim;
 mod tally;

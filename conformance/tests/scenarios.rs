@@ -10,7 +10,7 @@ use playhead_conformance::sim::net::{Fault, FaultKind};
 use playhead_conformance::sim::origin::{
     LiveConfig, Origin, OriginConfig, OriginFormat, SteeringConfig,
 };
-use playhead_conformance::sim::{Sim, SimConfig, describe};
+use playhead_conformance::sim::{Sim, SimConfig};
 
 const S: i64 = 1_000_000;
 const MIN: i64 = 60 * S;
@@ -761,7 +761,7 @@ fn same_scenario_twice_gives_identical_transcripts_and_a_recording_replays_it() 
     let rec = record::read(&bytes).unwrap();
     let mut lines = Vec::new();
     record::replay(&rec, |now, o| {
-        if let Some(l) = describe(o) {
+        if let Some(l) = o.describe() {
             lines.push(format!(
                 "{:>5}.{:03} {l}",
                 now.mono.0 / S,
@@ -1000,5 +1000,30 @@ mod direct {
             mono: Micros(t),
             wall: playhead::UnixMicros(t),
         }
+    }
+}
+
+#[test]
+fn parity_fixtures_replay_natively_to_their_transcripts() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let fixtures = playhead_conformance::parity::fixtures(&corpus).unwrap();
+    assert_eq!(fixtures.len(), 7);
+    for f in fixtures {
+        let rec = record::read(&f.recording).unwrap();
+        let mut lines = Vec::new();
+        let player = record::replay(&rec, |now, o| {
+            if let Some(l) = o.describe() {
+                lines.push(format!(
+                    "{:>5}.{:03} {l}",
+                    now.mono.0 / S,
+                    (now.mono.0 % S) / 1000
+                ));
+            }
+        })
+        .unwrap();
+        lines.push(playhead_conformance::parity::stats_line(player.stats()));
+        assert_eq!(lines, f.transcript, "{}", f.name);
+        assert!(lines.len() > 20, "{}: {} lines", f.name, lines.len());
+        println!("{}: {} lines", f.name, lines.len());
     }
 }

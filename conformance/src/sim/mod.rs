@@ -222,7 +222,7 @@ impl Sim {
             let clock = std::time::Instant::now();
             let o = self.player.poll_output();
             self.engine_time += clock.elapsed();
-            if let Some(line) = describe(&o) {
+            if let Some(line) = o.describe() {
                 self.transcript.push(format!("{} {line}", stamp(self.t)));
             }
             if self.keep_outputs {
@@ -471,48 +471,4 @@ fn host_of(url: &str) -> &str {
 /// `12.345` seconds, fixed width.
 fn stamp(t: Micros) -> String {
     format!("{:>5}.{:03}", t.0 / 1_000_000, (t.0 % 1_000_000) / 1000)
-}
-
-fn secs(t: Micros) -> String {
-    let ms = t.0 / 1000;
-    format!("{}.{:03}", ms / 1000, (ms % 1000).abs())
-}
-
-/// One transcript line for an output; `None` for timeouts.
-pub fn describe(o: &Output) -> Option<String> {
-    Some(match o {
-        Output::Timeout(_) => return None,
-        Output::Request(r) => format!(
-            "request {} {}{} {}",
-            r.id,
-            r.kind.name(),
-            r.content_type
-                .map(|c| format!(" {c:?}").to_lowercase())
-                .unwrap_or_default(),
-            r.url
-        ),
-        Output::Cancel(id) => format!("cancel {id}"),
-        Output::Media(m) if m.init => {
-            format!("init {} {:?} {}", request(m), m.content_type, m.track).to_lowercase()
-        }
-        Output::Media(m) => format!(
-            "media {} {} {} [{}, {}) timeline {} {:?}",
-            request(m),
-            format!("{:?}", m.content_type).to_lowercase(),
-            m.track,
-            secs(m.start),
-            secs(m.end),
-            m.timeline,
-            m.timestamp_offset
-        ),
-        Output::SetPosition(p) => format!("set-position {}", secs(*p)),
-        Output::EndOfStream => "end-of-stream".into(),
-        Output::Event(e) => format!("event {e}"),
-        Output::Cdm(c) => format!("cdm {c}"),
-    })
-}
-
-/// The request a media output names, as transcripts print it (`-` for a synthesized one).
-fn request(m: &playhead::engine::Media) -> String {
-    m.request.map_or_else(|| "-".into(), |id| id.to_string())
 }

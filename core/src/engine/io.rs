@@ -605,3 +605,48 @@ pub enum Output {
     /// nothing scheduled).
     Timeout(Option<Micros>),
 }
+
+impl Output {
+    /// One line for logs and transcripts (sizes and ids, never bytes); `None` for
+    /// [`Output::Timeout`]. The conformance scenarios' golden transcripts and the binding
+    /// parity suites compare these lines.
+    pub fn describe(&self) -> Option<String> {
+        let request = |m: &Media| m.request.map_or_else(|| "-".into(), |id| id.to_string());
+        Some(match self {
+            Output::Timeout(_) => return None,
+            Output::Request(r) => format!(
+                "request {} {}{} {}",
+                r.id,
+                r.kind.name(),
+                r.content_type
+                    .map(|c| format!(" {c:?}").to_lowercase())
+                    .unwrap_or_default(),
+                r.url
+            ),
+            Output::Cancel(id) => format!("cancel {id}"),
+            Output::Media(m) if m.init => {
+                format!("init {} {:?} {}", request(m), m.content_type, m.track).to_lowercase()
+            }
+            Output::Media(m) => format!(
+                "media {} {} {} [{}, {}) timeline {} {:?}",
+                request(m),
+                format!("{:?}", m.content_type).to_lowercase(),
+                m.track,
+                transcript_secs(m.start),
+                transcript_secs(m.end),
+                m.timeline,
+                m.timestamp_offset
+            ),
+            Output::SetPosition(p) => format!("set-position {}", transcript_secs(*p)),
+            Output::EndOfStream => "end-of-stream".into(),
+            Output::Event(e) => format!("event {e}"),
+            Output::Cdm(c) => format!("cdm {c}"),
+        })
+    }
+}
+
+/// `12.345` (the transcripts' form, kept as the goldens have it).
+fn transcript_secs(t: Micros) -> String {
+    let ms = t.0 / 1000;
+    format!("{}.{:03}", ms / 1000, (ms % 1000).abs())
+}
