@@ -6,11 +6,11 @@ use playhead::abr::{AbrAlgorithm, EstimatorConfig};
 use playhead::drm::{DrmConfig, InitDataType, KeyStatus, MessageKind, SessionType};
 use playhead::engine::{
     AbrConfig, Body, BufferGoals, Capabilities, CdmEvent, CdmRequest, Command, Config, Cue,
-    CueKind, CueSource, Delivery, DroppedFrames, ErrorClass, Event, FailureClass, FatalError,
-    HdcpLevel, Input, KeyStatusEntry, LiveWindow, LocationReason, Media, Method, Now, Output,
-    Payload, PlayState, Playback, Preferences, Request, RequestId, RequestKind, Response,
+    CueKind, CueSource, Delivery, DrmSessionId, DroppedFrames, ErrorClass, Event, FailureClass,
+    FatalError, HdcpLevel, Input, KeyStatusEntry, LiveWindow, LocationReason, Media, Method, Now,
+    Output, Payload, PlayState, Playback, Preferences, Request, RequestId, RequestKind, Response,
     RetryPolicies, RetryPolicy, SeekTarget, SinkMode, Size, Source, Switch, SwitchReason,
-    TimestampOffset, TrackInfo, DrmSessionId,
+    TimestampOffset, TrackInfo,
 };
 use playhead::media::Samples;
 use playhead::model::{
