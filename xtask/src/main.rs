@@ -305,11 +305,13 @@ fn native_bindings() -> Result<(u64, u64), String> {
         Command::new("bash").arg(root().join("scripts/setup-native.sh")),
     )?;
     run(
-        "ffi build",
+        "ffi library",
+        cargo().args(["build", "-p", "playhead-ffi", "--lib"]),
+    )?;
+    run(
+        "ffi tools",
         cargo().args([
             "build",
-            "-p",
-            "playhead-ffi",
             "-p",
             "uniffi-bindgen",
             "-p",
