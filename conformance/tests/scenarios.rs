@@ -1027,3 +1027,46 @@ fn parity_fixtures_replay_natively_to_their_transcripts() {
         println!("{}: {} lines", f.name, lines.len());
     }
 }
+
+#[test]
+fn a_pending_start_over_that_fell_out_of_the_window_moves_into_it() {
+    // Live HLS, 2 h window; cdn-a down from 20 s to 50 s; start-over at 40 s. The engine's
+    // window is stale (cdn-a cannot refresh), so the start-over target's segment (1814) is
+    // already gone from cdn-b (404). Once a refresh shows the window, the pending seek moves
+    // into it instead of retrying the gone segment until playback fails (which it did, at
+    // 43.8 s). Known limit: playing at the trailing edge of a sliding window at 800 kbit/s,
+    // later segments fall out too (see the closing line of the fixture's transcript).
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    let fixtures = playhead_conformance::parity::fixtures(&corpus).unwrap();
+    let f = fixtures
+        .iter()
+        .find(|f| f.name == "live-hls-failover")
+        .unwrap();
+    let at = |l: &String| {
+        l.trim_start()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let clamp = f
+        .transcript
+        .iter()
+        .find(|l| l.contains("seek-clamped"))
+        .unwrap();
+    assert!(clamp.ends_with("seek-clamped 28.000 -> 40.000"), "{clamp}");
+    let gone = f
+        .transcript
+        .iter()
+        .filter(|l| l.contains("request") && l.contains("/1814.m4s"))
+        .map(at)
+        .fold(0.0, f64::max);
+    assert!(gone <= at(clamp), "segment 1814 asked for again at {gone}");
+    assert!(
+        !f.transcript
+            .iter()
+            .any(|l| l.contains("event error") && at(l) < 50.0),
+        "failed during the outage"
+    );
+}

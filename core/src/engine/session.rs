@@ -599,7 +599,10 @@ impl Player {
             self.stats.live_latency = Some(Micros(w.end.0.saturating_sub(position.0)));
             self.event(Event::LiveWindow(w));
         }
-        if started && position < w.start && !self.host.seeking {
+        // Also during a seek: a start-over target can fall out of the window before its
+        // first segment arrives (a stale playlist during an outage); waiting on would only
+        // retry a segment that is gone.
+        if started && position < w.start {
             self.host.seeking = true;
             let target = w
                 .start
