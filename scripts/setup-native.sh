@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-command -v java >/dev/null && command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+# kotlinc targets JVM 17: an older default JDK does not do.
+jdk=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+[ "${jdk:-0}" -ge 17 ] 2>/dev/null || missing+=(openjdk-17-jdk-headless)
 [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
 command -v gcc >/dev/null || missing+=(gcc)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -17,8 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
+# The stamp is written only after a complete install, so an interrupted one is redone.
 (cd bindings/tests/kotlin &&
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi)
+  if [ ! -f node_modules/.installed ] || [ package-lock.json -nt node_modules/.installed ]; then
+    npm ci --no-audit --no-fund && touch node_modules/.installed
+  fi)
 
 req=bindings/tests/python/requirements.txt
 if [ ! -x target/py/bin/python ] || ! cmp -s "$req" target/py/requirements.txt; then

@@ -401,7 +401,10 @@ fn native_bindings() -> Result<(u64, u64), String> {
             .and_then(|w| w[0].parse::<u64>().ok())
             .unwrap_or(0)
     };
-    let (p, f) = (before("passed"), before("failed") + before("error"));
+    let (p, f) = (
+        before("passed"),
+        before("failed") + before("error") + before("errors"),
+    );
     tally("python parity", out, p, f)?;
 
     let kotlin = root().join("bindings/tests/kotlin/node_modules/kotlin-compiler");

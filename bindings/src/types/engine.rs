@@ -18,7 +18,7 @@ use playhead::model::{
 };
 use playhead::{FrameRate, Micros, UnixMicros};
 
-use super::CoreBuffered as Buffered;
+use super::Buffered;
 
 /// The current time, as the host sees it. Timers run on `mono`; live windows, availability
 /// and program-date-time use `wall`. The engine never reads a clock of its own.

@@ -9,6 +9,8 @@ use playhead::engine::{DrmSessionId, ErrorClass, RequestId, Switch};
 use playhead::model::{ContentType, Kid};
 use playhead::{Micros, Timescale, UnixMicros};
 
+use crate::PlayerError;
+
 uniffi::custom_type!(Micros, i64, {
     remote,
     lower: |m| m.0,
@@ -33,16 +35,29 @@ uniffi::custom_type!(DrmSessionId, u32, {
     try_lift: |v| Ok(DrmSessionId(v)),
 });
 
+/// A value the core's type cannot hold: refused as [`PlayerError::InvalidInput`] (UniFFI
+/// hands a lift error of the function's own error type to the host as that error).
+fn bad_value(reason: String) -> uniffi::deps::anyhow::Error {
+    uniffi::deps::anyhow::Error::new(PlayerError::InvalidInput {
+        kind: "bad-value".to_owned(),
+        reason,
+    })
+}
+
+fn exact<const N: usize>(what: &str, v: &[u8]) -> uniffi::Result<[u8; N]> {
+    <[u8; N]>::try_from(v).map_err(|_| bad_value(format!("{what}: {} bytes, want {N}", v.len())))
+}
+
 uniffi::custom_type!(Kid, Vec<u8>, {
     remote,
     lower: |k| k.0.to_vec(),
-    try_lift: |v| Ok(Kid(<[u8; 16]>::try_from(v.as_slice())?)),
+    try_lift: |v| Ok(Kid(exact("key id", &v)?)),
 });
 
 uniffi::custom_type!(Timescale, u32, {
     remote,
     lower: |t| t.get(),
-    try_lift: |v| Timescale::new(v).ok_or_else(|| uniffi::deps::anyhow::anyhow!("timescale 0")),
+    try_lift: |v| Timescale::new(v).ok_or_else(|| bad_value("timescale 0".to_owned())),
 });
 
 /// A four-character code (sample entry, handler, protection scheme), as 4 bytes.
@@ -50,7 +65,7 @@ pub type FourCc = [u8; 4];
 uniffi::custom_type!(FourCc, Vec<u8>, {
     remote,
     lower: |f| f.to_vec(),
-    try_lift: |v| Ok(<[u8; 4]>::try_from(v.as_slice())?),
+    try_lift: |v| exact("four-character code", &v),
 });
 
 /// A 16-byte key id, as bytes.
@@ -58,7 +73,7 @@ pub type KeyBytes = [u8; 16];
 uniffi::custom_type!(KeyBytes, Vec<u8>, {
     remote,
     lower: |k| k.to_vec(),
-    try_lift: |v| Ok(<[u8; 16]>::try_from(v.as_slice())?),
+    try_lift: |v| exact("key id", &v),
 });
 
 /// A presentation time range, `[start, end)`.
@@ -72,22 +87,22 @@ pub struct TimeRange {
 
 /// Buffered time ranges of one decoder input (one MSE SourceBuffer, one MediaCodec).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Buffered {
+pub struct BufferedRanges {
     /// Which input.
     pub content_type: ContentType,
     /// Ranges in presentation time, sorted.
     pub ranges: Vec<TimeRange>,
 }
 
-/// The core's `Buffered` (ranges as pairs) crosses as [`Buffered`].
-pub(crate) type CoreBuffered = playhead::engine::Buffered;
-uniffi::custom_type!(CoreBuffered, Buffered, {
+/// The core's `Buffered` (ranges as pairs) crosses as [`BufferedRanges`].
+pub(crate) type Buffered = playhead::engine::Buffered;
+uniffi::custom_type!(Buffered, BufferedRanges, {
     remote,
-    lower: |b| Buffered {
+    lower: |b| BufferedRanges {
         content_type: b.content_type,
         ranges: b.ranges.into_iter().map(|(start, end)| TimeRange { start, end }).collect(),
     },
-    try_lift: |b| Ok(CoreBuffered {
+    try_lift: |b| Ok(Buffered {
         content_type: b.content_type,
         ranges: b.ranges.into_iter().map(|r| (r.start, r.end)).collect(),
     }),

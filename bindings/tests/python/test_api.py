@@ -49,8 +49,9 @@ def test_values_out_of_range_are_refused_at_the_boundary():
     bad = ph.Input.CDM(ph.CdmEvent.KEY_STATUSES(session=0, statuses=[
         ph.KeyStatusEntry(kid=b"short", status=ph.KeyStatus.USABLE)]))
     player = ph.Player(ph.default_config(), None, ph.LogLevel.ERROR)
-    with pytest.raises(Exception):
+    with pytest.raises(ph.PlayerError.InvalidInput) as e:
         player.handle_input(NOW, bad)
+    assert e.value.kind == "bad-value" and "key id: 5 bytes, want 16" in e.value.reason
     load(player)
     assert drain(player)
 
@@ -92,16 +93,18 @@ def test_the_log_callback_may_call_the_player():
     class Reentrant(ph.LogSink):
         def __init__(self):
             self.player = None
-            self.seen = 0
+            self.calls = 0
 
         def log(self, level, message):
-            self.seen = len(self.player.tracks())
+            self.player.stats()
+            self.calls += 1
 
     sink = Reentrant()
     player = ph.Player(ph.default_config(), sink, ph.LogLevel.DEBUG)
     sink.player = player
     load(player)
     assert drain(player)
+    assert sink.calls >= 1 and player.callback_failures() == 0
 
 
 def test_defaults_profiles_and_platforms():

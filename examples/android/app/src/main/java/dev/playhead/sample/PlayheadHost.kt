@@ -46,9 +46,15 @@ class PlayheadHost(private val surface: Surface, private val licenseHeaders: Map
     private fun feed(input: Input) {
         try {
             player.handleInput(now(), input)
+            drain()
         } catch (e: PlayerException.InvalidInput) {
-            return                                               // a late answer to a cancelled request
+            // A late answer to a cancelled request: ignored, the player carries on.
+        } catch (e: PlayerException.Internal) {
+            android.util.Log.e("playhead", "engine failure, recreate the player: ${e.reason}")
         }
+    }
+
+    private fun drain() {
         while (true) {
             when (val out = player.pollOutput()) {
                 is Output.Request -> fetch(out.v1)
