@@ -721,61 +721,24 @@ fn a_client_clock_30_seconds_off_is_corrected_by_utc_timing() {
 }
 
 #[test]
-fn same_scenario_twice_gives_identical_transcripts_and_a_recording_replays_it() {
-    let scenario = || {
-        let mut config = SimConfig::default();
-        config.engine.seed = 42;
-        config.faults.push(Fault::outage(
-            "cdn-a.test",
-            Micros(20 * S),
-            Micros(50 * S),
-            FaultKind::Refuse,
-        ));
-        config.faults.push(Fault {
-            url_contains: "/7.m4s".into(),
-            from: Micros(0),
-            until: Micros(HOUR),
-            kind: FaultKind::Status(500),
-            times: Some(2),
-        });
-        config.trace = playhead_conformance::sim::net::Trace::steps(vec![
-            (Micros(10 * S), 5_000_000),
-            (Micros(10 * S), 800_000),
-        ]);
-        let mut sim = Sim::new(
-            Origin::new(live(OriginFormat::HlsFmp4, 2 * HOUR, 3 * HOUR)),
-            config,
-        );
-        sim.record_inputs();
-        sim.load_and_play();
-        sim.at(Micros(40 * S), Command::Seek(SeekTarget::WindowStart));
-        sim.run_until(Micros(90 * S));
-        sim
-    };
-    let a = scenario();
-    let b = scenario();
-    assert_eq!(a.transcript(), b.transcript());
-    assert!(a.transcript().len() > 100);
-    // Replay the recorded inputs through a fresh engine: the same outputs.
-    let bytes = a.recording();
-    let rec = record::read(&bytes).unwrap();
-    let mut lines = Vec::new();
-    record::replay(&rec, |now, o| {
-        if let Some(l) = o.describe() {
-            lines.push(format!(
-                "{:>5}.{:03} {l}",
-                now.mono.0 / S,
-                (now.mono.0 % S) / 1000
-            ));
-        }
-    })
-    .unwrap();
-    assert_eq!(lines, a.transcript());
+fn same_scenario_twice_gives_identical_transcripts_and_compact_recordings() {
+    // The parity scenarios (`playhead_conformance::parity`); that each recording replays to
+    // its transcript is checked by `parity_fixtures_replay_natively_to_their_transcripts`.
+    let a = playhead_conformance::parity::fixtures(None).unwrap();
+    let b = playhead_conformance::parity::fixtures(None).unwrap();
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(a.transcript, b.transcript, "{}", a.name);
+        assert_eq!(a.recording, b.recording, "{}", a.name);
+    }
+    let live = a.iter().find(|f| f.name == "live-hls-failover").unwrap();
+    let bytes = &live.recording;
+    let rec = record::read(bytes).unwrap();
     println!(
         "recording: {} bytes, {} inputs, 90 s of live HLS with a 2 h window",
         bytes.len(),
         rec.inputs.len()
     );
+    assert!(live.transcript.len() > 100);
     // Compact: manifests dominate; media bodies are recorded by size only.
     assert!(bytes.len() < 2_000_000, "{} bytes", bytes.len());
     assert!(
