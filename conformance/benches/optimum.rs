@@ -31,6 +31,7 @@ fn run(name: &str, video: &Path, traces: &Path, every: usize, chunks: usize) {
             goal: Micros(60_000_000),
             start: Micros(0),
             chunks,
+            first: None,
         };
         let clock = Instant::now();
         let Some((_, stats)) = optimum_with_stats(&video, &t.trace, &model, Micros(100_000)) else {

@@ -54,6 +54,9 @@ pub struct Model {
     pub start: Micros,
     /// How many chunks are played (at most the video's).
     pub chunks: usize,
+    /// The level of chunk 0 when it is not the program's to choose (Pensieve's simulator
+    /// fetches it at a default quality). `None`: any level.
+    pub first: Option<usize>,
 }
 
 /// A level for every chunk and what it gives.
@@ -534,6 +537,9 @@ fn search(
         let ahead = (n - k).saturating_sub(2) as i64 * seg;
         next.clear();
         for (l, &bytes) in sizes.iter().enumerate() {
+            if k == 0 && model.first.is_some_and(|f| f != l) {
+                continue;
+            }
             scratch.candidates.clear();
             let r = i128::from(video.bitrates[l]);
             for (p, node) in layer.iter().enumerate() {
@@ -752,18 +758,21 @@ mod tests {
             latency,
             goal: Micros(goal_s * 1_000_000),
             start: Micros::ZERO,
+            first: None,
             chunks,
         }
     }
 
-    /// The best QoE over all plans (every level for every chunk).
+    /// The best QoE over all plans (every level for every chunk, chunk 0's fixed if the
+    /// model says so).
     fn brute_force(video: &Video, trace: &Trace, model: &Model) -> Plan {
         let (n, m) = (model.chunks, video.levels());
         let mut levels = vec![0usize; n];
         let mut best: Option<Plan> = None;
         loop {
             let p = evaluate(video, trace, model, &levels).unwrap();
-            if best.as_ref().is_none_or(|b| p.qoe > b.qoe) {
+            let allowed = model.first.is_none_or(|f| f == levels[0]);
+            if allowed && best.as_ref().is_none_or(|b| p.qoe > b.qoe) {
                 best = Some(p);
             }
             // The next plan, odometer-wise.
@@ -930,7 +939,11 @@ mod tests {
                 continue;
             }
             let trace = Trace::steps(steps);
-            let m = model(Micros(rand(100_000) as i64), 1 + rand(6) as i64, 5);
+            let mut m = model(Micros(rand(100_000) as i64), 1 + rand(6) as i64, 5);
+            // Every third case, chunk 0's level is fixed (Pensieve's startup chunk).
+            if case % 3 == 0 {
+                m.first = Some(rand(4) as usize);
+            }
             let brute = brute_force(&video, &trace, &m);
             let (dp, stats) = optimum_with_stats(&video, &trace, &m, Micros(1)).unwrap();
             assert!(
@@ -942,6 +955,7 @@ mod tests {
                 brute.levels
             );
             assert!(stats.states.iter().all(|&s| s > 0));
+            assert!(m.first.is_none_or(|f| dp.levels[0] == f));
             checked += 1;
         }
         println!("{checked} synthetic cases match brute force");

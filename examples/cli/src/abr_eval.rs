@@ -65,6 +65,11 @@ pub(crate) struct AbrEvalArgs {
     /// Trace to chart (default: the first).
     #[arg(long)]
     chart: Option<String>,
+    /// Fix the optimum's chunk 0 at this level, as Pensieve's simulator fetches its startup
+    /// chunk at a default quality (default: the program picks it too; the startup delay is
+    /// not part of QoE_lin, so a slow first chunk can pay off for it).
+    #[arg(long)]
+    first_level: Option<usize>,
     /// Skip the optimum (quick tuning runs).
     #[arg(long)]
     no_optimum: bool,
@@ -102,8 +107,8 @@ fn params(spec: &str) -> Result<PlayheadParams, String> {
 /// Everything measured on one trace.
 struct TraceResult {
     name: String,
-    optimum: Option<f64>,
-    runs: Vec<(AbrAlgorithm, Metrics, Option<String>)>,
+    optimum: Option<optimum::Plan>,
+    runs: Vec<(AbrAlgorithm, Metrics, Vec<usize>, Option<String>)>,
 }
 
 pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
@@ -141,7 +146,10 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
         })
         .collect();
     let tuned = args.playhead.as_deref().map(params).transpose()?;
-    let resolution = (!args.no_optimum).then(|| Micros(args.resolution.max(1) * 1000));
+    let optimum = (!args.no_optimum).then(|| OptimumSpec {
+        resolution: Micros(args.resolution.max(1) * 1000),
+        first: args.first_level,
+    });
     let jobs = args.jobs.max(1);
     let results: Vec<TraceResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..jobs)
@@ -155,7 +163,7 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
                         .map(|(i, (name, trace, setup))| {
                             (
                                 i,
-                                one_trace(name, trace, setup, video, policies, resolution, tuned),
+                                one_trace(name, trace, setup, video, policies, optimum, tuned),
                             )
                         })
                         .collect::<Vec<_>>()
@@ -240,13 +248,20 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// How the optimum is computed: its time bin, and chunk 0's level if fixed.
+#[derive(Debug, Clone, Copy)]
+struct OptimumSpec {
+    resolution: Micros,
+    first: Option<usize>,
+}
+
 fn one_trace(
     name: &str,
     trace: &playhead_conformance::sim::net::Trace,
     setup: &Setup,
     video: &Video,
     policies: &[AbrAlgorithm],
-    resolution: Option<Micros>,
+    optimum: Option<OptimumSpec>,
     tuned: Option<PlayheadParams>,
 ) -> TraceResult {
     let mut runs = Vec::new();
@@ -254,17 +269,18 @@ fn one_trace(
     for &a in policies {
         let o = session::play_with(video, trace, setup, a, custom(a, tuned), false);
         start.get_or_insert(o.first_request);
-        runs.push((a, qoe::metrics(video, &o.session), o.error));
+        runs.push((a, qoe::metrics(video, &o.session), o.session.levels, o.error));
     }
     let model = Model {
         latency: setup.latency,
         goal: setup.goal,
         start: start.unwrap_or(Micros(0)),
         chunks: setup.chunks,
+        first: optimum.and_then(|o| o.first),
     };
     TraceResult {
         name: name.to_owned(),
-        optimum: resolution.and_then(|r| optimum::optimum(video, trace, &model, r).map(|p| p.qoe)),
+        optimum: optimum.and_then(|o| optimum::optimum(video, trace, &model, o.resolution)),
         runs,
     }
 }
@@ -289,7 +305,7 @@ fn table(
     policies: &[AbrAlgorithm],
     results: &[TraceResult],
 ) -> String {
-    let opt = mean(results.iter().filter_map(|r| r.optimum));
+    let opt = mean(results.iter().filter_map(|r| r.optimum.as_ref().map(|p| p.qoe)));
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -328,7 +344,7 @@ fn table(
         let q = mean(ms().map(|m| m.qoe));
         let errors = results
             .iter()
-            .filter(|r| r.runs.get(k).is_some_and(|x| x.2.is_some()))
+            .filter(|r| r.runs.get(k).is_some_and(|x| x.3.is_some()))
             .count();
         let _ = writeln!(
             s,
@@ -349,8 +365,8 @@ fn table(
     let above = results
         .iter()
         .filter(|r| {
-            r.optimum
-                .is_some_and(|o| r.runs.iter().any(|(_, m, _)| m.qoe > o + 0.01))
+            r.optimum.as_ref()
+                .is_some_and(|o| r.runs.iter().any(|(_, m, _, _)| m.qoe > o.qoe + 0.01))
         })
         .count();
     let _ = writeln!(
@@ -362,28 +378,49 @@ fn table(
 
 fn csv(policies: &[AbrAlgorithm], results: &[TraceResult]) -> String {
     let mut s = String::from(
-        "trace,policy,qoe_lin,optimum_qoe_lin,bitrate_mbps,rebuffer_ratio,stalls,switches,startup_s,error\n",
+        "trace,policy,qoe_lin,optimum_qoe_lin,bitrate_mbps,rebuffer_ratio,stalls,switches,startup_s,error,levels\n",
     );
     for r in results {
-        for (a, m, e) in &r.runs {
+        let opt = r.optimum.as_ref().map(|p| p.qoe);
+        for (a, m, levels, e) in &r.runs {
             let _ = writeln!(
                 s,
-                "{},{},{:.4},{},{:.4},{:.6},{},{},{:.3},{}",
+                "{},{},{:.4},{},{:.4},{:.6},{},{},{:.3},{},{}",
                 r.name.replace(',', ";"),
                 a.name(),
                 m.qoe,
-                r.optimum.map_or(String::new(), |o| format!("{o:.4}")),
+                opt.map_or(String::new(), |o| format!("{o:.4}")),
                 m.bitrate_mbps,
                 m.rebuffer_ratio,
                 m.stalls,
                 m.switches,
                 m.startup.0 as f64 / 1e6,
-                e.as_deref().unwrap_or("").replace([',', '\n'], ";")
+                e.as_deref().unwrap_or("").replace([',', '\n'], ";"),
+                digits(levels)
+            );
+        }
+        if let Some(p) = &r.optimum {
+            let _ = writeln!(
+                s,
+                "{},optimum,{:.4},{:.4},,,,,,,{}",
+                r.name.replace(',', ";"),
+                p.qoe,
+                p.qoe,
+                digits(&p.levels)
             );
         }
         let _ = policies;
     }
     s
+}
+
+/// Levels as one digit-or-number per chunk, space-separated.
+fn digits(levels: &[usize]) -> String {
+    levels
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
