@@ -992,13 +992,15 @@ fn parity_fixtures_replay_natively_to_their_transcripts() {
 }
 
 #[test]
-fn a_pending_start_over_that_fell_out_of_the_window_moves_into_it() {
-    // Live HLS, 2 h window; cdn-a down from 20 s to 50 s; start-over at 40 s. The engine's
-    // window is stale (cdn-a cannot refresh), so the start-over target's segment (1814) is
-    // already gone from cdn-b (404). Once a refresh shows the window, the pending seek moves
-    // into it instead of retrying the gone segment until playback fails (which it did, at
-    // 43.8 s). Known limit: playing at the trailing edge of a sliding window at 800 kbit/s,
-    // later segments fall out too (see the closing line of the fixture's transcript).
+fn a_live_segment_the_window_slid_past_moves_playback_forward() {
+    // Live HLS, 2 h window; cdn-a down from 20 s to 50 s; start-over at 40 s; the link
+    // alternates 5 Mbit/s and 800 kbit/s every 10 s. The engine's window is stale (cdn-a
+    // cannot refresh), so the start-over target's segment (1814, [28, 30)) is already gone
+    // from cdn-b: its 404 moves playback past the extrapolated window start instead of
+    // retrying the gone segment on every CDN until playback fails (which it did, at
+    // 43.8 s). Later, at 800 kbit/s, playback at the trailing edge falls out of the
+    // window again; each time it moves forward instead of ending in a fatal 404 (which it
+    // did, at 58.9 s).
     let fixtures = playhead_conformance::parity::fixtures(None).unwrap();
     let f = fixtures
         .iter()
@@ -1015,9 +1017,34 @@ fn a_pending_start_over_that_fell_out_of_the_window_moves_into_it() {
     let clamp = f
         .transcript
         .iter()
-        .find(|l| l.contains("seek-clamped"))
+        .find(|l| l.contains("seek-clamped") && at(l) >= 40.0)
         .unwrap();
-    assert!(clamp.ends_with("seek-clamped 28.000 -> 40.000"), "{clamp}");
+    let to: f64 = clamp
+        .split(" -> ")
+        .nth(1)
+        .and_then(|x| x.parse().ok())
+        .unwrap();
+    // The origin's window starts at 38-40 s then (the next refresh says so); playback
+    // moves into it, a little past its start.
+    assert!((38.0..=46.0).contains(&to), "{clamp}");
+    // The window the host is told about never goes back, even while a rendition switched
+    // to still has an old playlist.
+    let windows: Vec<(f64, f64)> = f
+        .transcript
+        .iter()
+        .filter_map(|l| l.split("live-window [").nth(1))
+        .filter_map(|x| {
+            let (a, rest) = x.split_once(", ")?;
+            Some((a.parse().ok()?, rest.split(']').next()?.parse().ok()?))
+        })
+        .collect();
+    assert!(windows.len() > 10);
+    assert!(
+        windows
+            .windows(2)
+            .all(|w| w[1].0 >= w[0].0 && w[1].1 >= w[0].1),
+        "{windows:?}"
+    );
     let gone = f
         .transcript
         .iter()
@@ -1026,9 +1053,64 @@ fn a_pending_start_over_that_fell_out_of_the_window_moves_into_it() {
         .fold(0.0, f64::max);
     assert!(gone <= at(clamp), "segment 1814 asked for again at {gone}");
     assert!(
-        !f.transcript
-            .iter()
-            .any(|l| l.contains("event error") && at(l) < 50.0),
-        "failed during the outage"
+        !f.transcript.iter().any(|l| l.contains("event error")),
+        "a fatal error"
     );
+    // Every move is forward, and playback reaches the end of the scenario.
+    let moves = f
+        .transcript
+        .iter()
+        .filter(|l| l.contains("seek-clamped"))
+        .count();
+    assert!(moves >= 2, "{moves} moves");
+    let last = f
+        .transcript
+        .iter()
+        .rev()
+        .find(|l| l.contains(" media #"))
+        .unwrap();
+    assert!(at(last) > 85.0, "{last}");
+}
+
+#[test]
+fn a_404_for_a_segment_the_window_slid_past_skips_forward_instead_of_failing_over() {
+    // Live HLS with a 30 s window; the packager is stuck from 10 s to 40 s on both CDNs
+    // (playlists stop moving, segments still expire). A start-over at 30 s aims at the
+    // start of the stale window, whose segments are gone: the 404 moves playback past the
+    // window start, extrapolated by the time since the window last moved, instead of being
+    // retried on every CDN as a CDN failure.
+    let mut config = SimConfig::default();
+    config.faults.push(Fault {
+        url_contains: "index.m3u8".into(),
+        from: Micros(10 * S),
+        until: Micros(40 * S),
+        kind: FaultKind::Freeze,
+        times: None,
+    });
+    let sim = run(
+        live(OriginFormat::HlsFmp4, 30 * S, HOUR),
+        config,
+        60 * S,
+        |sim| {
+            sim.at(Micros(30 * S), Command::Seek(SeekTarget::WindowStart));
+        },
+    );
+    // The start-over aims at the stale window's start (10 s + 2 s); its first segment's
+    // 404 moves playback into the true window, which starts at 30 s then.
+    let clamp = sim.lines("seek-clamped 12.000 -> ");
+    assert_eq!(clamp.len(), 1, "{:#?}", sim.lines("seek-clamped"));
+    let to: f64 = clamp[0].rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((30.0..=36.0).contains(&to), "{}", clamp[0]);
+    let retried: Vec<_> = sim
+        .lines("event retry")
+        .into_iter()
+        .filter(|l| l.contains("HTTP 404"))
+        .collect();
+    assert!(retried.is_empty(), "{retried:#?}");
+    assert!(
+        sim.lines("(failure)").is_empty(),
+        "{:#?}",
+        sim.lines("(failure)")
+    );
+    assert!(sim.lines("event error").is_empty());
 }

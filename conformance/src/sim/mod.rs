@@ -48,6 +48,9 @@ pub struct SimConfig {
     pub clock_skew: Micros,
     /// How often the host reports its playback state.
     pub report_every: Micros,
+    /// With each playback report, also report the bytes received so far of every download
+    /// under way (`Input::Progress`), as the browser and CLI hosts do while a body streams.
+    pub progress: bool,
     /// What the simulated CDM does besides answering.
     pub cdm: CdmScript,
     /// The licence server every licence request reaches.
@@ -76,6 +79,7 @@ impl Default for SimConfig {
             start_wall: UnixMicros(1_795_262_400_000_000),
             clock_skew: Micros(0),
             report_every: Micros(1_000_000),
+            progress: true,
             cdm: CdmScript::default(),
             license: SimLicenseServer::default(),
             documents: Vec::new(),
@@ -421,6 +425,15 @@ impl Sim {
             if changed || report_due {
                 if report_due {
                     self.next_report = self.t.saturating_add(self.config.report_every);
+                    if self.config.progress {
+                        for (id, received, size) in self.net.progress(self.t) {
+                            self.input(Input::Progress {
+                                id: playhead::engine::RequestId(id),
+                                received,
+                                total: Some(size),
+                            });
+                        }
+                    }
                 }
                 let report = self.decoder.report();
                 self.input(Input::Playback(report));

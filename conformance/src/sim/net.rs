@@ -251,6 +251,20 @@ impl Network {
         self.transfers.retain(|x| x.id != id);
     }
 
+    /// The downloads under way at `t` that have received part of their body: id, bytes
+    /// received, size.
+    pub fn progress(&self, t: Micros) -> Vec<(u64, u64, u64)> {
+        self.transfers
+            .iter()
+            .filter(|x| x.first_byte <= t && matches!(x.ending, Ending::Response { .. }))
+            .filter_map(|x| {
+                let left = u64::try_from(x.remaining.div_ceil(8_000_000)).unwrap_or(u64::MAX);
+                let received = x.size.saturating_sub(left);
+                (received > 0 && received < x.size).then_some((x.id, received, x.size))
+            })
+            .collect()
+    }
+
     fn active(&self, t: Micros) -> usize {
         self.transfers
             .iter()

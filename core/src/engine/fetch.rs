@@ -242,6 +242,19 @@ impl Player {
             return Ok(());
         }
         if !(200..300).contains(&r.status) {
+            if matches!(r.status, 404 | 410)
+                && let Some(target) = self.slid_past(&p.job)
+            {
+                // Not the CDN's fault: retrying or failing over would ask every CDN for a
+                // segment none has any more.
+                self.stats.error(ErrorClass::Http);
+                self.event(Event::SeekClamped {
+                    requested: self.position(),
+                    position: target,
+                });
+                self.move_to(target);
+                return Ok(());
+            }
             let cause = format!("HTTP {} for {}", r.status, crate::url::clip_url(&p.url));
             self.fail(p, ErrorClass::Http, cause);
             return Ok(());
@@ -367,6 +380,38 @@ impl Player {
     }
 
     /// One failure of `p`: retry (elsewhere at once, or here after a backoff) or give up.
+    /// Where to carry on when `job`, a live segment, is gone because the window slid past
+    /// it: the engine's window is stale (refreshes are late during an outage or on a slow
+    /// link) or playback sits at its trailing edge. The window is extrapolated by the time
+    /// since it last moved; a segment starting within a target duration of its start counts
+    /// as gone, and playback moves two target durations past that start (never backwards,
+    /// never past the live edge). `None` for anything else: a 404 inside the window is a
+    /// CDN failure.
+    fn slid_past(&self, job: &Job) -> Option<Micros> {
+        let Purpose::Segment { start, .. } = job.purpose else {
+            return None;
+        };
+        let s = self.session.as_ref()?;
+        let w = s.window.filter(|_| s.is_live())?;
+        let target = s.target_duration();
+        let span = Micros(w.end.0.saturating_sub(w.start.0));
+        let slid = Micros(
+            self.now
+                .mono
+                .0
+                .saturating_sub(s.window_at.0)
+                .clamp(0, span.0),
+        );
+        let trailing = w.start.saturating_add(slid);
+        if start >= trailing.saturating_add(target) {
+            return None;
+        }
+        let to = trailing
+            .saturating_add(Micros(target.0.saturating_mul(2)))
+            .min(w.edge);
+        (to > start && to > self.position()).then_some(to)
+    }
+
     fn fail(&mut self, p: Pending, class: ErrorClass, cause: String) {
         self.stats.error(class);
         let mut job = p.job;

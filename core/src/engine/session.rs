@@ -43,6 +43,8 @@ pub(super) struct Session {
     pub(super) clock_pending: bool,
     pub(super) eos_sent: bool,
     pub(super) window: Option<LiveWindow>,
+    /// When the window last moved (monotonic).
+    pub(super) window_at: Micros,
     /// Why the next location change happens, when not a failure.
     pub(super) change_reason: Option<LocationReason>,
     /// Key system, CDM sessions, HLS keys.
@@ -227,6 +229,7 @@ impl Player {
             clock_pending: false,
             eos_sent: false,
             window: None,
+            window_at: self.now.mono,
             change_reason: None,
             drm: DrmState::default(),
         });
@@ -592,8 +595,23 @@ impl Player {
         let Some(w) = compute_window(s, wall, delay_override) else {
             return;
         };
+        // A live HLS window only moves forward: a rendition switched to has a playlist
+        // last fetched a while ago until its refresh arrives, and the window it gives is
+        // an old one. (A DASH window may move back when the clock is corrected.)
+        let hls = s.pres.as_ref().is_some_and(|p| {
+            matches!(
+                p.format,
+                ManifestFormat::HlsMultivariant | ManifestFormat::HlsMedia
+            )
+        });
+        if hls && s.is_live() && s.window.is_some_and(|o| w.end < o.end) {
+            return;
+        }
         let moved = s.window.is_none_or(|o| o.end != w.end) && (s.is_live() || s.ended);
         s.window = Some(w);
+        if moved {
+            s.window_at = self.now.mono;
+        }
         let started = s.started;
         if moved {
             self.stats.live_latency = Some(Micros(w.end.0.saturating_sub(position.0)));

@@ -269,7 +269,12 @@ fn one_trace(
     for &a in policies {
         let o = session::play_with(video, trace, setup, a, custom(a, tuned), false);
         start.get_or_insert(o.first_request);
-        runs.push((a, qoe::metrics(video, &o.session), o.session.levels, o.error));
+        runs.push((
+            a,
+            qoe::metrics(video, &o.session),
+            o.session.levels,
+            o.error,
+        ));
     }
     let model = Model {
         latency: setup.latency,
@@ -305,7 +310,11 @@ fn table(
     policies: &[AbrAlgorithm],
     results: &[TraceResult],
 ) -> String {
-    let opt = mean(results.iter().filter_map(|r| r.optimum.as_ref().map(|p| p.qoe)));
+    let opt = mean(
+        results
+            .iter()
+            .filter_map(|r| r.optimum.as_ref().map(|p| p.qoe)),
+    );
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -365,7 +374,8 @@ fn table(
     let above = results
         .iter()
         .filter(|r| {
-            r.optimum.as_ref()
+            r.optimum
+                .as_ref()
                 .is_some_and(|o| r.runs.iter().any(|(_, m, _, _)| m.qoe > o.qoe + 0.01))
         })
         .count();

@@ -42,7 +42,16 @@ fn abr_eval_scores_every_policy_against_the_optimum() {
         "{stdout}"
     );
     let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 3 * 4, "{csv}");
+    // A row per trace and policy, and one for the optimum's plan.
+    assert_eq!(csv.lines().count(), 1 + 3 * 5, "{csv}");
+    let optimum: Vec<&str> = csv.lines().filter(|l| l.contains(",optimum,")).collect();
+    assert_eq!(optimum.len(), 3, "{csv}");
+    // Its levels: one per chunk played.
+    let levels = optimum[0].rsplit(',').next().unwrap();
+    assert!(
+        levels.split(' ').all(|l| l.parse::<usize>().is_ok()),
+        "{levels}"
+    );
     let svg = std::fs::read_to_string(out.join("session.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("playhead: QoE"));
     let _ = std::fs::remove_dir_all(&out);
