@@ -527,7 +527,8 @@ pub enum Event {
     },
     /// The live window moved (after a refresh) or was first known.
     LiveWindow(LiveWindow),
-    /// A seek target outside the window was clamped.
+    /// A seek target outside the window was clamped, or playback was moved forward because
+    /// the live window slid past its position (or past the segment it needed next).
     SeekClamped {
         /// Asked for.
         requested: Micros,
