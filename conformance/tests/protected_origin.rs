@@ -274,7 +274,9 @@ fn live_protected_presentations_loop_with_shifted_times() {
         ..ServerConfig::default()
     })
     .unwrap();
-    check_hls_aes(&o, Protected::HlsTsAes, "/hls-ts/", &[0, -1]);
+    // Not the oldest listed segment: it leaves the window within one segment duration of
+    // the server's start (the window is all the preroll), which a loaded machine can miss.
+    check_hls_aes(&o, Protected::HlsTsAes, "/hls-ts/", &[2, -1]);
     check_hls_aes(&o, Protected::HlsFmp4Aes, "/hls/", &[-1]);
     // The newest segment number, from a live playlist.
     let master = manifest(&o.url_protected(Protected::HlsFmp4Aes, 0));

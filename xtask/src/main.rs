@@ -3,7 +3,8 @@
 //! played live in five formats with a DVR seek, a CDN failure, decoded audio and a chart).
 //! `cargo xtask manifests --out DIR` writes the parse benchmark's six reference manifests;
 //! `cargo xtask parse-bench [--runs N] [--json PATH]` times Playhead's WebAssembly parser
-//! against hls.js, dash.js and Shaka Player on them in headless Chromium.
+//! against hls.js, dash.js and Shaka Player on them in headless Chromium;
+//! `cargo xtask wasm-size` shows where the WebAssembly module's code goes.
 //!
 //! `ci` installs what it needs idempotently (rustup components and the wasm32 target),
 //! then runs: rustfmt check, clippy with `-D warnings`, all tests (unit, conformance
@@ -24,6 +25,7 @@ use std::time::Instant;
 #[path = "../../core/benches/manifests.rs"]
 mod manifests;
 mod native;
+mod wasm_size;
 
 use native::native_bindings;
 
@@ -40,10 +42,11 @@ fn main() -> ExitCode {
         },
         Some("parse-bench") => parse_bench(&args[1..]),
         Some("bindings") => native_bindings().map(|_| ()),
+        Some("wasm-size") => wasm_size::wasm_size(25),
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci|demo|web|bindings|abr-eval [TRACES_DIR]|manifests --out DIR|\
-                 parse-bench [--runs N] [--json PATH]>"
+                 parse-bench [--runs N] [--json PATH]|wasm-size>"
             );
             return ExitCode::from(2);
         }
