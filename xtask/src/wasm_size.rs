@@ -56,7 +56,7 @@ pub(crate) fn wasm_size(top: usize) -> Result<(), String> {
         println!("{size:>9} {share:>6.1} {n:>6}  {name}");
     }
     let mut largest = shipped;
-    largest.sort_by(|a, b| b.size.cmp(&a.size));
+    largest.sort_by_key(|f| std::cmp::Reverse(f.size));
     println!("\n{:>9}  largest functions", "bytes");
     for f in largest.iter().take(top) {
         println!("{:>9}  {}", f.size, readable(&f.name));
