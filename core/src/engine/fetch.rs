@@ -1,7 +1,7 @@
 //! Requests: issuing them to the best location, matching answers, timeouts, retries with
 //! backoff, failover and the penalty box.
 
-use crate::model::{ByteRange, ContentType, NameValue};
+use crate::model::{ByteRange, ContentType, ManifestFormat, NameValue};
 use crate::time::Micros;
 
 use crate::drm::{Answer, DrmError};
@@ -242,12 +242,22 @@ impl Player {
             return Ok(());
         }
         if !(200..300).contains(&r.status) {
+            // An error body measures nothing, and must not stay in flight (its reported
+            // progress would drag the estimate down).
+            self.estimator.abort(self.now.mono, r.id.0);
             if matches!(r.status, 404 | 410)
                 && let Some(target) = self.slid_past(&p.job)
             {
                 // Not the CDN's fault: retrying or failing over would ask every CDN for a
                 // segment none has any more.
                 self.stats.error(ErrorClass::Http);
+                if let (Purpose::Segment { stream, .. }, Some(s)) =
+                    (&p.job.purpose, self.session.as_mut())
+                    && let Some(st) = s.streams.get_mut(*stream)
+                {
+                    st.inflight = None;
+                }
+                self.host.seeking = true;
                 self.event(Event::SeekClamped {
                     requested: self.position(),
                     position: target,
@@ -379,29 +389,28 @@ impl Player {
         }
     }
 
-    /// One failure of `p`: retry (elsewhere at once, or here after a backoff) or give up.
     /// Where to carry on when `job`, a live segment, is gone because the window slid past
     /// it: the engine's window is stale (refreshes are late during an outage or on a slow
     /// link) or playback sits at its trailing edge. The window is extrapolated by the time
     /// since it last moved; a segment starting within a target duration of its start counts
     /// as gone, and playback moves two target durations past that start (never backwards,
     /// never past the live edge). `None` for anything else: a 404 inside the window is a
-    /// CDN failure.
+    /// CDN failure. HLS sliding playlists only: a DASH window already follows the clock,
+    /// and an EVENT playlist's start never moves.
     fn slid_past(&self, job: &Job) -> Option<Micros> {
         let Purpose::Segment { start, .. } = job.purpose else {
             return None;
         };
         let s = self.session.as_ref()?;
-        let w = s.window.filter(|_| s.is_live())?;
+        let p = s.pres.as_ref()?;
+        let sliding = matches!(
+            p.format,
+            ManifestFormat::HlsMultivariant | ManifestFormat::HlsMedia
+        ) && !p.live.as_ref().is_some_and(|l| l.event);
+        let w = s.window.filter(|_| sliding && s.is_live())?;
         let target = s.target_duration();
-        let span = Micros(w.end.0.saturating_sub(w.start.0));
-        let slid = Micros(
-            self.now
-                .mono
-                .0
-                .saturating_sub(s.window_at.0)
-                .clamp(0, span.0),
-        );
+        let span = w.end.0.saturating_sub(w.start.0).max(0);
+        let slid = Micros(self.now.mono.0.saturating_sub(s.window_at.0).clamp(0, span));
         let trailing = w.start.saturating_add(slid);
         if start >= trailing.saturating_add(target) {
             return None;
@@ -412,6 +421,7 @@ impl Player {
         (to > start && to > self.position()).then_some(to)
     }
 
+    /// One failure of `p`: retry (elsewhere at once, or here after a backoff) or give up.
     fn fail(&mut self, p: Pending, class: ErrorClass, cause: String) {
         self.stats.error(class);
         let mut job = p.job;

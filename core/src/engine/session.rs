@@ -595,16 +595,19 @@ impl Player {
         let Some(w) = compute_window(s, wall, delay_override) else {
             return;
         };
-        // A live HLS window only moves forward: a rendition switched to has a playlist
-        // last fetched a while ago until its refresh arrives, and the window it gives is
-        // an old one. (A DASH window may move back when the clock is corrected.)
+        // A live HLS window does not move back within itself: a rendition switched to has
+        // a playlist last fetched a while ago until its refresh arrives, and the window it
+        // gives is an older view of the same timeline. One that ends before the known
+        // window starts is another timeline (the stream restarted) and is followed. (A DASH
+        // window may move back when the clock is corrected.)
         let hls = s.pres.as_ref().is_some_and(|p| {
             matches!(
                 p.format,
                 ManifestFormat::HlsMultivariant | ManifestFormat::HlsMedia
             )
         });
-        if hls && s.is_live() && s.window.is_some_and(|o| w.end < o.end) {
+        let older = s.window.is_some_and(|o| w.end < o.end && w.end > o.start);
+        if hls && s.is_live() && older {
             return;
         }
         let moved = s.window.is_none_or(|o| o.end != w.end) && (s.is_live() || s.ended);
