@@ -1,7 +1,7 @@
 //! Requests: issuing them to the best location, matching answers, timeouts, retries with
 //! backoff, failover and the penalty box.
 
-use crate::model::{ByteRange, ContentType, ManifestFormat, NameValue};
+use crate::model::{ByteRange, ContentType, NameValue};
 use crate::time::Micros;
 
 use crate::drm::{Answer, DrmError};
@@ -403,10 +403,7 @@ impl Player {
         };
         let s = self.session.as_ref()?;
         let p = s.pres.as_ref()?;
-        let sliding = matches!(
-            p.format,
-            ManifestFormat::HlsMultivariant | ManifestFormat::HlsMedia
-        ) && !p.live.as_ref().is_some_and(|l| l.event);
+        let sliding = p.format.is_hls() && !p.live.as_ref().is_some_and(|l| l.event);
         let w = s.window.filter(|_| sliding && s.is_live())?;
         let target = s.target_duration();
         let span = w.end.0.saturating_sub(w.start.0).max(0);

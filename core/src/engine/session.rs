@@ -600,12 +600,7 @@ impl Player {
         // gives is an older view of the same timeline. One that ends before the known
         // window starts is another timeline (the stream restarted) and is followed. (A DASH
         // window may move back when the clock is corrected.)
-        let hls = s.pres.as_ref().is_some_and(|p| {
-            matches!(
-                p.format,
-                ManifestFormat::HlsMultivariant | ManifestFormat::HlsMedia
-            )
-        });
+        let hls = s.pres.as_ref().is_some_and(|p| p.format.is_hls());
         let older = s.window.is_some_and(|o| w.end < o.end && w.end > o.start);
         if hls && s.is_live() && older {
             return;

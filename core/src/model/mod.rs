@@ -44,6 +44,16 @@ pub enum ManifestFormat {
     Smooth,
 }
 
+impl ManifestFormat {
+    /// A multivariant or media playlist.
+    pub fn is_hls(self) -> bool {
+        matches!(
+            self,
+            ManifestFormat::HlsMultivariant | ManifestFormat::HlsMedia
+        )
+    }
+}
+
 impl std::fmt::Display for ManifestFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
