@@ -34,6 +34,8 @@ pub(super) struct Horizon<'a> {
     /// Score lost per second the first download delays the first frame (`None`: as a
     /// stall).
     pub(super) startup_weight: Option<f64>,
+    /// Extra cost per Mbit/s of each step up, on top of QoE_lin's switch cost.
+    pub(super) up_cost: f64,
 }
 
 /// A partial sequence: its score, the buffer it leaves, and the rung it starts with.
@@ -63,6 +65,7 @@ impl<'a> Horizon<'a> {
             steps,
             rebuffer_weight: mbps(obs.ladder.last().map_or(0, |r| r.bandwidth)),
             startup_weight: None,
+            up_cost: 0.0,
         }
     }
 
@@ -108,7 +111,10 @@ impl<'a> Horizon<'a> {
                     let stall = Micros((d.0 - start.0).max(0));
                     let left = Micros((start.0 - d.0).max(0) + self.duration.0);
                     let r = mbps(self.ladder[l].bandwidth);
-                    let switch = from.map_or(0.0, |p| (r - mbps(self.ladder[p].bandwidth)).abs());
+                    let switch = from.map_or(0.0, |p| {
+                        let d = r - mbps(self.ladder[p].bandwidth);
+                        d.abs() + self.up_cost * d.max(0.0)
+                    });
                     fronts[l].push(State {
                         score: s.score + r - weight * seconds(stall) - switch,
                         buffer: left,
@@ -185,7 +191,10 @@ mod tests {
                 let r = mbps(h.ladder[l].bandwidth);
                 score += r
                     - h.rebuffer_weight * seconds(Micros((d.0 - start.0).max(0)))
-                    - prev.map_or(0.0, |p| (r - mbps(h.ladder[p].bandwidth)).abs());
+                    - prev.map_or(0.0, |p| {
+                        let d = r - mbps(h.ladder[p].bandwidth);
+                        d.abs() + h.up_cost * d.max(0.0)
+                    });
                 buffer = Micros((start.0 - d.0).max(0) + h.duration.0);
                 prev = Some(l);
             }
@@ -198,7 +207,10 @@ mod tests {
     fn the_front_search_matches_exhaustive_enumeration() {
         let l = ladder(&[300, 750, 1200, 1850, 2850, 4300]);
         let mut checked = 0;
-        for rate in [200_000u64, 900_000, 1_500_000, 2_600_000, 5_000_000] {
+        for (i, rate) in [200_000u64, 900_000, 1_500_000, 2_600_000, 5_000_000]
+            .into_iter()
+            .enumerate()
+        {
             for buffer_s in [0i64, 2, 5, 11, 30] {
                 for current in [None, Some(0), Some(3), Some(5)] {
                     let h = Horizon {
@@ -212,6 +224,8 @@ mod tests {
                         steps: 5,
                         rebuffer_weight: 4.3,
                         startup_weight: None,
+                        // Every other rate with Playhead's surcharge on steps up.
+                        up_cost: if i % 2 == 0 { 0.0 } else { 0.5 },
                     };
                     let first = h.best_first(|_| 0.0);
                     let got = brute(&h, Some(first));
@@ -238,6 +252,7 @@ mod tests {
             steps: 1,
             rebuffer_weight: 4.3,
             startup_weight: None,
+            up_cost: 0.0,
         };
         assert_eq!(h.best_first(|_| 0.0), 1);
         // Valuing each second of buffer at 2 Mbit/s-equivalents keeps the low rung.

@@ -73,7 +73,8 @@ pub(crate) struct AbrEvalArgs {
     /// Skip the optimum (quick tuning runs).
     #[arg(long)]
     no_optimum: bool,
-    /// Override Playhead's tunables: `horizon=8,window=5,error=1.0,reserve=16,weight=0.4,startup=1`
+    /// Override Playhead's tunables: `horizon=8,window=5,error=1.0,reserve=16,weight=0.4,`
+    /// `startup=1,up=0.5,jump=3,jump-samples=1`
     /// (reserve in seconds). Tune on the training traces only.
     #[arg(long)]
     playhead: Option<String>,
@@ -94,9 +95,12 @@ fn params(spec: &str) -> Result<PlayheadParams, String> {
             "reserve" => p.reserve = Micros((f * 1e6) as i64),
             "weight" => p.reserve_weight = f,
             "startup" => p.startup_weight = f,
+            "up" => p.up_cost = f,
+            "jump" => p.jump = f,
+            "jump-samples" => p.jump_samples = f as usize,
             _ => {
                 return Err(format!(
-                    "{k}: unknown (horizon, window, error, reserve, weight, startup)"
+                    "{k}: unknown (horizon, window, error, reserve, weight, startup, up, jump, jump-samples)"
                 ));
             }
         }
