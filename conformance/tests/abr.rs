@@ -1,6 +1,7 @@
 //! Device capping and rendition bans in simulated time: each capability limit keeps the
 //! ABR below it, and each ban (dropped frames, an output-restricted key, capabilities
-//! lowered at run time, a manual choice) both takes effect and is lifted.
+//! lowered at run time, a manual choice) both takes effect and is lifted; a segment that
+//! would arrive after the buffer runs out is abandoned for a lower rung.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
@@ -527,4 +528,56 @@ fn built_in_device_profiles_cap_the_ladder() {
     let got = fetched(&s, 0, 30);
     assert!(got.iter().all(|t| rank(t) <= rank("v1080")), "{got:?}");
     assert!(!got.is_empty());
+}
+
+/// The DASH ladder on a link that falls from 40 Mbit/s to 1 Mbit/s at 5 s, with the
+/// engine's abandonment on or off.
+fn collapsing_link(abandon: bool) -> Sim {
+    let (mpd, sizes) = dash(false);
+    let mut config = SimConfig::default();
+    config.engine.abr.abandon = abandon;
+    let mut s = sim(
+        "https://abr.test/video.mpd",
+        vec![("https://abr.test/video.mpd".into(), mpd.into_bytes())],
+        sizes,
+        config,
+    );
+    s.net.trace = Trace::steps(vec![
+        (Micros(5 * S), 40_000_000),
+        (Micros(3_600 * S), 1_000_000),
+    ]);
+    s.run_until(Micros(60 * S));
+    s
+}
+
+#[test]
+fn a_segment_that_would_arrive_after_the_buffer_runs_out_is_abandoned() {
+    let abandoned = |s: &Sim| {
+        s.outputs
+            .iter()
+            .filter(|(_, o)| {
+                matches!(o, Output::Event(Event::Retry { cause, .. }) if cause.starts_with("abandoned"))
+            })
+            .count()
+    };
+    // Without it, the 3 MB top-rung segment in flight when the link falls takes 19 s at
+    // 1 Mbit/s, and playback, 11 s ahead, stalls for 7.8 s.
+    let off = collapsing_link(false);
+    assert_eq!(abandoned(&off), 0);
+    assert!(
+        off.decoder.longest_stall > Micros(5 * S),
+        "{:?}",
+        off.decoder.longest_stall
+    );
+    // With it, the segment is dropped while the buffer still covers the lowest rung's
+    // download, and fetched again at that rung: no stall.
+    let on = collapsing_link(true);
+    assert!(abandoned(&on) >= 1);
+    assert!(
+        on.decoder.longest_stall < Micros(S),
+        "{:?}",
+        on.decoder.longest_stall
+    );
+    let after: Vec<String> = fetched(&on, 5, 60);
+    assert!(after.iter().any(|t| rank(t) == 0), "{after:?}");
 }

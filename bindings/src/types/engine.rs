@@ -754,6 +754,10 @@ pub struct AbrConfig {
     pub estimator: EstimatorConfig,
     /// When dropped frames ban a rendition.
     pub dropped_frames: DroppedFrames,
+    /// Abandon a video segment whose download, at the speed it is arriving, would end
+    /// after the buffer runs out, when the lowest rendition allowed would arrive sooner;
+    /// the policy then chooses again for the same time (on by default).
+    pub abandon: bool,
 }
 
 /// A rendition that drops more than `percent` of its frames over `window` is not chosen

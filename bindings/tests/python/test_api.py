@@ -111,6 +111,7 @@ def test_defaults_profiles_and_platforms():
     config = ph.default_config()
     assert config.buffer.ahead == 30_000_000
     assert config.abr.algorithm == ph.AbrAlgorithm.PLAYHEAD
+    assert config.abr.abandon is True
     ids = ph.device_profile_ids()
     assert "tizen-2019" in ids and len(ids) >= 15
     caps = ph.device_profile("android-tv-4k")

@@ -29,6 +29,10 @@ pub struct Setup {
     pub goal: Micros,
     /// Time to first byte of every request (Pensieve: 80 ms round trip).
     pub latency: Micros,
+    /// Let the engine abandon a segment that arrives too slowly. Off by default: Pensieve's
+    /// model finishes every download, and so does the offline optimum, which stays an upper
+    /// bound only for the same choices.
+    pub abandon: bool,
 }
 
 impl Default for Setup {
@@ -38,6 +42,7 @@ impl Default for Setup {
             chunks: 48,
             goal: Micros(60_000_000),
             latency: Micros(80_000),
+            abandon: false,
         }
     }
 }
@@ -135,6 +140,7 @@ pub fn play_with(
         ..SimConfig::default().engine
     };
     engine.abr.algorithm = algorithm;
+    engine.abr.abandon = setup.abandon;
     // Pensieve's model has no request timeout: a download on a collapsed link is a long
     // stall, not an error. (The engine's 20 s default would end such sessions.)
     engine.retry.segment.timeout = Micros(600_000_000);

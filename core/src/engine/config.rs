@@ -164,8 +164,9 @@ impl Default for Config {
 }
 
 /// Adaptive bitrate settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct AbrConfig {
     /// The policy choosing the video rendition.
     pub algorithm: AbrAlgorithm,
@@ -173,6 +174,21 @@ pub struct AbrConfig {
     pub estimator: EstimatorConfig,
     /// When dropped frames ban a rendition.
     pub dropped_frames: DroppedFrames,
+    /// Abandon a video segment whose download, at the speed it is arriving, would end
+    /// after the buffer runs out, when the lowest rendition allowed would arrive sooner;
+    /// the policy then chooses again for the same time (on by default).
+    pub abandon: bool,
+}
+
+impl Default for AbrConfig {
+    fn default() -> Self {
+        AbrConfig {
+            algorithm: AbrAlgorithm::default(),
+            estimator: EstimatorConfig::default(),
+            dropped_frames: DroppedFrames::default(),
+            abandon: true,
+        }
+    }
 }
 
 /// A rendition that drops more than `percent` of its frames over `window` is not chosen

@@ -15,6 +15,9 @@ use super::io::{
 use super::player::{InputError, Player};
 use super::retry::backoff;
 
+/// Transfer time before a segment's arrival rate is judged for abandonment.
+const ABANDON_AFTER: Micros = Micros(500_000);
+
 /// Which location set a request is rebased on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Route {
@@ -302,7 +305,7 @@ impl Player {
     }
 
     /// Part of a body arrived: a media download feeds the throughput estimate.
-    pub(super) fn on_progress(&mut self, id: RequestId, received: u64) {
+    pub(super) fn on_progress(&mut self, id: RequestId, received: u64, total: Option<u64>) {
         let Some(p) = self.pending.get(&id) else {
             return;
         };
@@ -316,6 +319,111 @@ impl Player {
         let first = p.sent_at.saturating_add(self.estimator.latency());
         let now = self.now.mono;
         self.estimator.progress(now, id.0, first.min(now), received);
+        if self.config.abr.abandon {
+            self.abandon_if_late(id, received, total);
+        }
+    }
+
+    /// Abandons video segment `id` when, at the rate its body is arriving, it would end
+    /// after the buffer runs out and a segment of the lowest allowed rendition would arrive
+    /// sooner. The stream then asks again for the same time (the estimator has seen the slow
+    /// bytes, so the policy chooses lower). Each segment is abandoned at most once, so a
+    /// policy that insists cannot loop.
+    fn abandon_if_late(&mut self, id: RequestId, received: u64, total: Option<u64>) {
+        let now = self.now.mono;
+        let latency = self.estimator.latency();
+        let Some(p) = self.pending.get(&id) else {
+            return;
+        };
+        let Purpose::Segment {
+            stream, start, end, ..
+        } = p.job.purpose
+        else {
+            return;
+        };
+        let Some(total) = p.job.byte_range.and_then(|r| r.length).or(total) else {
+            return;
+        };
+        // Half a second of transfer before judging its rate; never while starting or seeking.
+        let transfer = now.0 - p.sent_at.0 - latency.0;
+        if transfer < ABANDON_AFTER.0 || !self.host.first_frame || self.host.seeking {
+            return;
+        }
+        let position = self.position();
+        let Some(s) = self.session.as_ref() else {
+            return;
+        };
+        let (Some(pres), Some(st)) = (s.pres.as_ref(), s.streams.get(stream)) else {
+            return;
+        };
+        if st.content_type != ContentType::Video || st.abandoned == Some(start) {
+            return;
+        }
+        let Some(set) = pres
+            .periods
+            .get(st.period)
+            .and_then(|x| x.switching_sets.get(st.set))
+        else {
+            return;
+        };
+        let lowest = self
+            .allowed(set)
+            .into_iter()
+            .filter_map(|i| Some(set.tracks.get(i)?.bandwidth))
+            .min();
+        let current = set.tracks.get(st.track).map(|t| t.bandwidth);
+        let (Some(lowest), Some(current)) = (lowest, current) else {
+            return;
+        };
+        if lowest >= current {
+            return;
+        }
+        // Times in microseconds at the observed rate (bits per microsecond scaled out).
+        let bits_done = u128::from(received) * 8;
+        let transfer = u128::try_from(transfer).unwrap_or(0);
+        let at_rate = |bits: u128| -> u128 {
+            bits.saturating_mul(transfer)
+                .checked_div(bits_done)
+                .unwrap_or(u128::MAX)
+        };
+        let left = at_rate(u128::from(total.saturating_sub(received)) * 8);
+        let buffer = u128::try_from(self.buffer_ahead(st, position).0).unwrap_or(0);
+        if left <= buffer {
+            return;
+        }
+        let span = u128::try_from(end.0.saturating_sub(start.0)).unwrap_or(0);
+        let low_bits = u128::from(lowest) * span / 1_000_000;
+        let refetch = at_rate(low_bits).saturating_add(u128::try_from(latency.0).unwrap_or(0));
+        if refetch >= left {
+            return;
+        }
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        self.out.push_back(Output::Cancel(id));
+        self.estimator.timed_out(now, id.0);
+        if let Some(st) = self
+            .session
+            .as_mut()
+            .and_then(|s| s.streams.get_mut(stream))
+        {
+            st.inflight = None;
+            st.abandoned = Some(start);
+        }
+        self.stats.retries = self.stats.retries.saturating_add(1);
+        let secs = |us: u128| us as f64 / 1e6;
+        self.event(Event::Retry {
+            kind: p.job.kind,
+            attempt: 1,
+            delay: Micros(0),
+            cause: format!(
+                "abandoned: {:.1} s left at {} kbit/s with {:.1} s buffered ({})",
+                secs(left),
+                bits_done * 1000 / transfer.max(1),
+                secs(buffer),
+                crate::url::clip_url(&p.url)
+            ),
+        });
     }
 
     pub(super) fn on_failed(

@@ -170,9 +170,13 @@ impl Player {
         match input {
             Input::Command(c) => self.command(c),
             Input::Response(r) => self.on_response(r)?,
-            Input::Progress { id, received, .. } => {
+            Input::Progress {
+                id,
+                received,
+                total,
+            } => {
                 self.check_known(id)?;
-                self.on_progress(id, received);
+                self.on_progress(id, received, total);
             }
             Input::Failed { id, class, detail } => self.on_failed(id, class, detail)?,
             Input::Playback(p) => self.on_playback(p),

@@ -36,6 +36,8 @@ pub(super) struct Stream {
     pub(super) sink: StreamSink,
     /// Segments abandoned in a row for arriving too late.
     pub(super) timeouts: u32,
+    /// Start of the last segment abandoned while it downloaded (each is abandoned once).
+    pub(super) abandoned: Option<Micros>,
 }
 
 /// Identifies a stream's track across manifest refreshes.
@@ -68,6 +70,7 @@ impl Stream {
             wait_until: None,
             sink: StreamSink::default(),
             timeouts: 0,
+            abandoned: None,
         }
     }
 

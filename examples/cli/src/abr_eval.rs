@@ -70,6 +70,10 @@ pub(crate) struct AbrEvalArgs {
     /// not part of QoE_lin, so a slow first chunk can pay off for it).
     #[arg(long)]
     first_level: Option<usize>,
+    /// Let the engine abandon segments that arrive too slowly (off: Pensieve's model, in
+    /// which the optimum is an upper bound, finishes every download).
+    #[arg(long)]
+    abandon: bool,
     /// Skip the optimum (quick tuning runs).
     #[arg(long)]
     no_optimum: bool,
@@ -138,6 +142,7 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
         chunks: args.chunks.min(video.chunks()),
         goal: Micros(args.goal * 1_000_000),
         latency: t.latency.unwrap_or(Micros(args.latency * 1000)),
+        abandon: args.abandon,
     };
     let scaled: Vec<(String, playhead_conformance::sim::net::Trace, Setup)> = all
         .iter()
