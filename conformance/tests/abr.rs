@@ -532,7 +532,7 @@ fn built_in_device_profiles_cap_the_ladder() {
 
 /// The DASH ladder on a link that falls from 40 Mbit/s to 1 Mbit/s at 5 s, with the
 /// engine's abandonment on or off.
-fn collapsing_link(abandon: bool) -> Sim {
+fn collapsing_link(abandon: bool, pinned: Option<&str>) -> Sim {
     let (mpd, sizes) = dash(false);
     let mut config = SimConfig::default();
     config.engine.abr.abandon = abandon;
@@ -542,6 +542,15 @@ fn collapsing_link(abandon: bool) -> Sim {
         sizes,
         config,
     );
+    if let Some(track) = pinned {
+        s.at(
+            Micros(0),
+            Command::SetPreferences(Preferences {
+                video_track: Some(track.into()),
+                ..Preferences::default()
+            }),
+        );
+    }
     s.net.trace = Trace::steps(vec![
         (Micros(5 * S), 40_000_000),
         (Micros(3_600 * S), 1_000_000),
@@ -562,7 +571,7 @@ fn a_segment_that_would_arrive_after_the_buffer_runs_out_is_abandoned() {
     };
     // Without it, the 3 MB top-rung segment in flight when the link falls takes 19 s at
     // 1 Mbit/s, and playback, 11 s ahead, stalls for 7.8 s.
-    let off = collapsing_link(false);
+    let off = collapsing_link(false, None);
     assert_eq!(abandoned(&off), 0);
     assert!(
         off.decoder.longest_stall > Micros(5 * S),
@@ -571,7 +580,7 @@ fn a_segment_that_would_arrive_after_the_buffer_runs_out_is_abandoned() {
     );
     // With it, the segment is dropped while the buffer still covers the lowest rung's
     // download, and fetched again at that rung: no stall.
-    let on = collapsing_link(true);
+    let on = collapsing_link(true, None);
     assert!(abandoned(&on) >= 1);
     assert!(
         on.decoder.longest_stall < Micros(S),
@@ -580,4 +589,9 @@ fn a_segment_that_would_arrive_after_the_buffer_runs_out_is_abandoned() {
     );
     let after: Vec<String> = fetched(&on, 5, 60);
     assert!(after.iter().any(|t| rank(t) == 0), "{after:?}");
+    // A rendition the viewer fixed is never abandoned: the same track would be fetched
+    // again from its first byte.
+    let pinned = collapsing_link(true, Some("v2160"));
+    assert_eq!(abandoned(&pinned), 0);
+    assert_eq!(fetched(&pinned, 1, 60), ["v2160"]);
 }

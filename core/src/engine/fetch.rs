@@ -9,8 +9,8 @@ use crate::drm::{Answer, DrmError};
 use super::drm::SegmentKey;
 use super::event::{ErrorClass, Event, FatalError, LocationReason};
 use super::io::{
-    Body, Delivery, DrmSessionId, FailureClass, Method, Output, Request, RequestId, RequestKind,
-    Response, TimestampOffset,
+    Body, Delivery, DrmSessionId, FailureClass, Method, Output, PlayState, Request, RequestId,
+    RequestKind, Response, TimestampOffset,
 };
 use super::player::{InputError, Player};
 use super::retry::backoff;
@@ -344,9 +344,17 @@ impl Player {
         let Some(total) = p.job.byte_range.and_then(|r| r.length).or(total) else {
             return;
         };
-        // Half a second of transfer before judging its rate; never while starting or seeking.
-        let transfer = now.0 - p.sent_at.0 - latency.0;
-        if transfer < ABANDON_AFTER.0 || !self.host.first_frame || self.host.seeking {
+        // Half a second of transfer before judging its rate; only while the buffer drains
+        // (not paused, starting or seeking), and never when the viewer fixed the rendition
+        // (the same track would be fetched again from its first byte).
+        let transfer = now.0.saturating_sub(p.sent_at.0).saturating_sub(latency.0);
+        let draining = matches!(self.host.state, PlayState::Playing | PlayState::Stalled);
+        if transfer < ABANDON_AFTER.0
+            || !draining
+            || !self.host.first_frame
+            || self.host.seeking
+            || self.prefs.video_track.is_some()
+        {
             return;
         }
         let position = self.position();

@@ -205,6 +205,7 @@ impl Player {
             if let Some(id) = st.inflight.take() {
                 cancel.push(id);
             }
+            st.abandoned = None;
             if st.period != period {
                 if let Some((set, track)) =
                     p.periods.get(period).and_then(|per| st.equivalent_in(per))
@@ -541,6 +542,7 @@ impl Player {
         }
         st.inflight = None;
         st.timeouts = 0;
+        st.abandoned = None;
         if st.content_type == ContentType::Video {
             self.frames.fetched(start, end, &track);
         }
