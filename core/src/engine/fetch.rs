@@ -367,6 +367,20 @@ impl Player {
         if st.content_type != ContentType::Video || st.abandoned == Some(start) {
             return;
         }
+        // Times in microseconds at the observed rate (bits per microsecond scaled out).
+        let bits_done = u128::from(received) * 8;
+        let transfer = u128::try_from(transfer).unwrap_or(0);
+        let at_rate = |bits: u128| -> u128 {
+            bits.saturating_mul(transfer)
+                .checked_div(bits_done)
+                .unwrap_or(u128::MAX)
+        };
+        let left = at_rate(u128::from(total.saturating_sub(received)) * 8);
+        let buffer = u128::try_from(self.buffer_ahead(st, position).0).unwrap_or(0);
+        if left <= buffer {
+            return;
+        }
+        // Late: would the lowest rendition the device may play arrive sooner?
         let Some(set) = pres
             .periods
             .get(st.period)
@@ -384,19 +398,6 @@ impl Player {
             return;
         };
         if lowest >= current {
-            return;
-        }
-        // Times in microseconds at the observed rate (bits per microsecond scaled out).
-        let bits_done = u128::from(received) * 8;
-        let transfer = u128::try_from(transfer).unwrap_or(0);
-        let at_rate = |bits: u128| -> u128 {
-            bits.saturating_mul(transfer)
-                .checked_div(bits_done)
-                .unwrap_or(u128::MAX)
-        };
-        let left = at_rate(u128::from(total.saturating_sub(received)) * 8);
-        let buffer = u128::try_from(self.buffer_ahead(st, position).0).unwrap_or(0);
-        if left <= buffer {
             return;
         }
         let span = u128::try_from(end.0.saturating_sub(start.0)).unwrap_or(0);
