@@ -40,6 +40,7 @@ mod json;
 pub mod media;
 pub mod model;
 mod options;
+mod order;
 mod smooth;
 mod text;
 pub mod time;

@@ -42,11 +42,11 @@ fn main() -> ExitCode {
         },
         Some("parse-bench") => parse_bench(&args[1..]),
         Some("bindings") => native_bindings().map(|_| ()),
-        Some("wasm-size") => wasm_size::wasm_size(25),
+        Some("wasm-size") => wasm_size::wasm_size(25, args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
                 "usage: cargo xtask <ci|demo|web|bindings|abr-eval [TRACES_DIR]|manifests --out DIR|\
-                 parse-bench [--runs N] [--json PATH]|wasm-size>"
+                 parse-bench [--runs N] [--json PATH]|wasm-size [GROUP]>"
             );
             return ExitCode::from(2);
         }

@@ -8,8 +8,9 @@ use std::process::Command;
 
 use super::{cargo, root, run};
 
-/// Builds the named module and prints the table (`top` groups and functions).
-pub(crate) fn wasm_size(top: usize) -> Result<(), String> {
+/// Builds the named module and prints the table (`top` groups and functions), then every
+/// function of the groups whose name contains `only`, when given.
+pub(crate) fn wasm_size(top: usize, only: Option<&str>) -> Result<(), String> {
     let dir = root().join("target/wasm-size");
     run(
         "wasm build with names",
@@ -60,6 +61,12 @@ pub(crate) fn wasm_size(top: usize) -> Result<(), String> {
     println!("\n{:>9}  largest functions", "bytes");
     for f in largest.iter().take(top) {
         println!("{:>9}  {}", f.size, readable(&f.name));
+    }
+    if let Some(only) = only {
+        println!("\n{:>9}  functions of the groups matching {only:?}", "bytes");
+        for f in largest.iter().filter(|f| group(&f.name).contains(only)) {
+            println!("{:>9}  {}", f.size, readable(&f.name));
+        }
     }
     Ok(())
 }

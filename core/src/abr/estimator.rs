@@ -238,7 +238,7 @@ impl BandwidthEstimator {
     /// Time to first byte: the median of the last few downloads (zero before any).
     pub fn latency(&self) -> Micros {
         let mut v: Vec<Micros> = self.ttfb.iter().copied().collect();
-        v.sort();
+        crate::order::sort_by_key(&mut v, |t| u128::from(crate::order::micros(*t)));
         v.get(v.len() / 2).copied().unwrap_or(Micros::ZERO)
     }
 

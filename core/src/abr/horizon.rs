@@ -139,7 +139,10 @@ impl<'a> Horizon<'a> {
     }
 }
 
-/// Keeps the states no other beats on both buffer and score, best score first.
+/// Keeps the states no other beats on both buffer and score, best score first. The one
+/// sort not through [`crate::order`]: it runs about fifty times per decision on nearly
+/// sorted fronts, where the standard stable sort finds the runs; the shared one made a
+/// decision a third slower.
 fn prune(states: &mut Vec<State>) {
     states.sort_by(|a, b| b.buffer.cmp(&a.buffer).then(b.score.total_cmp(&a.score)));
     let mut top = f64::NEG_INFINITY;

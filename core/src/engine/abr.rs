@@ -93,7 +93,9 @@ impl Player {
         let p = s.pres.as_ref()?;
         let set = p.periods.get(st.period)?.switching_sets.get(st.set)?;
         let mut order: Vec<usize> = allowed.to_vec();
-        order.sort_by_key(|&i| (set.tracks[i].bandwidth, i));
+        crate::order::sort_by_key(&mut order, |&i| {
+            crate::order::pair(set.tracks[i].bandwidth, i as u64)
+        });
         if order.is_empty() {
             return None;
         }

@@ -189,7 +189,8 @@ impl Player {
         self.stats = Default::default();
         self.host.first_frame = false;
         self.host.ended_reported = false;
-        sources.sort_by_key(|s| s.priority); // stable: equal priorities keep list order
+        // Stable: equal priorities keep list order.
+        crate::order::sort_by_key(&mut sources, |s| u128::from(s.priority));
         let Some(first) = sources.first() else {
             self.fatal(FatalError {
                 class: ErrorClass::Manifest,

@@ -202,7 +202,7 @@ impl StreamSink {
         let mut units = samples.units;
         units.retain(|u| self.remuxed.iter().any(|c| c.track_id == u.track_id));
         // Stable: decode order within each track is kept.
-        units.sort_by_key(|u| u.track_id);
+        crate::order::sort_by_key(&mut units, |u| u128::from(u.track_id));
         let mut tracks = Vec::new();
         let mut rest = &units[..];
         while let Some(first) = rest.first() {

@@ -66,8 +66,9 @@ impl Stats {
         match self.errors.iter_mut().find(|(c, _)| *c == class) {
             Some((_, n)) => *n = n.saturating_add(1),
             None => {
-                self.errors.push((class, 1));
-                self.errors.sort();
+                let at = self.errors.iter().position(|(c, _)| *c > class);
+                self.errors
+                    .insert(at.unwrap_or(self.errors.len()), (class, 1));
             }
         }
     }

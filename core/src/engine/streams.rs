@@ -171,10 +171,16 @@ fn buffered_end(ranges: &[(Micros, Micros)], position: Micros) -> Option<Micros>
         .map(|(_, b)| *b)
 }
 
+/// Sorts ranges by start, then end.
+fn sort_ranges(ranges: &mut Vec<(Micros, Micros)>) {
+    use crate::order::{micros, pair};
+    crate::order::sort_by_key(ranges, |(a, b)| pair(micros(*a), micros(*b)));
+}
+
 /// Merges `[a, b)` into sorted ranges.
 fn add_range(ranges: &mut Vec<(Micros, Micros)>, a: Micros, b: Micros) {
     ranges.push((a, b));
-    ranges.sort();
+    sort_ranges(ranges);
     let mut out: Vec<(Micros, Micros)> = Vec::with_capacity(ranges.len());
     for (s, e) in ranges.drain(..) {
         match out.last_mut() {
@@ -593,9 +599,11 @@ impl Player {
         st.buffered.retain(|(_, b)| *b > keep_from);
         if st.buffered.len() > 64 {
             // Back-and-forth seeking leaves islands: keep those nearest the new media.
-            st.buffered.sort_by_key(|(a, _)| a.0.abs_diff(start.0));
+            crate::order::sort_by_key(&mut st.buffered, |(a, _)| {
+                u128::from(a.0.abs_diff(start.0))
+            });
             st.buffered.truncate(64);
-            st.buffered.sort();
+            sort_ranges(&mut st.buffered);
         }
         let (content_type, timeline) = (st.content_type, st.timeline);
         // Media time to presentation time. HLS states none: once the engine has read a

@@ -285,8 +285,8 @@ impl TsReader {
                 None => {}
             }
         }
-        configs.sort_by_key(|c| c.track_id);
-        units.sort_by_key(|u| u.0);
+        crate::order::sort_by_key(&mut configs, |c| u128::from(c.track_id));
+        crate::order::sort_by_key(&mut units, |u| u.0 as u128);
         if units.is_empty()
             && let Some(e) = self.dropped.first()
         {

@@ -194,7 +194,7 @@ pub fn demux(data: &[u8]) -> Result<Vec<Pes>> {
     for (first, pes) in open {
         done.push((first, finish(pes)?));
     }
-    done.sort_by_key(|d| d.0);
+    crate::order::sort_by_key(&mut done, |d| d.0 as u128);
     Ok(done.into_iter().map(|d| d.1).collect())
 }
 
