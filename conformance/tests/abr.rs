@@ -582,6 +582,13 @@ fn a_segment_that_would_arrive_after_the_buffer_runs_out_is_abandoned() {
     // download, and fetched again at that rung: no stall.
     let on = collapsing_link(true, None);
     assert!(abandoned(&on) >= 1);
+    // Judged on the body's last one to two seconds, the segment goes 2 s after the link
+    // falls (judged on its whole transfer, whose fast start kept the average up, 5 s after).
+    let first = on.outputs.iter().find_map(|(t, o)| match o {
+        Output::Event(Event::Retry { cause, .. }) if cause.starts_with("abandoned") => Some(*t),
+        _ => None,
+    });
+    assert!(first.is_some_and(|t| t <= Micros(8 * S)), "{first:?}");
     assert!(
         on.decoder.longest_stall < Micros(S),
         "{:?}",

@@ -56,7 +56,9 @@ mod tests {
         let mut seed = 12345u64;
         let mut v: Vec<(u8, usize)> = (0..500)
             .map(|i| {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((seed >> 59) as u8, i)
             })
             .collect();

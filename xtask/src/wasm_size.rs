@@ -63,7 +63,10 @@ pub(crate) fn wasm_size(top: usize, only: Option<&str>) -> Result<(), String> {
         println!("{:>9}  {}", f.size, readable(&f.name));
     }
     if let Some(only) = only {
-        println!("\n{:>9}  functions of the groups matching {only:?}", "bytes");
+        println!(
+            "\n{:>9}  functions of the groups matching {only:?}",
+            "bytes"
+        );
         for f in largest.iter().filter(|f| group(&f.name).contains(only)) {
             println!("{:>9}  {}", f.size, readable(&f.name));
         }

@@ -230,6 +230,25 @@ impl BandwidthEstimator {
         self.abort(now, id);
     }
 
+    /// Download `id` was abandoned: its last `bytes` took `duration`. That recent rate is
+    /// the sample, not the whole transfer's: a download is abandoned because the link fell
+    /// during it, and the average over its fast start would send the policy straight back
+    /// up. The flight is forgotten as [`BandwidthEstimator::abort`] does.
+    pub fn abandoned(&mut self, now: Micros, id: u64, bytes: u64, duration: Micros) {
+        if bytes > 0 && duration.0 > 0 && self.flights.iter().any(|f| f.id == id) {
+            if self.samples.len() >= self.config.history.max(1) as usize {
+                self.samples.pop_front();
+            }
+            self.samples.push_back(ThroughputSample {
+                at: now,
+                bytes,
+                duration,
+                bits_per_second: rate(bytes, duration),
+            });
+        }
+        self.abort(now, id);
+    }
+
     /// Recent samples, oldest first.
     pub fn samples(&self) -> Vec<ThroughputSample> {
         self.samples.iter().copied().collect()

@@ -18,6 +18,43 @@ use super::retry::backoff;
 /// Transfer time before a segment's arrival rate is judged for abandonment.
 const ABANDON_AFTER: Micros = Micros(500_000);
 
+/// Abandonment judges the rate of a download's last one to two of these, not its whole
+/// transfer: after a link falls, the average of a long transfer stays high for seconds.
+const RATE_WINDOW: Micros = Micros(1_000_000);
+
+/// Two marks on a download's progress, at least [`RATE_WINDOW`] apart once the transfer is
+/// long enough: the rate since `from` covers its last one to two windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RecentRate {
+    from: (Micros, u64),
+    next: (Micros, u64),
+}
+
+impl RecentRate {
+    /// Before the first byte, expected at `first_byte`.
+    fn new(first_byte: Micros) -> Self {
+        RecentRate {
+            from: (first_byte, 0),
+            next: (first_byte, 0),
+        }
+    }
+
+    /// `received` bytes in all at `now`.
+    fn record(&mut self, now: Micros, received: u64) {
+        if now.0.saturating_sub(self.next.0.0) >= RATE_WINDOW.0 {
+            self.from = self.next;
+            self.next = (now, received);
+        }
+    }
+
+    /// Bits and microseconds since the older mark, with `received` bytes at `now`.
+    fn since(&self, now: Micros, received: u64) -> (u128, u128) {
+        let bytes = received.saturating_sub(self.from.1);
+        let time = now.0.saturating_sub(self.from.0.0).max(0);
+        (u128::from(bytes) * 8, u128::try_from(time).unwrap_or(0))
+    }
+}
+
 /// Which location set a request is rebased on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Route {
@@ -109,6 +146,8 @@ pub(super) struct Pending {
     pub(super) location: usize,
     pub(super) sent_at: Micros,
     pub(super) deadline: Micros,
+    /// The body's recent arrival rate, for abandonment.
+    pub(super) rate: RecentRate,
 }
 
 impl Player {
@@ -212,6 +251,7 @@ impl Player {
                 location,
                 sent_at: now,
                 deadline: now.saturating_add(timeout),
+                rate: RecentRate::new(now.saturating_add(self.estimator.latency())),
             },
         );
         id
@@ -319,6 +359,9 @@ impl Player {
         let first = p.sent_at.saturating_add(self.estimator.latency());
         let now = self.now.mono;
         self.estimator.progress(now, id.0, first.min(now), received);
+        if let Some(p) = self.pending.get_mut(&id) {
+            p.rate.record(now, received);
+        }
         if self.config.abr.abandon {
             self.abandon_if_late(id, received, total);
         }
@@ -367,9 +410,8 @@ impl Player {
         if st.content_type != ContentType::Video || st.abandoned == Some(start) {
             return;
         }
-        // Times in microseconds at the observed rate (bits per microsecond scaled out).
-        let bits_done = u128::from(received) * 8;
-        let transfer = u128::try_from(transfer).unwrap_or(0);
+        // Times in microseconds at the recent rate (bits per microsecond scaled out).
+        let (bits_done, transfer) = p.rate.since(now, received);
         let at_rate = |bits: u128| -> u128 {
             bits.saturating_mul(transfer)
                 .checked_div(bits_done)
@@ -410,7 +452,10 @@ impl Player {
             return;
         };
         self.out.push_back(Output::Cancel(id));
-        self.estimator.timed_out(now, id.0);
+        let recent_us = i64::try_from(transfer).unwrap_or(i64::MAX);
+        let recent_bytes = u64::try_from(bits_done / 8).unwrap_or(u64::MAX);
+        self.estimator
+            .abandoned(now, id.0, recent_bytes, Micros(recent_us));
         if let Some(st) = self
             .session
             .as_mut()

@@ -599,9 +599,7 @@ impl Player {
         st.buffered.retain(|(_, b)| *b > keep_from);
         if st.buffered.len() > 64 {
             // Back-and-forth seeking leaves islands: keep those nearest the new media.
-            crate::order::sort_by_key(&mut st.buffered, |(a, _)| {
-                u128::from(a.0.abs_diff(start.0))
-            });
+            crate::order::sort_by_key(&mut st.buffered, |(a, _)| u128::from(a.0.abs_diff(start.0)));
             st.buffered.truncate(64);
             sort_ranges(&mut st.buffered);
         }
