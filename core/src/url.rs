@@ -97,26 +97,7 @@ pub(crate) fn resolve(base: &str, reference: &str, allow: Allow) -> Result<Strin
 /// would rewrite (dot segments, percent-encoding, `//` authority, a fragment, other
 /// characters) returns `None` and takes the full path. Tested against `url::Url::join`.
 fn fast_join(base: &str, reference: &str) -> Option<String> {
-    let rest = base
-        .strip_prefix("https://")
-        .or_else(|| base.strip_prefix("http://"))?;
-    // The base must already be what the URL parser would print: plain characters only.
-    if !rest.bytes().all(plain)
-        || rest.contains('#')
-        || rest.contains("/./")
-        || rest.contains("/../")
-    {
-        return None;
-    }
-    let authority_end = rest.find('/')?;
-    let authority = &rest[..authority_end];
-    if authority
-        .bytes()
-        .any(|b| b.is_ascii_uppercase() || b == b'@' || b == b'%')
-        || authority.ends_with(":80")
-        || authority.ends_with(":443")
-        || authority.ends_with('.')
-    {
+    if !normalized_http(base) {
         return None;
     }
     let (path, query) = reference.split_once('?').unwrap_or((reference, ""));
@@ -139,6 +120,77 @@ fn fast_join(base: &str, reference: &str) -> Option<String> {
     out.push_str(&base[..dir_end]);
     out.push_str(reference);
     Some(out)
+}
+
+/// An absolute http(s) URL with a path, already in the form the URL parser prints: plain
+/// characters only, no dot segments, no fragment, and a plain host (see [`plain_host`]).
+/// Tested against `url::Url`.
+fn normalized_http(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    if !rest.bytes().all(plain)
+        || rest.contains('#')
+        || rest.contains("/./")
+        || rest.contains("/../")
+        || rest.ends_with("/.")
+        || rest.ends_with("/..")
+    {
+        return false;
+    }
+    let Some(authority_end) = rest.find('/') else {
+        return false;
+    };
+    let authority = &rest[..authority_end];
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let default = if url.starts_with("https") {
+        "443"
+    } else {
+        "80"
+    };
+    plain_host(host)
+        && port.is_none_or(|p| {
+            !p.is_empty()
+                && p != default
+                && !p.starts_with('0')
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u16>().is_ok()
+        })
+}
+
+/// A host the URL parser keeps as written: an IPv4 address in dotted-quad form, or a name
+/// of lower-case letters, digits, dots and hyphens, with no empty label, nothing it would
+/// read as an IPv4 address (a last label starting with a digit) and nothing it checks as
+/// punycode (`xn--`).
+fn plain_host(host: &str) -> bool {
+    let quad = host.split('.').count() == 4
+        && host.split('.').all(|n| {
+            !n.is_empty()
+                && n.len() <= 3
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && (n == "0" || !n.starts_with('0'))
+                && n.parse::<u8>().is_ok()
+        });
+    if quad {
+        return true;
+    }
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && host
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with("xn--"))
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| !last.starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// Characters that the URL parser leaves as they are in a path or query.
@@ -222,6 +274,10 @@ pub(crate) fn check_template_head(head: &str) -> Result<(), Refusal> {
 
 /// Validates a base URL handed in by the host: it must be absolute http(s).
 pub fn validate_base(base: &str) -> Result<String, String> {
+    // The usual case, a URL as a browser or the CLI prints it, needs no parser.
+    if normalized_http(base) {
+        return Ok(base.to_owned());
+    }
     let u = url::Url::parse(base).map_err(|e| e.to_string())?;
     match u.scheme() {
         "http" | "https" => Ok(u.into()),
@@ -292,6 +348,55 @@ mod tests {
             }
         }
         assert!(fast_join("https://cdn.example/a/b/m.m3u8", "seg1.ts").is_some());
+    }
+
+    #[test]
+    fn a_base_taken_as_written_is_what_the_url_parser_prints() {
+        let bases = [
+            "https://cdn.example/a/b/master.m3u8",
+            "https://cdn.example/a/b/master.m3u8?token=x&y=1",
+            "http://cdn.example:8080/live/",
+            "https://cdn.example",
+            "https://CDN.example/x/",
+            "https://cdn.example/a%20b/c",
+            "https://cdn.example/a/./b/c",
+            "https://cdn.example/a/b/.",
+            "https://cdn.example/a/b/..",
+            "https://u@cdn.example/a/",
+            "https://cdn.example/a/m#frag",
+            "https://cdn.example:443/x/",
+            "http://cdn.example:80/x/",
+            "https://cdn.example:80/x/",
+            "https://cdn.example:0080/x/",
+            "https://cdn.example:99999/x/",
+            "https://cdn.example:/x/",
+            "https://cdn.example./x/",
+            "https://cdn..example/x/",
+            "https://127.0.0.1/x/",
+            "http://127.0.0.1:8080/m/a.m3u8",
+            "https://1.2.3/x/",
+            "https://1.2.3.04/x/",
+            "https://1.2.3.256/x/",
+            "https://1.2.3.4.5/x/",
+            "https://0x7f.1/x/",
+            "https://xn--nxasmq6b.example/x/",
+            "https://a?b/x",
+            "https:///x",
+            "https://cdn.example/x:y/z?q=a:b",
+            "https://my-cdn.example.com/path/to/playlist.m3u8",
+        ];
+        let mut taken = 0;
+        for b in bases {
+            if normalized_http(b) {
+                taken += 1;
+                let parsed = url::Url::parse(b).map(String::from);
+                assert_eq!(parsed.as_deref(), Ok(b), "{b:?}");
+                assert_eq!(validate_base(b).as_deref(), Ok(b));
+            } else if let Ok(v) = validate_base(b) {
+                assert_eq!(v, url::Url::parse(b).unwrap().to_string());
+            }
+        }
+        assert_eq!(taken, 8);
     }
 
     #[test]

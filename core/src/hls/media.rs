@@ -188,10 +188,14 @@ pub(crate) fn parse_media(
         match tag {
             "EXTM3U" => {}
             "EXTINF" => {
-                let dur = value.split(',').next().unwrap_or("").trim();
-                if !value.contains(',') {
-                    diag.should(n, R_EXTINF, "EXTINF without the comma before the title")?;
+                let dur = match value.split_once(',') {
+                    Some((dur, _title)) => dur,
+                    None => {
+                        diag.should(n, R_EXTINF, "EXTINF without the comma before the title")?;
+                        value
+                    }
                 }
+                .trim_ascii();
                 let d = parse_decimal_ticks(dur, Timescale::MICROS)
                     .map_err(|e| diag.invalid(n, R_EXTINF, e.to_string()))?;
                 pending.duration = Some(d);

@@ -46,7 +46,7 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
     };
     text.split(sep)
         .enumerate()
-        .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.trim()))
+        .map(|(i, l)| (u32::try_from(i + 1).unwrap_or(u32::MAX), l.trim_ascii()))
 }
 
 /// Checks the `#EXTM3U` header (RFC 8216 §4.3.1.1).
