@@ -537,10 +537,11 @@ fn abr_eval(args: &[String]) -> Result<(), String> {
     let bin = root().join("target/release/playhead");
     let pensieve = traces.join("pensieve_video/computed_from_pensieve_video_server");
     let bbb = traces.join("sabre_movies/bbb.json");
-    for (folder, video) in [
-        ("pensieve_cooked_traces", &pensieve),
-        ("sabre_fcc_sd", &bbb),
-        ("twitch_mmsys2020_patterns", &pensieve),
+    // The foresight planners' horizon: levels^H sequences per decision (6 or 10 levels).
+    for (folder, video, foresight) in [
+        ("pensieve_cooked_traces", &pensieve, "5"),
+        ("sabre_fcc_sd", &bbb, "3"),
+        ("twitch_mmsys2020_patterns", &pensieve, "5"),
     ] {
         let dir = traces.join(folder);
         if !dir.is_dir() {
@@ -556,6 +557,7 @@ fn abr_eval(args: &[String]) -> Result<(), String> {
                 .arg(&dir)
                 .arg("--video")
                 .arg(video)
+                .args(["--foresight", foresight])
                 .arg("--out")
                 .arg(&out),
         )?;

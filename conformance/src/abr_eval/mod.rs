@@ -14,6 +14,7 @@
 //!
 //! Time is integer microseconds throughout; `f64` appears only in scores and ratios.
 
+pub mod foresight;
 pub mod optimum;
 pub mod qoe;
 pub mod session;

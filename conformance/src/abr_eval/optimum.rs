@@ -259,7 +259,7 @@ impl<'a> Steps<'a> {
 
 /// After a chunk requested at `request` with `buffer` ahead arrives at `finish`: its stall,
 /// the next request time and the buffer then. The first chunk starts playback (no stall).
-fn after(
+pub(super) fn after(
     first: bool,
     request: i64,
     buffer: i64,
@@ -277,7 +277,7 @@ fn after(
 }
 
 /// Whether `model` fits `video` (and the video's rows are whole).
-fn fits(video: &Video, model: &Model) -> bool {
+pub(super) fn fits(video: &Video, model: &Model) -> bool {
     let levels = video.bitrates.len();
     model.chunks >= 1
         && model.chunks <= video.sizes.len()

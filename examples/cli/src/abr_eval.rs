@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use playhead::Micros;
 use playhead::abr::{AbrAlgorithm, AbrPolicy, PlayheadAbr, PlayheadParams};
+use playhead_conformance::abr_eval::foresight::{self, Forecast, Planner};
 use playhead_conformance::abr_eval::optimum::{self, Model};
 use playhead_conformance::abr_eval::qoe::{self, Metrics};
 use playhead_conformance::abr_eval::session::{self, Outcome, Setup};
@@ -74,6 +75,11 @@ pub(crate) struct AbrEvalArgs {
     /// which the optimum is an upper bound, finishes every download).
     #[arg(long)]
     abandon: bool,
+    /// Also play look-ahead planners over this many chunks that know the future: every
+    /// download exactly, or the true mean throughput (upper bounds for online policies of
+    /// that horizon; levels^H sequences per decision, so keep H small).
+    #[arg(long)]
+    foresight: Option<usize>,
     /// Skip the optimum (quick tuning runs).
     #[arg(long)]
     no_optimum: bool,
@@ -116,6 +122,8 @@ fn params(spec: &str) -> Result<PlayheadParams, String> {
 struct TraceResult {
     name: String,
     optimum: Option<optimum::Plan>,
+    /// The foresight planners' scores (exact, mean), `None` where one could not run.
+    bounds: Vec<Option<f64>>,
     runs: Vec<(AbrAlgorithm, Metrics, Vec<usize>, Option<String>)>,
 }
 
@@ -159,21 +167,23 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
         resolution: Micros(args.resolution.max(1) * 1000),
         first: args.first_level,
     });
+    let extra = Extra {
+        optimum,
+        tuned,
+        foresight: args.foresight,
+    };
     let jobs = args.jobs.max(1);
     let results: Vec<TraceResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..jobs)
             .map(|j| {
-                let (scaled, policies, video) = (&scaled, &policies, &video);
+                let (scaled, policies, video, extra) = (&scaled, &policies, &video, &extra);
                 scope.spawn(move || {
                     scaled
                         .iter()
                         .enumerate()
                         .filter(|(i, _)| i % jobs == j)
                         .map(|(i, (name, trace, setup))| {
-                            (
-                                i,
-                                one_trace(name, trace, setup, video, policies, optimum, tuned),
-                            )
+                            (i, one_trace(name, trace, setup, video, policies, extra))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -270,9 +280,13 @@ fn one_trace(
     setup: &Setup,
     video: &Video,
     policies: &[AbrAlgorithm],
-    optimum: Option<OptimumSpec>,
-    tuned: Option<PlayheadParams>,
+    extra: &Extra,
 ) -> TraceResult {
+    let Extra {
+        optimum,
+        tuned,
+        foresight,
+    } = *extra;
     let mut runs = Vec::new();
     let mut start = None;
     for &a in policies {
@@ -292,11 +306,41 @@ fn one_trace(
         chunks: setup.chunks,
         first: optimum.and_then(|o| o.first),
     };
+    // The planners start like the first policy did (or as the optimum is told to), and
+    // value the buffer they leave as Playhead's policy does.
+    let first = model
+        .first
+        .or_else(|| runs.first().and_then(|r| r.2.first().copied()));
+    let p = tuned.unwrap_or_default();
+    let bounds = foresight.map_or_else(Vec::new, |horizon| {
+        [Forecast::Exact, Forecast::Mean]
+            .into_iter()
+            .map(|forecast| {
+                let planner = Planner {
+                    horizon,
+                    reserve: p.reserve,
+                    reserve_weight: p.reserve_weight,
+                    forecast,
+                };
+                foresight::play(video, trace, &Model { first, ..model }, &planner).map(|x| x.qoe)
+            })
+            .collect()
+    });
     TraceResult {
         name: name.to_owned(),
         optimum: optimum.and_then(|o| optimum::optimum(video, trace, &model, o.resolution)),
+        bounds,
         runs,
     }
+}
+
+/// What a trace is measured with besides the policies.
+#[derive(Debug, Clone, Copy)]
+struct Extra {
+    optimum: Option<OptimumSpec>,
+    tuned: Option<PlayheadParams>,
+    /// The foresight planners' horizon.
+    foresight: Option<usize>,
 }
 
 /// The tuned Playhead policy, for `--playhead`.
@@ -353,6 +397,36 @@ fn table(
         "{:<12} {:>9.2} {:>7.1} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
         "optimum", opt, 100.0, "-", "-", "-", "-", "-", "-"
     );
+    for (k, name) in ["foresight", "mean-rate"].iter().enumerate() {
+        let Some(h) = args.foresight else { break };
+        let got: Vec<f64> = results
+            .iter()
+            .filter_map(|r| r.bounds.get(k).copied().flatten())
+            .collect();
+        if got.len() != results.len() {
+            let _ = writeln!(
+                s,
+                "{name}-{h}: not run ({} of {} traces)",
+                got.len(),
+                results.len()
+            );
+            continue;
+        }
+        let q = mean(got.into_iter());
+        let _ = writeln!(
+            s,
+            "{:<12} {:>9.2} {:>7.1} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
+            format!("{name}-{h}"),
+            q,
+            if opt > 0.0 { 100.0 * q / opt } else { f64::NAN },
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-"
+        );
+    }
     for (k, a) in policies.iter().enumerate() {
         let ms = || {
             results
@@ -390,7 +464,10 @@ fn table(
         .count();
     let _ = writeln!(
         s,
-        "(QoE_lin, bitrate, rebuffer ratio, stalls, switches and startup are means over traces; % opt = mean QoE / mean optimum QoE, NaN when the optimum's mean is not positive; the optimum was beaten on {above} traces)"
+        "(QoE_lin, bitrate, rebuffer ratio, stalls, switches and startup are means over traces; % opt = mean QoE / mean optimum QoE, NaN when the optimum's mean is not positive; the optimum was beaten on {above} traces{})",
+        args.foresight.map_or(String::new(), |h| format!(
+            "; foresight-{h} and mean-rate-{h}: not policies but look-ahead planners over {h} chunks that know every download, or the true mean throughput, of the future, with Playhead's buffer reserve, in the optimum's chunk model, chunk 0 as the first policy played it"
+        ))
     );
     s
 }

@@ -1,5 +1,5 @@
 //! `playhead abr-eval` end to end on a few of the shared training traces: the table names
-//! the optimum and every policy, the CSV has a row per trace and policy, the chart is
+//! the optimum, every policy and the foresight planners, the CSV has a row per trace and policy, the chart is
 //! written, and no policy beats the optimum.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,6 +21,7 @@ fn abr_eval_scores_every_policy_against_the_optimum() {
         .arg("--video")
         .arg(shared.join("pensieve_video/computed_from_pensieve_video_server"))
         .args(["--limit", "3", "--chunks", "16", "--resolution", "250"])
+        .args(["--foresight", "3"])
         .arg("--out")
         .arg(&out)
         .output()
@@ -36,6 +37,12 @@ fn abr_eval_scores_every_policy_against_the_optimum() {
             stdout.lines().any(|l| l.starts_with(name)),
             "{name} missing:\n{stdout}"
         );
+    }
+    // The foresight planners are bounded by the optimum too.
+    for name in ["foresight-3", "mean-rate-3"] {
+        let row = stdout.lines().find(|l| l.starts_with(name)).expect(name);
+        let share: f64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
+        assert!(share > 0.0 && share <= 100.0, "{row}");
     }
     assert!(
         stdout.contains("the optimum was beaten on 0 traces"),
