@@ -61,7 +61,7 @@ struct Search<'a> {
     trace: &'a Trace,
     model: &'a Model,
     planner: &'a Planner,
-    /// The constant rate to plan with (`Forecast::Mean`), bit/s.
+    /// The constant rate to plan with (`Forecast::Mean`; unused otherwise), bit/s.
     rate: u64,
 }
 
@@ -111,10 +111,11 @@ impl Search<'_> {
 /// The trace's mean throughput over `[from, from + span)`, bit/s.
 fn mean_rate(trace: &Trace, from: i64, span: i64) -> u64 {
     let mut bits: u128 = 0;
+    let until = from.saturating_add(span);
     let mut t = from;
-    while t < from + span {
+    while t < until {
         let (bps, end) = trace.at(Micros(t));
-        let e = end.0.max(t + 1).min(from + span);
+        let e = end.0.max(t + 1).min(until);
         bits += u128::from(bps) * (e - t) as u128;
         t = e;
     }
@@ -125,12 +126,16 @@ fn mean_rate(trace: &Trace, from: i64, span: i64) -> u64 {
 /// scores the levels it chose. `None` when the model does not fit the video, the search
 /// would exceed [`MAX_NODES`] per decision, or a download never ends.
 pub fn play(video: &Video, trace: &Trace, model: &Model, planner: &Planner) -> Option<Plan> {
-    let horizon = planner.horizon.max(1);
-    if !fits(video, model) || nodes(video.levels(), horizon) > MAX_NODES {
+    let planner = Planner {
+        horizon: planner.horizon.max(1),
+        ..*planner
+    };
+    if !fits(video, model) || nodes(video.levels(), planner.horizon) > MAX_NODES {
         return None;
     }
     let first = model.first.unwrap_or(0).min(video.levels() - 1);
     let seg = video.segment_duration.0;
+    let span = seg.saturating_mul(planner.horizon as i64);
     let f = download(trace, model.start, model.latency, video.sizes[0][first])?.0;
     let (_, mut request, mut buffer) = after(true, model.start.0, 0, f, seg, model.goal.0);
     let mut levels = vec![first];
@@ -139,13 +144,13 @@ pub fn play(video: &Video, trace: &Trace, model: &Model, planner: &Planner) -> O
             video,
             trace,
             model,
-            planner: &Planner {
-                horizon,
-                ..*planner
+            planner: &planner,
+            rate: match planner.forecast {
+                Forecast::Mean => mean_rate(trace, request, span),
+                Forecast::Exact => 0,
             },
-            rate: mean_rate(trace, request, seg.saturating_mul(horizon as i64)),
         };
-        let (_, l) = search.best(k, horizon, request, buffer, levels[k - 1]);
+        let (_, l) = search.best(k, planner.horizon, request, buffer, levels[k - 1]);
         let f = download(trace, Micros(request), model.latency, video.sizes[k][l])?.0;
         (_, request, buffer) = after(false, request, buffer, f, seg, model.goal.0);
         levels.push(l);
@@ -206,16 +211,21 @@ mod tests {
         ]
     }
 
+    /// A planner with no reserve (the optimum values none).
+    fn planner(horizon: usize, forecast: Forecast) -> Planner {
+        Planner {
+            horizon,
+            reserve: Micros(0),
+            reserve_weight: 0.0,
+            forecast,
+        }
+    }
+
     #[test]
     fn exact_foresight_over_the_whole_video_is_the_optimum() {
         let v = video(7);
         let m = model(7);
-        let planner = Planner {
-            horizon: 6,
-            reserve: Micros(0),
-            reserve_weight: 0.0,
-            forecast: Forecast::Exact,
-        };
+        let planner = planner(6, Forecast::Exact);
         for t in traces() {
             let got = play(&v, &t, &m, &planner).unwrap();
             let want = optimum(&v, &t, &m, Micros(1)).unwrap();
@@ -236,13 +246,7 @@ mod tests {
         for t in traces() {
             let want = optimum(&v, &t, &m, Micros(1)).unwrap().qoe;
             for (horizon, forecast) in [(1, Forecast::Exact), (6, Forecast::Mean)] {
-                let planner = Planner {
-                    horizon,
-                    reserve: Micros(0),
-                    reserve_weight: 0.0,
-                    forecast,
-                };
-                let got = play(&v, &t, &m, &planner).unwrap().qoe;
+                let got = play(&v, &t, &m, &planner(horizon, forecast)).unwrap().qoe;
                 assert!(got <= want + 1e-9);
                 lost += usize::from(got < want - 1e-9);
             }
@@ -255,14 +259,9 @@ mod tests {
     #[test]
     fn refuses_a_search_that_is_too_large() {
         let v = video(7);
-        let planner = Planner {
-            horizon: 14,
-            reserve: Micros(0),
-            reserve_weight: 0.0,
-            forecast: Forecast::Exact,
-        };
         assert!(nodes(3, 14) > MAX_NODES);
-        assert!(play(&v, &traces()[0], &model(7), &planner).is_none());
+        let too_far = planner(14, Forecast::Exact);
+        assert!(play(&v, &traces()[0], &model(7), &too_far).is_none());
         assert_eq!(nodes(6, 5), 6 + 36 + 216 + 1296 + 7776);
     }
 }
