@@ -81,6 +81,13 @@ impl<'a> Elem<'a> {
     /// Calls `f(local name, raw value)` for each attribute, without unescaping or
     /// allocating (for numeric attributes on hot elements such as `S`).
     pub(crate) fn for_each_raw(&self, mut f: impl FnMut(&[u8], &[u8])) {
+        let mut plain = [(&[][..], &[][..]); PLAIN_ATTRS];
+        if let Some(n) = plain_attrs(&self.start[self.start.name().as_ref().len()..], &mut plain) {
+            for (k, v) in &plain[..n] {
+                f(local_of(k), v);
+            }
+            return;
+        }
         for a in self.start.attributes().with_checks(false).flatten() {
             f(local_of(a.key.into_inner()), &a.value);
         }
@@ -106,6 +113,80 @@ impl<'a> Elem<'a> {
             }
         }
         (used, declared)
+    }
+}
+
+/// Line feeds in `b`, eight bytes at a time (a long timeline puts tens of thousands of
+/// lines between two elements whose line is asked for).
+fn count_newlines(b: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = b.chunks_exact(8);
+    let mut n = 0;
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        // A byte of `x` is zero exactly where `w` has a line feed; the high bit of each byte
+        // of `zero` is set exactly for those bytes.
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        let zero = !(((x & !HIGH) + !HIGH) | x) & HIGH;
+        n += zero.count_ones() as usize;
+    }
+    n + words.remainder().iter().filter(|&&c| c == b'\n').count()
+}
+
+/// XML's whitespace (§2.3 `S`): space, tab, CR, LF.
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn trim_xml_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|&&c| is_xml_space(c)).count();
+    &b[n..]
+}
+
+/// Most attributes [`plain_attrs`] reads; a tag with more goes through the reader's parser.
+const PLAIN_ATTRS: usize = 8;
+
+/// Reads `name="value"` pairs separated by XML whitespace (single or double quotes), the
+/// shape of nearly every attribute list, into `out`; `None` for anything else (no value,
+/// an unquoted value, a stray character, too many attributes), which the caller hands to
+/// quick-xml's parser instead. Gives the pairs quick-xml would give for such a list, at a
+/// fraction of the cost on elements such as `S`, of which a timeline has tens of
+/// thousands.
+fn plain_attrs<'t>(
+    mut rest: &'t [u8],
+    out: &mut [(&'t [u8], &'t [u8]); PLAIN_ATTRS],
+) -> Option<usize> {
+    let mut n = 0;
+    loop {
+        rest = trim_xml_start(rest);
+        if rest.is_empty() {
+            return Some(n);
+        }
+        let eq = rest.iter().position(|&b| b == b'=')?;
+        let key = &rest[..eq];
+        if key.is_empty()
+            || key
+                .iter()
+                .any(|&b| is_xml_space(b) || b == b'"' || b == b'\'')
+        {
+            return None;
+        }
+        let quote = *rest.get(eq + 1)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_at = eq + 2;
+        let len = rest.get(value_at..)?.iter().position(|&b| b == quote)?;
+        let value = &rest[value_at..value_at + len];
+        rest = &rest[value_at + len + 1..];
+        // Attributes are separated by whitespace.
+        if !rest.first().is_none_or(|&b| is_xml_space(b)) {
+            return None;
+        }
+        *out.get_mut(n)? = (key, value);
+        n += 1;
     }
 }
 
@@ -160,11 +241,7 @@ impl<'a> Xml<'a> {
         } else {
             (0, 1)
         };
-        let n = base
-            + self.text.as_bytes()[from..pos]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+        let n = base + count_newlines(&self.text.as_bytes()[from..pos]);
         self.line_cache = (pos, n);
         u32::try_from(n).unwrap_or(u32::MAX)
     }
@@ -206,6 +283,14 @@ impl<'a> Xml<'a> {
                     return Ok(Ev::End);
                 }
                 Event::Text(t) => {
+                    // The reader reads from `self.text`, so the text is a slice of it: take
+                    // it from there, with no second UTF-8 check (one per gap between
+                    // elements).
+                    if let Some(s) =
+                        span_in(self.text.as_bytes(), &t).and_then(|r| self.text.get(r))
+                    {
+                        return Ok(Ev::Text(Cow::Borrowed(s)));
+                    }
                     let s = t
                         .decode()
                         .map_err(|e| diag.malformed(self.line(), R_XML, e.to_string()))?;
@@ -250,6 +335,10 @@ impl<'a> Xml<'a> {
     }
 
     fn check_ns(&mut self, el: &Elem<'_>, diag: &mut Diag) -> Result<(), ParseError> {
+        // No colon anywhere in the tag: no prefix used or declared (most elements).
+        if !el.start.contains(&b':') {
+            return Ok(());
+        }
         let (used, declared) = el.prefixes();
         for p in declared {
             self.ns.push((p, self.depth));
@@ -318,6 +407,94 @@ impl<'a> Xml<'a> {
                 }
             }
         }
+    }
+
+    /// [`Xml::children`] for an element whose children are mostly empty elements named
+    /// `local`, written plainly: `<S t="0" d="90000"/>`, no prefix, entity or markup
+    /// inside the tag. Those are taken straight from the text, which is several times
+    /// faster than the reader's events on a `SegmentTimeline` of tens of thousands of
+    /// `S`; anything else (comments, other elements, prefixes) goes through the reader
+    /// as in [`Xml::children`], so `f` sees the same children either way.
+    pub(crate) fn plain_children<F>(
+        &mut self,
+        el: &Elem<'_>,
+        local: &[u8],
+        diag: &mut Diag,
+        mut f: F,
+    ) -> Result<(), ParseError>
+    where
+        F: FnMut(&mut Self, Elem<'a>, &mut Diag) -> Result<(), ParseError>,
+    {
+        if el.empty {
+            return Ok(());
+        }
+        loop {
+            while let Some(c) = self.plain_empty(local) {
+                f(self, c, diag)?;
+            }
+            match self.next(diag)? {
+                Ev::End | Ev::Eof => return Ok(()),
+                Ev::Text(_) => {}
+                Ev::Start(c) => {
+                    let (empty, depth) = (c.empty, self.depth);
+                    f(self, c, diag)?;
+                    while !empty && self.depth >= depth {
+                        if let Ev::Eof = self.next(diag)? {
+                            return Err(diag.malformed(
+                                self.line(),
+                                R_XML,
+                                "document ends inside an element",
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The plain empty element named `local` that comes next (after whitespace), read
+    /// past; `None`, reading nothing, when what comes next is anything else.
+    fn plain_empty(&mut self, local: &[u8]) -> Option<Elem<'a>> {
+        let rest: &'a [u8] = self.reader.get_ref();
+        let ws = rest.len() - trim_xml_start(rest).len();
+        let tag = rest[ws..].strip_prefix(b"<")?;
+        let after_name = tag.strip_prefix(local)?;
+        if !after_name
+            .first()
+            .is_some_and(|&b| is_xml_space(b) || b == b'/')
+        {
+            return None;
+        }
+        // The tag ends at the first `>` outside quotes. Markup or a reference inside, or a
+        // prefix: the reader's parser decides.
+        let mut quote = None;
+        let mut close = None;
+        for (i, &b) in after_name.iter().enumerate() {
+            match (quote, b) {
+                (_, b'<' | b'&') => return None,
+                (Some(q), _) if b == q => quote = None,
+                (Some(_), _) => {}
+                (None, b'"' | b'\'') => quote = Some(b),
+                (None, b':') => return None,
+                (None, b'>') => {
+                    close = Some(i);
+                    break;
+                }
+                (None, _) => {}
+            }
+        }
+        let close = close?;
+        let attrs = after_name[..close].strip_suffix(b"/")?;
+        let content = &tag[..local.len() + attrs.len()];
+        let content = self.text.get(span_in(self.text.as_bytes(), content)?)?;
+        // Whitespace, `<`, the name, the attributes, `/>`.
+        let len = ws + 1 + local.len() + close + 1;
+        std::io::BufRead::consume(&mut self.reader.stream(), len);
+        Some(Elem {
+            start: BytesStart::from_content(content, local.len()),
+            empty: true,
+            spans: OnceCell::new(),
+        })
     }
 
     /// Skips the content of the element just started (no-op for an empty element).
@@ -418,5 +595,99 @@ impl<'a> Xml<'a> {
             }
         }
         Ok((all, found))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::ParseOptions;
+    use crate::model::ManifestFormat;
+
+    /// A child read: name, attributes, the line after it.
+    type Child = (String, Vec<(String, String)>, Line);
+
+    /// Each child of the root's first child, read through [`Xml::children`] or
+    /// [`Xml::plain_children`], then the root's end line.
+    fn read(doc: &str, plain: bool) -> Result<(Vec<Child>, Line), String> {
+        let mut diag = Diag::new(ManifestFormat::Dash, &ParseOptions::default());
+        let mut x = Xml::new(doc);
+        let root = x.root(&mut diag, "root").map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        x.children(&root, &mut diag, |x, list, diag| {
+            let mut each = |x: &mut Xml<'_>, c: Elem<'_>, _: &mut Diag| {
+                let mut attrs = Vec::new();
+                c.for_each_raw(|k, v| {
+                    attrs.push((
+                        String::from_utf8_lossy(k).into_owned(),
+                        String::from_utf8_lossy(v).into_owned(),
+                    ));
+                });
+                out.push((
+                    String::from_utf8_lossy(c.name()).into_owned(),
+                    attrs,
+                    x.line(),
+                ));
+                Ok(())
+            };
+            if plain {
+                x.plain_children(&list, b"S", diag, &mut each)
+            } else {
+                x.children(&list, diag, &mut each)
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        Ok((out, x.line()))
+    }
+
+    #[test]
+    fn plain_children_read_what_the_reader_reads() {
+        let bodies = [
+            "<S t=\"0\" d=\"90000\"/>\n<S d=\"90000\" r=\"3\"/>",
+            "<S t='0' d='1'/><S/>\n\n  <S\td=\"2\"\n r=\"-1\" />",
+            // Not plain: each goes through the reader, the plain ones around it do not.
+            "<S d=\"1\"/><!-- c --><S d=\"2\"/><x:S xmlns:x=\"urn:x\" d=\"3\"/><S d=\"4\"/>",
+            "<S d=\"1&amp;\"/><S a=\"x/>\" d=\"5\"/><S a=\"1>2\" d=\"6\"/><S d=\"7\"></S>",
+            "<S d=\"1\" x:y=\"2\" xmlns:x=\"urn:x\"/><Segment d=\"1\"/><SS d=\"2\"/><S d=\"8\"/>",
+            "<S d=\"1\" e/><S d=\"1\"e=\"2\"/><S d= \"3\"/><S a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\" i=\"9\"/>",
+            "text <S d=\"1\"/> more <![CDATA[ <S d=\"2\"/> ]]> <S d=\"3\"/>",
+        ];
+        for body in bodies {
+            let doc =
+                format!("<MPD>\n<SegmentTimeline>\n{body}\n</SegmentTimeline>\n<After/>\n</MPD>\n");
+            let reader = read(&doc, false).unwrap();
+            assert_eq!(read(&doc, true).unwrap(), reader, "{body}");
+            assert!(!reader.0.is_empty());
+        }
+        // A truncated or unclosed timeline, or `/ >` (a start tag to the reader), fails the
+        // same way on both paths.
+        for doc in [
+            "<MPD><SegmentTimeline><S d=\"1\"/>",
+            "<MPD><SegmentTimeline><S d=\"1\"/></MPD>",
+            "<MPD><SegmentTimeline><S d=\"1\"/><S d=\"4\" / ></SegmentTimeline></MPD>",
+        ] {
+            assert_eq!(read(doc, true), read(doc, false), "{doc}");
+            assert!(read(doc, true).is_err());
+        }
+    }
+
+    #[test]
+    fn line_feeds_are_counted_a_word_at_a_time() {
+        let text: Vec<u8> = (0..200u32)
+            .map(|i| {
+                if i % 7 == 0 || i % 11 == 3 {
+                    b'\n'
+                } else {
+                    (i % 251) as u8
+                }
+            })
+            .collect();
+        for from in 0..16 {
+            for to in (from..text.len()).step_by(5) {
+                let want = text[from..to].iter().filter(|&&b| b == b'\n').count();
+                assert_eq!(count_newlines(&text[from..to]), want, "{from}..{to}");
+            }
+        }
     }
 }

@@ -320,7 +320,7 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
     let mut next_start: u64 = 0;
     // Segments listed so far; unknown after an `@r=-1` run.
     let mut listed: Option<u64> = Some(0);
-    x.children(el, diag, |x, c, diag| {
+    x.plain_children(el, b"S", diag, |x, c, diag| {
         if c.name() != b"S" {
             return Ok(());
         }
@@ -329,29 +329,41 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
         let mut pattern = false;
         let mut n: Option<u64> = None;
         c.for_each_raw(|k, v| {
-            let s = std::str::from_utf8(v).unwrap_or("").trim();
+            let bad_value = |name: &str| Some(format!("S@{name}={:?}", String::from_utf8_lossy(v)));
             match k {
-                b"t" => t = s.parse().map_err(|_| bad = Some(format!("S@t={s:?}"))).ok(),
-                b"d" => d = s.parse().map_err(|_| bad = Some(format!("S@d={s:?}"))).ok(),
+                b"t" => {
+                    t = read_u64(v).or_else(|| {
+                        bad = bad_value("t");
+                        None
+                    })
+                }
+                b"d" => {
+                    d = read_u64(v).or_else(|| {
+                        bad = bad_value("d");
+                        None
+                    })
+                }
                 b"r" => {
-                    r = s
-                        .parse()
-                        .map_err(|_| bad = Some(format!("S@r={s:?}")))
-                        .unwrap_or(0)
+                    r = read_i64(v).unwrap_or_else(|| {
+                        bad = bad_value("r");
+                        0
+                    })
                 }
                 b"p" | b"pE" => pattern = true,
-                b"n" => n = s.parse().ok(),
+                b"n" => n = read_u64(v),
                 _ => {}
             }
         });
-        let line = x.line();
         if pattern {
+            let line = x.line();
             return Err(diag.unsupported(line, "SegmentTimeline patterns (S@p, 5th edition)"));
         }
         if let Some(b) = bad {
+            let line = x.line();
             diag.shall(line, R_S_D, b)?;
         }
         let Some(d) = d.filter(|d| *d > 0) else {
+            let line = x.line();
             diag.shall(line, R_S_D, "S without a positive @d")?;
             return Ok(());
         };
@@ -366,6 +378,7 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
             }
         }
         if r < -1 {
+            let line = x.line();
             diag.shall(line, R_S_D, format!("S@r={r}"))?;
             r = 0;
         }
@@ -391,4 +404,56 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
         Ok(())
     })?;
     Ok(tl)
+}
+
+/// A number as `str::trim` then `parse` read it: from the bytes when they are ASCII (the
+/// hot `S` element then needs no UTF-8 check), through `str` otherwise.
+fn read_u64(v: &[u8]) -> Option<u64> {
+    // Nearly always: digits alone, few enough not to overflow.
+    if !v.is_empty() && v.len() < 20 && v.iter().all(u8::is_ascii_digit) {
+        return Some(v.iter().fold(0, |acc, &b| acc * 10 + u64::from(b - b'0')));
+    }
+    if v.is_ascii() {
+        ascii_u64(v)
+    } else {
+        std::str::from_utf8(v).ok()?.trim().parse().ok()
+    }
+}
+
+fn read_i64(v: &[u8]) -> Option<i64> {
+    if v.is_ascii() {
+        ascii_i64(v)
+    } else {
+        std::str::from_utf8(v).ok()?.trim().parse().ok()
+    }
+}
+
+/// An unsigned decimal as `u64::from_str` reads it (an optional `+`, then digits), after
+/// trimming ASCII whitespace; `None` when it is not one or overflows.
+fn ascii_u64(v: &[u8]) -> Option<u64> {
+    let v = v.trim_ascii();
+    let digits = v.strip_prefix(b"+").unwrap_or(v);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &b| {
+        if b.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// A signed decimal as `i64::from_str` reads it, after trimming ASCII whitespace.
+fn ascii_i64(v: &[u8]) -> Option<i64> {
+    let v = v.trim_ascii();
+    match v.strip_prefix(b"-") {
+        Some(rest) if !rest.starts_with(b"+") => {
+            let m = ascii_u64(rest)?;
+            0i64.checked_sub_unsigned(m)
+        }
+        Some(_) => None,
+        None => i64::try_from(ascii_u64(v)?).ok(),
+    }
 }

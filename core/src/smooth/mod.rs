@@ -264,7 +264,7 @@ fn read_stream(
     let mut open: Option<(u64, u32, Line)> = None;
     let mut next_start = 0u64;
     if !el.empty {
-        x.children(el, diag, |x, c, diag| {
+        x.plain_children(el, b"c", diag, |x, c, diag| {
             match c.name() {
                 b"QualityLevel" => {
                     let l = x.line();
