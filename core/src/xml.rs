@@ -135,6 +135,19 @@ fn count_newlines(b: &[u8]) -> usize {
     n + words.remainder().iter().filter(|&&c| c == b'\n').count()
 }
 
+/// The bytes [`Xml::plain_empty`] stops at inside a tag: one table lookup for each of the
+/// others.
+const TAG_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b':' as usize] = true;
+    t[b'\'' as usize] = true;
+    t
+};
+
 /// XML's whitespace (§2.3 `S`): space, tab, CR, LF.
 fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
@@ -465,22 +478,22 @@ impl<'a> Xml<'a> {
         {
             return None;
         }
-        // The tag ends at the first `>` outside quotes. Markup or a reference inside, or a
-        // prefix: the reader's parser decides.
-        let mut quote = None;
+        // The tag ends at its first `>` when an even number of `"` come before it (no
+        // value holds it). Markup, a reference, a prefix or a single-quoted value inside:
+        // the reader's parser decides.
+        let mut quotes = 0u32;
         let mut close = None;
         for (i, &b) in after_name.iter().enumerate() {
-            match (quote, b) {
-                (_, b'<' | b'&') => return None,
-                (Some(q), _) if b == q => quote = None,
-                (Some(_), _) => {}
-                (None, b'"' | b'\'') => quote = Some(b),
-                (None, b':') => return None,
-                (None, b'>') => {
-                    close = Some(i);
-                    break;
+            if TAG_STOP[usize::from(b)] {
+                match b {
+                    b'"' => quotes += 1,
+                    b'>' if quotes % 2 == 0 => {
+                        close = Some(i);
+                        break;
+                    }
+                    b'>' => {}
+                    _ => return None,
                 }
-                (None, _) => {}
             }
         }
         let close = close?;

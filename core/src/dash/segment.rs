@@ -410,9 +410,21 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
 /// hot `S` element then needs no UTF-8 check), through `str` otherwise.
 fn read_u64(v: &[u8]) -> Option<u64> {
     // Nearly always: digits alone, few enough not to overflow.
-    if !v.is_empty() && v.len() < 20 && v.iter().all(u8::is_ascii_digit) {
-        return Some(v.iter().fold(0, |acc, &b| acc * 10 + u64::from(b - b'0')));
+    if !v.is_empty() && v.len() < 20 {
+        let mut acc = 0u64;
+        for &b in v {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return read_u64_slow(v);
+            }
+            acc = acc * 10 + u64::from(digit);
+        }
+        return Some(acc);
     }
+    read_u64_slow(v)
+}
+
+fn read_u64_slow(v: &[u8]) -> Option<u64> {
     if v.is_ascii() {
         ascii_u64(v)
     } else {
