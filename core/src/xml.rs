@@ -393,33 +393,12 @@ impl<'a> Xml<'a> {
         &mut self,
         el: &Elem<'_>,
         diag: &mut Diag,
-        mut f: F,
+        f: F,
     ) -> Result<(), ParseError>
     where
         F: FnMut(&mut Self, Elem<'a>, &mut Diag) -> Result<(), ParseError>,
     {
-        if el.empty {
-            return Ok(());
-        }
-        loop {
-            match self.next(diag)? {
-                Ev::End | Ev::Eof => return Ok(()),
-                Ev::Text(_) => {}
-                Ev::Start(c) => {
-                    let (empty, depth) = (c.empty, self.depth);
-                    f(self, c, diag)?;
-                    while !empty && self.depth >= depth {
-                        if let Ev::Eof = self.next(diag)? {
-                            return Err(diag.malformed(
-                                self.line(),
-                                R_XML,
-                                "document ends inside an element",
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+        self.children_plain(el, None, diag, f)
     }
 
     /// [`Xml::children`] for an element whose children are mostly empty elements named
@@ -433,6 +412,21 @@ impl<'a> Xml<'a> {
         el: &Elem<'_>,
         local: &[u8],
         diag: &mut Diag,
+        f: F,
+    ) -> Result<(), ParseError>
+    where
+        F: FnMut(&mut Self, Elem<'a>, &mut Diag) -> Result<(), ParseError>,
+    {
+        self.children_plain(el, Some(local), diag, f)
+    }
+
+    /// The loop behind both: children through the reader, and, when `plain` names them,
+    /// plain empty children straight from the text.
+    fn children_plain<F>(
+        &mut self,
+        el: &Elem<'_>,
+        plain: Option<&[u8]>,
+        diag: &mut Diag,
         mut f: F,
     ) -> Result<(), ParseError>
     where
@@ -442,8 +436,10 @@ impl<'a> Xml<'a> {
             return Ok(());
         }
         loop {
-            while let Some(c) = self.plain_empty(local) {
-                f(self, c, diag)?;
+            if let Some(local) = plain {
+                while let Some(c) = self.plain_empty(local) {
+                    f(self, c, diag)?;
+                }
             }
             match self.next(diag)? {
                 Ev::End | Ev::Eof => return Ok(()),
@@ -683,6 +679,22 @@ mod tests {
             assert_eq!(read(doc, true), read(doc, false), "{doc}");
             assert!(read(doc, true).is_err());
         }
+    }
+
+    #[test]
+    fn plain_tags_take_the_fast_path_and_others_do_not() {
+        let doc = "<T>\n  <S t=\"0\" d=\"9\"/><!-- c --><S a='1'/><S b=\"2\"/></T>";
+        let mut diag = Diag::new(ManifestFormat::Dash, &ParseOptions::default());
+        let mut x = Xml::new(doc);
+        x.root(&mut diag, "root").unwrap();
+        let s = x.plain_empty(b"S").unwrap();
+        assert_eq!(s.name(), b"S");
+        assert_eq!(s.attr("d").as_deref(), Some("9"));
+        // The comment, then the single-quoted tag: the reader's.
+        assert!(x.plain_empty(b"S").is_none());
+        assert!(matches!(x.next(&mut diag).unwrap(), Ev::Start(_)));
+        assert!(x.plain_empty(b"S").is_some());
+        assert!(matches!(x.next(&mut diag).unwrap(), Ev::End));
     }
 
     #[test]

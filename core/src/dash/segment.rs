@@ -409,35 +409,23 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
 /// A number as `str::trim` then `parse` read it: from the bytes when they are ASCII (the
 /// hot `S` element then needs no UTF-8 check), through `str` otherwise.
 fn read_u64(v: &[u8]) -> Option<u64> {
-    // Nearly always: digits alone, few enough not to overflow.
-    if !v.is_empty() && v.len() < 20 {
-        let mut acc = 0u64;
-        for &b in v {
-            let digit = b.wrapping_sub(b'0');
-            if digit > 9 {
-                return read_u64_slow(v);
-            }
-            acc = acc * 10 + u64::from(digit);
+    ascii_u64(v).or_else(|| {
+        if v.is_ascii() {
+            None
+        } else {
+            std::str::from_utf8(v).ok()?.trim().parse().ok()
         }
-        return Some(acc);
-    }
-    read_u64_slow(v)
-}
-
-fn read_u64_slow(v: &[u8]) -> Option<u64> {
-    if v.is_ascii() {
-        ascii_u64(v)
-    } else {
-        std::str::from_utf8(v).ok()?.trim().parse().ok()
-    }
+    })
 }
 
 fn read_i64(v: &[u8]) -> Option<i64> {
-    if v.is_ascii() {
-        ascii_i64(v)
-    } else {
-        std::str::from_utf8(v).ok()?.trim().parse().ok()
-    }
+    ascii_i64(v).or_else(|| {
+        if v.is_ascii() {
+            None
+        } else {
+            std::str::from_utf8(v).ok()?.trim().parse().ok()
+        }
+    })
 }
 
 /// An unsigned decimal as `u64::from_str` reads it (an optional `+`, then digits), after
@@ -447,6 +435,18 @@ fn ascii_u64(v: &[u8]) -> Option<u64> {
     let digits = v.strip_prefix(b"+").unwrap_or(v);
     if digits.is_empty() {
         return None;
+    }
+    // Up to 19 digits cannot overflow: the common case needs no checked arithmetic.
+    if digits.len() < 20 {
+        let mut acc = 0u64;
+        for &b in digits {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                return None;
+            }
+            acc = acc * 10 + u64::from(digit);
+        }
+        return Some(acc);
     }
     digits.iter().try_fold(0u64, |acc, &b| {
         if b.is_ascii_digit() {
@@ -467,5 +467,48 @@ fn ascii_i64(v: &[u8]) -> Option<i64> {
         }
         Some(_) => None,
         None => i64::try_from(ascii_u64(v)?).ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_from_bytes_as_str_parse_reads_them() {
+        let cases = [
+            "0",
+            "7",
+            " 7 ",
+            "\t42\n",
+            "+5",
+            "-0",
+            "-5",
+            "+-5",
+            "-+5",
+            "",
+            " ",
+            "+",
+            "-",
+            "1e3",
+            "12a",
+            "0x10",
+            "9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "00000000000000000000012",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "\u{a0}7\u{a0}",
+            "7\u{2003}",
+            "٣",
+        ];
+        for c in cases {
+            let b = c.as_bytes();
+            assert_eq!(read_u64(b), c.trim().parse::<u64>().ok(), "{c:?}");
+            assert_eq!(read_i64(b), c.trim().parse::<i64>().ok(), "{c:?}");
+        }
     }
 }
