@@ -97,7 +97,7 @@ pub(crate) fn resolve(base: &str, reference: &str, allow: Allow) -> Result<Strin
 /// would rewrite (dot segments, percent-encoding, `//` authority, a fragment, other
 /// characters) returns `None` and takes the full path. Tested against `url::Url::join`.
 fn fast_join(base: &str, reference: &str) -> Option<String> {
-    if !normalized_http(base) {
+    if !base_is_normalized(base) {
         return None;
     }
     let (path, query) = reference.split_once('?').unwrap_or((reference, ""));
@@ -219,6 +219,27 @@ fn plain(b: u8) -> bool {
 }
 
 thread_local! {
+    /// The last base [`fast_join`] checked with [`normalized_http`], and the answer: a
+    /// manifest joins every segment of a track to one base, and comparing the text is
+    /// cheaper than checking it again.
+    static LAST_NORMALIZED: std::cell::RefCell<(String, bool)> = const { std::cell::RefCell::new((String::new(), false)) };
+}
+
+/// [`normalized_http`], remembered for the last base asked about.
+fn base_is_normalized(base: &str) -> bool {
+    LAST_NORMALIZED.with(|cell| {
+        let mut last = cell.borrow_mut();
+        if last.0 != base {
+            let answer = normalized_http(base);
+            last.0.clear();
+            last.0.push_str(base);
+            last.1 = answer;
+        }
+        last.1
+    })
+}
+
+thread_local! {
     /// The last base parsed: manifests resolve many references against one base, and
     /// parsing it is most of the cost. Keyed by the base text, so results never change.
     static LAST_BASE: std::cell::RefCell<Option<(String, url::Url)>> = const { std::cell::RefCell::new(None) };
@@ -261,13 +282,17 @@ pub(crate) fn resolve_lenient(base: &str, reference: &str) -> String {
 /// expansions insert only digits, so a scheme can only come from a `:` in the text before
 /// the first `/`, `?` or `#`.
 pub(crate) fn check_template_head(head: &str) -> Result<(), Refusal> {
-    let lower = head.trim_start().to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("//") {
+    let head = head.trim_start();
+    let starts = |prefix: &str| {
+        head.get(..prefix.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+    };
+    if starts("http://") || starts("https://") || head.starts_with("//") {
         return Ok(());
     }
-    let first = lower.split(['/', '?', '#']).next().unwrap_or("");
+    let first = head.split(['/', '?', '#']).next().unwrap_or("");
     match first.find(':') {
-        Some(i) => Err(Refusal::Scheme(first[..i].to_owned())),
+        Some(i) => Err(Refusal::Scheme(first[..i].to_ascii_lowercase())),
         None => Ok(()),
     }
 }

@@ -29,7 +29,46 @@ pub(crate) struct Elem<'a> {
     pub(crate) empty: bool,
     /// Byte ranges (local name, raw value) of the attributes within the tag, found once on
     /// the first lookup instead of re-scanning the tag for every attribute asked for.
-    spans: OnceCell<Vec<(Range<usize>, Range<usize>)>>,
+    spans: OnceCell<Spans>,
+}
+
+/// Attribute spans of a tag: inline for a plain list of up to [`PLAIN_ATTRS`] (nearly
+/// every MPD element), on the heap for anything the reader's parser has to read.
+enum Spans {
+    /// The spans, how many, and whether an attribute name has a prefix.
+    Inline([Span16; PLAIN_ATTRS], usize, bool),
+    Heap(Vec<(Range<usize>, Range<usize>)>),
+}
+
+/// Byte ranges (name, value) within a tag as `u16` offsets: small, since an element and
+/// its spans are moved by value on every event. A tag of 64 KiB or more goes on the heap.
+#[derive(Clone, Copy, Default)]
+struct Span16 {
+    key: (u16, u16),
+    value: (u16, u16),
+}
+
+impl Spans {
+    /// The (name, value) spans of the attribute named `local`.
+    fn find(&self, whole: &[u8], local: &[u8]) -> Option<Range<usize>> {
+        match self {
+            Spans::Inline(a, n, _) => a.get(..*n)?.iter().find_map(|s| {
+                let key = usize::from(s.key.0)..usize::from(s.key.1);
+                (whole.get(key) == Some(local))
+                    .then(|| usize::from(s.value.0)..usize::from(s.value.1))
+            }),
+            Spans::Heap(v) => v
+                .iter()
+                .find(|(k, _)| whole.get(k.clone()) == Some(local))
+                .map(|(_, v)| v.clone()),
+        }
+    }
+}
+
+/// [`span_in`] as `u16` offsets.
+fn span16(whole: &[u8], part: &[u8]) -> Option<(u16, u16)> {
+    let r = span_in(whole, part)?;
+    Some((u16::try_from(r.start).ok()?, u16::try_from(r.end).ok()?))
 }
 
 /// Where `part` lies within `whole`, if it is a sub-slice of it.
@@ -45,36 +84,68 @@ impl<'a> Elem<'a> {
         local_of(self.start.name().into_inner())
     }
 
-    fn spans(&self) -> &[(Range<usize>, Range<usize>)] {
+    fn spans(&self) -> &Spans {
         self.spans.get_or_init(|| {
             let whole: &[u8] = &self.start;
-            self.start
-                .attributes()
-                .with_checks(false)
-                .flatten()
-                .filter(|a| !a.key.into_inner().starts_with(b"xmlns"))
-                .filter_map(|a| {
-                    Some((
-                        span_in(whole, local_of(a.key.into_inner()))?,
-                        span_in(whole, &a.value)?,
-                    ))
-                })
-                .collect()
+            let mut plain = [(&[][..], &[][..]); PLAIN_ATTRS];
+            if let Some(n) = plain_attrs(&whole[self.start.name().as_ref().len()..], &mut plain) {
+                let mut out = [Span16::default(); PLAIN_ATTRS];
+                let mut kept = 0;
+                let mut prefix = false;
+                for (k, v) in &plain[..n] {
+                    prefix |= k.contains(&b':');
+                    if k.starts_with(b"xmlns") {
+                        continue;
+                    }
+                    match (span16(whole, local_of(k)), span16(whole, v)) {
+                        (Some(key), Some(value)) => {
+                            out[kept] = Span16 { key, value };
+                            kept += 1;
+                        }
+                        // A tag of 64 KiB or more.
+                        _ => {
+                            kept = usize::MAX;
+                            break;
+                        }
+                    }
+                }
+                if kept != usize::MAX {
+                    return Spans::Inline(out, kept, prefix);
+                }
+            }
+            Spans::Heap(
+                self.start
+                    .attributes()
+                    .with_checks(false)
+                    .flatten()
+                    .filter(|a| !a.key.into_inner().starts_with(b"xmlns"))
+                    .filter_map(|a| {
+                        Some((
+                            span_in(whole, local_of(a.key.into_inner()))?,
+                            span_in(whole, &a.value)?,
+                        ))
+                    })
+                    .collect(),
+            )
         })
     }
 
     /// Value of the attribute with this local name, unescaped.
     pub(crate) fn attr(&self, local: &str) -> Option<String> {
+        self.attr_str(local).map(Cow::into_owned)
+    }
+
+    /// [`Elem::attr`], borrowed from the tag unless it holds a reference to unescape.
+    pub(crate) fn attr_str(&self, local: &str) -> Option<Cow<'_, str>> {
         let whole: &[u8] = &self.start;
-        let (_, value) = self
-            .spans()
-            .iter()
-            .find(|(k, _)| whole.get(k.clone()) == Some(local.as_bytes()))?;
-        let raw = std::str::from_utf8(whole.get(value.clone())?).ok()?;
+        let value = self.spans().find(whole, local.as_bytes())?;
+        let raw = std::str::from_utf8(whole.get(value)?).ok()?;
         if raw.contains('&') {
-            quick_xml::escape::unescape(raw).ok().map(Cow::into_owned)
+            quick_xml::escape::unescape(raw)
+                .ok()
+                .map(|c| Cow::Owned(c.into_owned()))
         } else {
-            Some(raw.to_owned())
+            Some(Cow::Borrowed(raw))
         }
     }
 
@@ -91,6 +162,17 @@ impl<'a> Elem<'a> {
         for a in self.start.attributes().with_checks(false).flatten() {
             f(local_of(a.key.into_inner()), &a.value);
         }
+    }
+
+    /// Whether the element's name or an attribute's has a colon (a prefix), or its
+    /// attributes are not a plain list (then the reader's parser decides).
+    fn prefixed(&self) -> bool {
+        let name = self.start.name().into_inner();
+        if name.contains(&b':') {
+            return true;
+        }
+        self.spans();
+        !matches!(self.spans.get(), Some(Spans::Inline(_, _, false)))
     }
 
     /// Namespace prefixes this element and its attributes use, and the ones it declares.
@@ -159,7 +241,7 @@ fn trim_xml_start(b: &[u8]) -> &[u8] {
 }
 
 /// Most attributes [`plain_attrs`] reads; a tag with more goes through the reader's parser.
-const PLAIN_ATTRS: usize = 8;
+const PLAIN_ATTRS: usize = 16;
 
 /// Reads `name="value"` pairs separated by XML whitespace (single or double quotes), the
 /// shape of nearly every attribute list, into `out`; `None` for anything else (no value,
@@ -167,35 +249,43 @@ const PLAIN_ATTRS: usize = 8;
 /// quick-xml's parser instead. Gives the pairs quick-xml would give for such a list, at a
 /// fraction of the cost on elements such as `S`, of which a timeline has tens of
 /// thousands.
-fn plain_attrs<'t>(
-    mut rest: &'t [u8],
-    out: &mut [(&'t [u8], &'t [u8]); PLAIN_ATTRS],
-) -> Option<usize> {
+fn plain_attrs<'t>(list: &'t [u8], out: &mut [(&'t [u8], &'t [u8]); PLAIN_ATTRS]) -> Option<usize> {
+    // One pass over the bytes, by index: this runs on every element.
+    let len = list.len();
+    let mut i = 0;
     let mut n = 0;
     loop {
-        rest = trim_xml_start(rest);
-        if rest.is_empty() {
+        while i < len && is_xml_space(list[i]) {
+            i += 1;
+        }
+        if i == len {
             return Some(n);
         }
-        let eq = rest.iter().position(|&b| b == b'=')?;
-        let key = &rest[..eq];
-        if key.is_empty()
-            || key
-                .iter()
-                .any(|&b| is_xml_space(b) || b == b'"' || b == b'\'')
-        {
+        let key_at = i;
+        while list.get(i) != Some(&b'=') {
+            let c = *list.get(i)?;
+            if is_xml_space(c) || c == b'"' || c == b'\'' {
+                return None;
+            }
+            i += 1;
+        }
+        if i == key_at {
             return None;
         }
-        let quote = *rest.get(eq + 1)?;
+        let key = &list[key_at..i];
+        let quote = *list.get(i + 1)?;
         if quote != b'"' && quote != b'\'' {
             return None;
         }
-        let value_at = eq + 2;
-        let len = rest.get(value_at..)?.iter().position(|&b| b == quote)?;
-        let value = &rest[value_at..value_at + len];
-        rest = &rest[value_at + len + 1..];
+        i += 2;
+        let value_at = i;
+        while *list.get(i)? != quote {
+            i += 1;
+        }
+        let value = &list[value_at..i];
+        i += 1;
         // Attributes are separated by whitespace.
-        if !rest.first().is_none_or(|&b| is_xml_space(b)) {
+        if list.get(i).is_some_and(|&c| !is_xml_space(c)) {
             return None;
         }
         *out.get_mut(n)? = (key, value);
@@ -348,8 +438,9 @@ impl<'a> Xml<'a> {
     }
 
     fn check_ns(&mut self, el: &Elem<'_>, diag: &mut Diag) -> Result<(), ParseError> {
-        // No colon anywhere in the tag: no prefix used or declared (most elements).
-        if !el.start.contains(&b':') {
+        // No colon in the name or an attribute name: no prefix used or declared (most
+        // elements; values such as `sar="1:1"` or URLs do not count).
+        if !el.start.contains(&b':') || !el.prefixed() {
             return Ok(());
         }
         let (used, declared) = el.prefixes();
@@ -660,6 +751,8 @@ mod tests {
             "<S d=\"1&amp;\"/><S a=\"x/>\" d=\"5\"/><S a=\"1>2\" d=\"6\"/><S d=\"7\"></S>",
             "<S d=\"1\" x:y=\"2\" xmlns:x=\"urn:x\"/><Segment d=\"1\"/><SS d=\"2\"/><S d=\"8\"/>",
             "<S d=\"1\" e/><S d=\"1\"e=\"2\"/><S d= \"3\"/><S a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\" i=\"9\"/>",
+            // More attributes than the plain list holds (17).
+            "<S a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\" i=\"9\" j=\"10\" k=\"11\" l=\"12\" m=\"13\" n=\"14\" o=\"15\" p=\"16\" q=\"17\"/>",
             "text <S d=\"1\"/> more <![CDATA[ <S d=\"2\"/> ]]> <S d=\"3\"/>",
         ];
         for body in bodies {
@@ -695,6 +788,54 @@ mod tests {
         assert!(matches!(x.next(&mut diag).unwrap(), Ev::Start(_)));
         assert!(x.plain_empty(b"S").is_some());
         assert!(matches!(x.next(&mut diag).unwrap(), Ev::End));
+    }
+
+    /// Attributes of the root read through [`Elem::attr`], and the warnings drawn.
+    fn root_attrs(doc: &str, names: &[&str]) -> (Vec<Option<String>>, usize) {
+        let mut diag = Diag::new(ManifestFormat::Dash, &ParseOptions::default());
+        let mut x = Xml::new(doc);
+        let root = x.root(&mut diag, "root").unwrap();
+        let values = names.iter().map(|n| root.attr(n)).collect();
+        (values, diag.warnings.len())
+    }
+
+    #[test]
+    fn attributes_are_found_in_every_kind_of_tag() {
+        // Plain, with an entity, with more attributes than the inline list holds, with a
+        // value over 64 KiB (the spans go on the heap in the last two).
+        let many: String = (0..20).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        let long = "x".repeat(70_000);
+        for (doc, names, want) in [
+            (
+                "<R a=\"1\" b='2'/>",
+                vec!["a", "b", "c"],
+                vec![Some("1"), Some("2"), None],
+            ),
+            ("<R a=\"1&amp;2\"/>", vec!["a"], vec![Some("1&2")]),
+            (
+                &*format!("<R{many}/>"),
+                vec!["a0", "a19"],
+                vec![Some("0"), Some("19")],
+            ),
+            (
+                &*format!("<R v=\"{long}\" w=\"1\"/>"),
+                vec!["w"],
+                vec![Some("1")],
+            ),
+        ] {
+            let (got, _) = root_attrs(doc, &names);
+            let want: Vec<Option<String>> = want.iter().map(|w| w.map(str::to_owned)).collect();
+            assert_eq!(got, want, "{}", &doc[..doc.len().min(60)]);
+        }
+    }
+
+    #[test]
+    fn a_colon_in_a_value_is_not_a_prefix() {
+        assert_eq!(root_attrs("<R sar=\"1:1\" u=\"http://a/\"/>", &[]).1, 0);
+        // A prefixed attribute or name still draws the warning.
+        assert_eq!(root_attrs("<R x:a=\"1\"/>", &[]).1, 1);
+        assert_eq!(root_attrs("<y:R a=\"1:1\"/>", &[]).1, 1);
+        assert_eq!(root_attrs("<R xmlns:x=\"urn:x\" x:a=\"1\"/>", &[]).1, 0);
     }
 
     #[test]

@@ -42,9 +42,9 @@ impl Common {
             codecs: el.attr("codecs"),
             width: u32_attr(el, "width", line, diag)?,
             height: u32_attr(el, "height", line, diag)?,
-            frame_rate: el.attr("frameRate").and_then(|f| FrameRate::parse(&f)),
+            frame_rate: el.attr_str("frameRate").and_then(|f| FrameRate::parse(&f)),
             sampling_rate: el
-                .attr("audioSamplingRate")
+                .attr_str("audioSamplingRate")
                 .and_then(|v| v.split_whitespace().next().and_then(|s| s.parse().ok())),
             ..Common::default()
         })
@@ -118,7 +118,7 @@ fn u32_attr(
     line: Line,
     diag: &mut Diag,
 ) -> Result<Option<u32>, ParseError> {
-    match el.attr(name) {
+    match el.attr_str(name) {
         None => Ok(None),
         Some(v) => match v.trim().parse::<u32>() {
             Ok(n) => Ok(Some(n)),
@@ -153,8 +153,8 @@ pub(crate) fn read_base_url(
     Ok(BaseUrl {
         url,
         service_location: c.attr("serviceLocation"),
-        priority: c.attr("priority").and_then(|v| v.parse().ok()),
-        weight: c.attr("weight").and_then(|v| v.parse().ok()),
+        priority: c.attr_str("priority").and_then(|v| v.parse().ok()),
+        weight: c.attr_str("weight").and_then(|v| v.parse().ok()),
         availability: super::segment::availability(c, line, diag)?,
     })
 }
@@ -323,7 +323,7 @@ fn read_rep(
             format!("r{ordinal}")
         }
     };
-    let bandwidth = match el.attr("bandwidth").map(|b| b.trim().parse::<u64>()) {
+    let bandwidth = match el.attr_str("bandwidth").map(|b| b.trim().parse::<u64>()) {
         Some(Ok(b)) => b,
         Some(Err(_)) => {
             diag.shall(

@@ -10,7 +10,7 @@ use super::segment::{SegInfo, SegKind, Timeline};
 use crate::diag::Diag;
 use crate::error::{Line, ParseError};
 use crate::model::NewEntry;
-use crate::model::segments::run_ends;
+use crate::model::segments::{push_padded, run_ends};
 use crate::model::{
     InitSegment, ListIndex, SegmentBaseIndex, SegmentIndex, TemplateIndex, TemplatePart,
     TimelineIndex, TimelineRun, UrlTemplate,
@@ -72,9 +72,7 @@ fn template(
         };
         match name {
             "RepresentationID" => lit.push_str(rep_id),
-            "Bandwidth" => {
-                lit.push_str(&format!("{bandwidth:0width$}", width = usize::from(width)))
-            }
+            "Bandwidth" => push_padded(&mut lit, bandwidth, width),
             "Number" | "Time" | "SubNumber" => {
                 if !lit.is_empty() {
                     parts.push(TemplatePart::Literal(std::mem::take(&mut lit)));

@@ -83,7 +83,7 @@ fn duration_attr(
     line: Line,
     diag: &mut Diag,
 ) -> Result<Option<Micros>, ParseError> {
-    let Some(v) = el.attr(name) else {
+    let Some(v) = el.attr_str(name) else {
         return Ok(None);
     };
     let detail = match parse_xs_duration(&v) {
@@ -105,7 +105,7 @@ fn datetime_attr(
     line: Line,
     diag: &mut Diag,
 ) -> Result<Option<crate::UnixMicros>, ParseError> {
-    match el.attr(name) {
+    match el.attr_str(name) {
         None => Ok(None),
         Some(v) => match parse_datetime(&v) {
             Ok(t) => Ok(Some(t)),
@@ -136,7 +136,7 @@ pub(crate) fn xlink(
     }
     let line = x.line();
     let url = resolve(base, &href, Allow::Http).map_err(|r| diag.unsafe_url(line, &href, &r))?;
-    let actuate_on_load = el.attr("actuate").as_deref() == Some("onLoad");
+    let actuate_on_load = el.attr_str("actuate").as_deref() == Some("onLoad");
     pending.push(PendingFetch {
         target,
         url,
@@ -166,7 +166,7 @@ fn read_mpd(
         ManifestFormat::Dash,
         (!doc_url.is_empty()).then(|| doc_url.to_owned()),
     );
-    let dynamic = match root.attr("type").as_deref() {
+    let dynamic = match root.attr_str("type").as_deref() {
         None | Some("static") => false,
         Some("dynamic") => true,
         Some("list") => return Err(diag.unsupported(line, "MPD@type=list (5th edition MPD lists)")),
@@ -352,7 +352,7 @@ fn read_event_stream(
 ) -> Result<EventStream, ParseError> {
     let line = x.line();
     let timescale = el
-        .attr("timescale")
+        .attr_str("timescale")
         .and_then(|t| t.trim().parse::<u32>().ok())
         .and_then(Timescale::new)
         .unwrap_or(Timescale::SECONDS);
@@ -361,7 +361,7 @@ fn read_event_stream(
         value: el.attr("value"),
         timescale,
         presentation_time_offset: el
-            .attr("presentationTimeOffset")
+            .attr_str("presentationTimeOffset")
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0),
         events: Vec::new(),
@@ -376,7 +376,7 @@ fn read_event_stream(
         }
         let l = x.line();
         diag.add_event()?;
-        let presentation_time = match c.attr("presentationTime") {
+        let presentation_time = match c.attr_str("presentationTime") {
             None => 0,
             Some(v) => match v.trim().parse::<u64>() {
                 Ok(t) => t,
@@ -386,7 +386,7 @@ fn read_event_stream(
                 }
             },
         };
-        let duration = c.attr("duration").and_then(|v| v.trim().parse().ok());
+        let duration = c.attr_str("duration").and_then(|v| v.trim().parse().ok());
         let id = c.attr("id");
         let message_data = c.attr("messageData");
         let (text, binary) = x.text_and_child(&c, b"Binary", diag, EVENT_TEXT_MAX)?;

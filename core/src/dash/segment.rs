@@ -183,7 +183,7 @@ impl Levels {
 }
 
 fn uint(el: &Elem<'_>, name: &str, line: Line, diag: &mut Diag) -> Result<Option<u64>, ParseError> {
-    match el.attr(name) {
+    match el.attr_str(name) {
         None => Ok(None),
         Some(v) => match v.trim().parse::<u64>() {
             Ok(n) => Ok(Some(n)),
@@ -226,7 +226,7 @@ pub(crate) fn availability(
     diag: &mut Diag,
 ) -> Result<Availability, ParseError> {
     const R_ATO: &str = "ISO/IEC 23009-1 §5.3.9.5.3: @availabilityTimeOffset is a double or INF";
-    let time_offset = match el.attr("availabilityTimeOffset") {
+    let time_offset = match el.attr_str("availabilityTimeOffset") {
         None => None,
         Some(v) if v.trim() == "INF" => Some(Micros(i64::MAX)),
         Some(v) => match crate::time::parse_decimal_ticks(&v, Timescale::MICROS) {
@@ -238,7 +238,7 @@ pub(crate) fn availability(
         },
     };
     let time_complete = el
-        .attr("availabilityTimeComplete")
+        .attr_str("availabilityTimeComplete")
         .map(|v| !matches!(v.trim(), "false" | "0"));
     Ok(Availability {
         time_offset,

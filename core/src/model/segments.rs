@@ -208,9 +208,25 @@ impl UrlTemplate {
     }
 }
 
-fn push_padded(s: &mut String, v: u64, width: u8) {
-    use std::fmt::Write;
-    let _ = write!(s, "{v:0width$}", width = usize::from(width));
+/// `v` in decimal, zero-padded to `width` digits (`$Number%05d$`), without the formatter
+/// (this runs for every segment URL).
+pub(crate) fn push_padded(s: &mut String, v: u64, width: u8) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = v;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let len = digits.len() - at;
+    for _ in len..usize::from(width) {
+        s.push('0');
+    }
+    s.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Numbered segments of one fixed duration (DASH `SegmentTemplate@duration`).
@@ -506,6 +522,18 @@ impl SegmentIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padded_numbers_are_what_the_formatter_writes() {
+        for v in [0, 1, 9, 10, 99_999, 100_000, 1_700_000_000, u64::MAX] {
+            for width in [0u8, 1, 5, 12, 20, 21, 32] {
+                let mut s = String::from("x");
+                push_padded(&mut s, v, width);
+                let w = usize::from(width);
+                assert_eq!(s, format!("x{v:0w$}"), "{v} width {width}");
+            }
+        }
+    }
 
     #[test]
     fn timeline_runs_are_24_bytes() {

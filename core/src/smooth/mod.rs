@@ -45,7 +45,7 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
 }
 
 fn uint(el: &Elem<'_>, name: &str, line: Line, diag: &mut Diag) -> Result<Option<u64>, ParseError> {
-    match el.attr(name) {
+    match el.attr_str(name) {
         None => Ok(None),
         Some(v) => match v.trim().parse::<u64>() {
             Ok(n) => Ok(Some(n)),
@@ -76,7 +76,7 @@ fn read_root(
     let line = x.line();
     let ts = timescale(root, line, diag)?.unwrap_or(Timescale::HNS);
     let live = root
-        .attr("IsLive")
+        .attr_str("IsLive")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let mut p = Presentation::new(
         ManifestFormat::Smooth,
@@ -385,7 +385,9 @@ fn read_level(
     };
     t.width = dim("MaxWidth", "Width");
     t.height = dim("MaxHeight", "Height");
-    t.audio_sampling_rate = el.attr("SamplingRate").and_then(|v| v.trim().parse().ok());
+    t.audio_sampling_rate = el
+        .attr_str("SamplingRate")
+        .and_then(|v| v.trim().parse().ok());
     t.audio_channels = el.attr("Channels");
     t.codec_private_data = (!private.is_empty()).then_some(Bytes::from(private));
     // CustomAttributes: Name=Value pairs joined with commas for the URL template.
