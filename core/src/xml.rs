@@ -65,6 +65,28 @@ impl Spans {
     }
 }
 
+/// The spans of a tag (`whole`, its name `name_len` bytes long) whose attribute list is
+/// plain and shorter than 64 KiB; `None` for any other, which the reader's parser reads.
+fn inline_spans(whole: &[u8], name_len: usize) -> Option<Spans> {
+    let mut plain = [(&[][..], &[][..]); PLAIN_ATTRS];
+    let n = plain_attrs(whole.get(name_len..)?, &mut plain)?;
+    let mut out = [Span16::default(); PLAIN_ATTRS];
+    let mut kept = 0;
+    let mut prefix = false;
+    for (k, v) in &plain[..n] {
+        prefix |= k.contains(&b':');
+        if k.starts_with(b"xmlns") {
+            continue;
+        }
+        out[kept] = Span16 {
+            key: span16(whole, local_of(k))?,
+            value: span16(whole, v)?,
+        };
+        kept += 1;
+    }
+    Some(Spans::Inline(out, kept, prefix))
+}
+
 /// [`span_in`] as `u16` offsets.
 fn span16(whole: &[u8], part: &[u8]) -> Option<(u16, u16)> {
     let r = span_in(whole, part)?;
@@ -87,31 +109,8 @@ impl<'a> Elem<'a> {
     fn spans(&self) -> &Spans {
         self.spans.get_or_init(|| {
             let whole: &[u8] = &self.start;
-            let mut plain = [(&[][..], &[][..]); PLAIN_ATTRS];
-            if let Some(n) = plain_attrs(&whole[self.start.name().as_ref().len()..], &mut plain) {
-                let mut out = [Span16::default(); PLAIN_ATTRS];
-                let mut kept = 0;
-                let mut prefix = false;
-                for (k, v) in &plain[..n] {
-                    prefix |= k.contains(&b':');
-                    if k.starts_with(b"xmlns") {
-                        continue;
-                    }
-                    match (span16(whole, local_of(k)), span16(whole, v)) {
-                        (Some(key), Some(value)) => {
-                            out[kept] = Span16 { key, value };
-                            kept += 1;
-                        }
-                        // A tag of 64 KiB or more.
-                        _ => {
-                            kept = usize::MAX;
-                            break;
-                        }
-                    }
-                }
-                if kept != usize::MAX {
-                    return Spans::Inline(out, kept, prefix);
-                }
+            if let Some(spans) = inline_spans(whole, self.start.name().as_ref().len()) {
+                return spans;
             }
             Spans::Heap(
                 self.start
@@ -171,8 +170,7 @@ impl<'a> Elem<'a> {
         if name.contains(&b':') {
             return true;
         }
-        self.spans();
-        !matches!(self.spans.get(), Some(Spans::Inline(_, _, false)))
+        !matches!(self.spans(), Spans::Inline(_, _, false))
     }
 
     /// Namespace prefixes this element and its attributes use, and the ones it declares.

@@ -406,26 +406,21 @@ fn read_timeline(el: &Elem<'_>, x: &mut Xml<'_>, diag: &mut Diag) -> Result<Time
     Ok(tl)
 }
 
-/// A number as `str::trim` then `parse` read it: from the bytes when they are ASCII (the
-/// hot `S` element then needs no UTF-8 check), through `str` otherwise.
+/// A number as `str::trim` then `parse` read it: from the bytes by `ascii` when they are
+/// ASCII (the hot `S` element then needs no UTF-8 check), through `str` otherwise.
+fn read_number<T: std::str::FromStr>(v: &[u8], ascii: fn(&[u8]) -> Option<T>) -> Option<T> {
+    if v.is_ascii() {
+        return ascii(v);
+    }
+    std::str::from_utf8(v).ok()?.trim().parse().ok()
+}
+
 fn read_u64(v: &[u8]) -> Option<u64> {
-    ascii_u64(v).or_else(|| {
-        if v.is_ascii() {
-            None
-        } else {
-            std::str::from_utf8(v).ok()?.trim().parse().ok()
-        }
-    })
+    read_number(v, ascii_u64)
 }
 
 fn read_i64(v: &[u8]) -> Option<i64> {
-    ascii_i64(v).or_else(|| {
-        if v.is_ascii() {
-            None
-        } else {
-            std::str::from_utf8(v).ok()?.trim().parse().ok()
-        }
-    })
+    read_number(v, ascii_i64)
 }
 
 /// An unsigned decimal as `u64::from_str` reads it (an optional `+`, then digits), after

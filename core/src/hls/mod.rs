@@ -40,13 +40,13 @@ pub(crate) fn parse(text: &str, base: &str, opts: &ParseOptions) -> Result<Parse
 /// with `\n` or `\r\n`; a playlist with lone `\r` endings (and no `\n`) is split on `\r`.
 pub(crate) fn lines(text: &str) -> impl Iterator<Item = (u32, &str)> {
     let sep = if !text.contains('\n') && text.contains('\r') {
-        '\r'
+        b'\r'
     } else {
-        '\n'
+        b'\n'
     };
     Lines {
         rest: Some(text),
-        sep: sep as u8,
+        sep,
         n: 0,
     }
 }
