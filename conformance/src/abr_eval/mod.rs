@@ -15,6 +15,8 @@
 //! Time is integer microseconds throughout; `f64` appears only in scores and ratios.
 
 pub mod foresight;
+pub mod learn;
+pub mod learned;
 pub mod optimum;
 pub mod qoe;
 pub mod session;

@@ -355,7 +355,24 @@ pub fn optimum_with_stats(
     model: &Model,
     resolution: Micros,
 ) -> Option<(Plan, Stats)> {
-    if !fits(video, model) || resolution.0 <= 0 {
+    optimum_after(video, trace, model, &[], resolution)
+}
+
+/// The best plan whose first chunks are played at `prefix`'s levels: what the optimum can
+/// still make of a session after those choices (the labels of `learn`). `None` as for
+/// [`optimum`], or when the prefix is longer than the session or names no level.
+pub fn optimum_after(
+    video: &Video,
+    trace: &Trace,
+    model: &Model,
+    prefix: &[usize],
+    resolution: Micros,
+) -> Option<(Plan, Stats)> {
+    if !fits(video, model)
+        || resolution.0 <= 0
+        || prefix.len() > model.chunks
+        || prefix.iter().any(|&l| l >= video.bitrates.len())
+    {
         return None;
     }
     // Passes that each give a plan to beat to the next: a quick one (coarse bins,
@@ -363,10 +380,18 @@ pub fn optimum_with_stats(
     // `resolution`. The exact passes drop every state whose upper bound cannot beat the
     // plan found so far.
     let coarse = Micros(resolution.0.saturating_mul(COARSE));
-    let (quick, mut stats) = search(video, trace, model, coarse, Rule::Buffer, None);
+    let (quick, mut stats) = search(video, trace, model, prefix, coarse, Rule::Buffer, None);
     let mut best = quick?;
     for res in [coarse, resolution] {
-        let (found, pass) = search(video, trace, model, res, Rule::Exact, Some(best.score));
+        let (found, pass) = search(
+            video,
+            trace,
+            model,
+            prefix,
+            res,
+            Rule::Exact,
+            Some(best.score),
+        );
         stats.transitions += pass.transitions;
         stats.states = pass.states;
         if let Some(found) = found.filter(|f| f.score >= best.score) {
@@ -495,12 +520,13 @@ fn upper_bound(
     best
 }
 
-/// One pass of the program with dominance `rule`; with `beat`, states whose upper bound
+/// One pass of the program with dominance `rule`, the first chunks at `prefix`'s levels; with `beat`, states whose upper bound
 /// cannot reach that score are dropped.
 fn search(
     video: &Video,
     trace: &Trace,
     model: &Model,
+    prefix: &[usize],
     resolution: Micros,
     rule: Rule,
     beat: Option<i128>,
@@ -537,7 +563,9 @@ fn search(
         let ahead = (n - k).saturating_sub(2) as i64 * seg;
         next.clear();
         for (l, &bytes) in sizes.iter().enumerate() {
-            if k == 0 && model.first.is_some_and(|f| f != l) {
+            if k == 0 && model.first.is_some_and(|f| f != l)
+                || prefix.get(k).is_some_and(|&f| f != l)
+            {
                 continue;
             }
             scratch.candidates.clear();
@@ -1006,6 +1034,44 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_fixes_the_first_chunks_and_the_rest_is_optimal() {
+        let (Some(video), Some(traces)) = (pensieve_video(), folder("pensieve_cooked_traces"))
+        else {
+            return;
+        };
+        let chunks = 4;
+        let m = model(PENSIEVE_LATENCY, 60, chunks);
+        let levels = video.levels();
+        for t in every(&traces, 60) {
+            // Every plan, by QoE.
+            let plans: Vec<Plan> = (0..levels.pow(chunks as u32))
+                .map(|mut code| {
+                    let plan: Vec<usize> = (0..chunks)
+                        .map(|_| {
+                            let l = code % levels;
+                            code /= levels;
+                            l
+                        })
+                        .collect();
+                    evaluate(&video, &t.trace, &m, &plan).unwrap()
+                })
+                .collect();
+            for prefix in [vec![], vec![5], vec![0, 3], vec![2, 2, 1], vec![1, 4, 0, 5]] {
+                let best = plans
+                    .iter()
+                    .filter(|p| p.levels.starts_with(&prefix))
+                    .map(|p| p.qoe)
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let (found, _) = optimum_after(&video, &t.trace, &m, &prefix, Micros(1)).unwrap();
+                assert!(found.levels.starts_with(&prefix), "{}: {prefix:?}", t.name);
+                assert!((found.qoe - best).abs() < 1e-9, "{}: {prefix:?}", t.name);
+            }
+            assert!(optimum_after(&video, &t.trace, &m, &[0; 5], Micros(1)).is_none());
+            assert!(optimum_after(&video, &t.trace, &m, &[levels], Micros(1)).is_none());
+        }
+    }
+
+    #[test]
     fn optimum_converges_with_resolution() {
         let (Some(video), Some(traces)) = (pensieve_video(), folder("pensieve_cooked_traces"))
         else {
@@ -1045,7 +1111,8 @@ mod tests {
             for t in every(&traces, step) {
                 let res = Micros(100_000);
                 let clock = Instant::now();
-                let (found, plain_stats) = search(&video, &t.trace, &m, res, Rule::Exact, None);
+                let (found, plain_stats) =
+                    search(&video, &t.trace, &m, &[], res, Rule::Exact, None);
                 let found = found.unwrap();
                 let plain_time = clock.elapsed();
                 let plain = evaluate(&video, &t.trace, &m, &found.levels).unwrap();

@@ -118,8 +118,9 @@ impl Default for RobustMpc {
     }
 }
 
-/// The harmonic-mean prediction made before each sample, and its relative error.
-pub(super) fn prediction_errors(samples: &[ThroughputSample], window: usize) -> Vec<f64> {
+/// The relative error of the harmonic-mean prediction (over up to `window` samples before
+/// it) of each sample but the first: |predicted - actual| / actual.
+pub fn prediction_errors(samples: &[ThroughputSample], window: usize) -> Vec<f64> {
     (1..samples.len())
         .map(|i| {
             let from = i.saturating_sub(window);

@@ -83,10 +83,35 @@ impl<'a> Horizon<'a> {
     /// The first rung of the best sequence, where a sequence scores QoE_lin over the
     /// horizon plus `terminal(buffer left)`.
     pub(super) fn best_first(&self, terminal: impl Fn(Micros) -> f64) -> usize {
-        let n = self.ladder.len();
-        if n <= 1 {
+        if self.ladder.len() <= 1 {
             return 0;
         }
+        let mut best: Option<(f64, usize)> = None;
+        for s in self.finals() {
+            let v = s.score + terminal(s.buffer);
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, s.first));
+            }
+        }
+        best.map_or(0, |(_, l)| l)
+    }
+
+    /// For each first rung, the value of the best sequence starting with it (QoE_lin over
+    /// the horizon plus `terminal(buffer left)`; negative infinity when none is kept).
+    pub(super) fn first_values(&self, terminal: impl Fn(Micros) -> f64) -> Vec<f64> {
+        let mut values = vec![f64::NEG_INFINITY; self.ladder.len()];
+        for s in self.finals() {
+            let v = s.score + terminal(s.buffer);
+            if let Some(x) = values.get_mut(s.first) {
+                *x = x.max(v);
+            }
+        }
+        values
+    }
+
+    /// The sequences kept after the last step of the look-ahead.
+    fn finals(&self) -> Vec<State> {
+        let n = self.ladder.len();
         let mut fronts: Vec<Vec<State>> = vec![Vec::new(); n];
         let mut prev: Vec<(Option<usize>, State)> = vec![(
             self.current,
@@ -128,14 +153,7 @@ impl<'a> Horizon<'a> {
                 prev.extend(f.iter().map(|s| (Some(l), *s)));
             }
         }
-        let mut best: Option<(f64, usize)> = None;
-        for (_, s) in &prev {
-            let v = s.score + terminal(s.buffer);
-            if best.is_none_or(|(b, _)| v > b) {
-                best = Some((v, s.first));
-            }
-        }
-        best.map_or(0, |(_, l)| l)
+        prev.into_iter().map(|(_, s)| s).collect()
     }
 }
 

@@ -15,7 +15,7 @@ mod estimator;
 mod horizon;
 mod playhead;
 
-pub use baseline::{Bola, RobustMpc, ThroughputRule};
+pub use baseline::{Bola, RobustMpc, ThroughputRule, prediction_errors};
 pub use estimator::{BandwidthEstimator, EstimatorConfig, ThroughputSample, harmonic_mean};
 pub use playhead::{PlayheadAbr, PlayheadParams};
 

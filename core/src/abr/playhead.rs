@@ -77,6 +77,22 @@ impl AbrPolicy for PlayheadAbr {
     }
 
     fn choose(&self, obs: &Observation<'_>) -> usize {
+        let (horizon, terminal) = self.problem(obs);
+        horizon.best_first(terminal)
+    }
+}
+
+impl PlayheadAbr {
+    /// For each rung of `obs.ladder`, the value of the best look-ahead that starts with it
+    /// (what [`AbrPolicy::choose`] maximises; negative infinity where none is kept): for
+    /// diagnostics and for policies built on this one.
+    pub fn first_values(&self, obs: &Observation<'_>) -> Vec<f64> {
+        let (horizon, terminal) = self.problem(obs);
+        horizon.first_values(terminal)
+    }
+
+    /// The look-ahead `obs` poses and the value of the buffer left at its end.
+    fn problem<'a>(&self, obs: &Observation<'a>) -> (Horizon<'a>, impl Fn(Micros) -> f64) {
         let p = &self.params;
         let errors = prediction_errors(obs.samples, p.window);
         let recent: Vec<f64> = errors.iter().rev().take(p.window).copied().collect();
@@ -102,12 +118,14 @@ impl AbrPolicy for PlayheadAbr {
             p.reserve
         };
         let weight = if ends { 0.0 } else { p.reserve_weight * top };
-        Horizon {
+        let horizon = Horizon {
             startup_weight: obs.starting.then_some(top * p.startup_weight),
             up_cost: p.up_cost,
             ..Horizon::new(obs, rate, steps)
-        }
-        .best_first(|left: Micros| -weight * seconds(Micros((reserve.0 - left.0).max(0))))
+        };
+        (horizon, move |left: Micros| {
+            -weight * seconds(Micros((reserve.0 - left.0).max(0)))
+        })
     }
 }
 

@@ -8,6 +8,7 @@
 //!   failure, decoded audio and a chart.
 
 mod abr_eval;
+mod abr_train;
 mod audio;
 mod chart;
 mod demo;
@@ -45,6 +46,8 @@ enum Command {
     Load(load::LoadArgs),
     /// ABR evaluation: every policy over a folder of traces, against the offline optimum.
     AbrEval(abr_eval::AbrEvalArgs),
+    /// Fit the learned ABR policy by imitation of the offline optimum on training traces.
+    AbrTrain(abr_train::AbrTrainArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,13 @@ fn main() -> ExitCode {
         Command::Probe(args) => play::probe(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Load(args) => load::run(&args),
+        Command::AbrTrain(args) => match abr_train::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("abr-train: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::AbrEval(args) => match abr_eval::run(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -1,4 +1,4 @@
-//! `playhead abr-eval` end to end on a few of the shared training traces: the table names
+//! `playhead abr-eval` (and `abr-train`) end to end on a few of the shared training traces: the table names
 //! the optimum, every policy and the foresight planners, the CSV has a row per trace and policy, the chart is
 //! written, and no policy beats the optimum.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -62,4 +62,42 @@ fn abr_eval_scores_every_policy_against_the_optimum() {
     let svg = std::fs::read_to_string(out.join("session.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("playhead: QoE"));
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `playhead abr-train` end to end on a few traces: a DAgger round runs, a held-out trace is
+/// scored, and the network is written as Rust.
+#[test]
+fn abr_train_fits_and_writes_a_network() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/traces");
+    if !shared.join("pensieve_cooked_traces").is_dir() {
+        println!("SKIPPED: {} is missing", shared.display());
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("playhead-abr-train-{}.rs", std::process::id()));
+    let run = Command::new(env!("CARGO_BIN_EXE_playhead"))
+        .arg("abr-train")
+        .arg("--traces")
+        .arg(shared.join("pensieve_cooked_traces"))
+        .arg("--video")
+        .arg(shared.join("pensieve_video/computed_from_pensieve_video_server"))
+        .args(["--limit", "4", "--chunks", "8", "--rounds", "1", "--folds", "4"])
+        .args(["--hidden", "4,2", "--epochs", "5"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("3 training traces, 1 held out"), "{stdout}");
+    // Playhead's sessions, then two fits: 8 decisions per training trace at first.
+    assert!(stdout.contains("round 0 (playhead): 24 decisions"), "{stdout}");
+    assert!(stdout.contains("round 2: fitted on 48 decisions"), "{stdout}");
+    assert!(stdout.contains("held out"), "{stdout}");
+    let source = std::fs::read_to_string(&out).unwrap();
+    assert!(source.contains("pub(super) fn builtin() -> Net"), "{source}");
+    let _ = std::fs::remove_file(&out);
 }
