@@ -80,7 +80,8 @@ fn abr_train_fits_and_writes_a_network() {
         .arg(shared.join("pensieve_cooked_traces"))
         .arg("--video")
         .arg(shared.join("pensieve_video/computed_from_pensieve_video_server"))
-        .args(["--limit", "4", "--chunks", "8", "--rounds", "1", "--folds", "4"])
+        .args(["--limit", "4", "--chunks", "8"])
+        .args(["--rounds", "1", "--folds", "4"])
         .args(["--hidden", "4,2", "--epochs", "5"])
         .arg("--out")
         .arg(&out)
@@ -94,10 +95,19 @@ fn abr_train_fits_and_writes_a_network() {
     );
     assert!(stdout.contains("3 training traces, 1 held out"), "{stdout}");
     // Playhead's sessions, then two fits: 8 decisions per training trace at first.
-    assert!(stdout.contains("round 0 (playhead): 24 decisions"), "{stdout}");
-    assert!(stdout.contains("round 2: fitted on 48 decisions"), "{stdout}");
+    assert!(
+        stdout.contains("round 0 (playhead): 24 decisions"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("round 2: fitted on 48 decisions"),
+        "{stdout}"
+    );
     assert!(stdout.contains("held out"), "{stdout}");
     let source = std::fs::read_to_string(&out).unwrap();
-    assert!(source.contains("pub(super) fn builtin() -> Net"), "{source}");
+    assert!(
+        source.contains("pub(super) fn builtin() -> Net"),
+        "{source}"
+    );
     let _ = std::fs::remove_file(&out);
 }
