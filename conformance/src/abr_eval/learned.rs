@@ -76,11 +76,9 @@ impl Net {
         width == 1 && self.mean.len() == FEATURES && self.scale.len() == FEATURES
     }
 
-    /// The score of one row (0 when the network is not valid).
+    /// The score of one row. Meaningless, but not a panic, when the network is not valid:
+    /// check [`Net::is_valid`] once, not per row.
     pub fn score(&self, row: &[f64; FEATURES]) -> f64 {
-        if !self.is_valid() {
-            return 0.0;
-        }
         let mut x: Vec<f64> = row
             .iter()
             .zip(self.mean.iter().zip(self.scale.iter()))

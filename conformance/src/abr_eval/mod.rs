@@ -14,6 +14,7 @@
 //!
 //! Time is integer microseconds throughout; `f64` appears only in scores and ratios.
 
+pub mod fit;
 pub mod foresight;
 pub mod learn;
 pub mod learned;
@@ -24,6 +25,37 @@ pub mod traces;
 pub mod video;
 
 use std::path::PathBuf;
+
+/// `f` over every item, spread over `jobs` threads (item i on thread i mod jobs), results
+/// in the items' order. A thread that panicked loses its items.
+pub fn map_parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let jobs = jobs.max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|j| {
+                scope.spawn(move || {
+                    items
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| i % jobs == j)
+                        .map(|(i, x)| (i, f(x)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out: Vec<(usize, R)> = handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect();
+        out.sort_by_key(|(i, _)| *i);
+        out.into_iter().map(|(_, r)| r).collect()
+    })
+}
 
 /// The shared traces and videos (`shared/traces/README.md`): `$PLAYHEAD_TRACES`, else
 /// `../shared/traces` beside the workspace. `None` when absent (tests then say so and skip).

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use playhead::Micros;
 use playhead::abr::{AbrAlgorithm, AbrPolicy, PlayheadAbr, PlayheadParams};
+use playhead_conformance::abr_eval;
 use playhead_conformance::abr_eval::foresight::{self, Forecast, Planner};
 use playhead_conformance::abr_eval::optimum::{self, Model};
 use playhead_conformance::abr_eval::qoe::{self, Metrics};
@@ -172,30 +173,10 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
         tuned,
         foresight: args.foresight,
     };
-    let jobs = args.jobs.max(1);
-    let results: Vec<TraceResult> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..jobs)
-            .map(|j| {
-                let (scaled, policies, video, extra) = (&scaled, &policies, &video, &extra);
-                scope.spawn(move || {
-                    scaled
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| i % jobs == j)
-                        .map(|(i, (name, trace, setup))| {
-                            (i, one_trace(name, trace, setup, video, policies, extra))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        let mut out: Vec<(usize, TraceResult)> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect();
-        out.sort_by_key(|(i, _)| *i);
-        out.into_iter().map(|(_, r)| r).collect()
-    });
+    let results: Vec<TraceResult> =
+        abr_eval::map_parallel(&scaled, args.jobs, |(name, trace, setup)| {
+            one_trace(name, trace, setup, &video, &policies, &extra)
+        });
     let folder = args.traces.file_name().map_or_else(
         || args.traces.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

@@ -1,13 +1,14 @@
-//! `playhead abr-train`: fits the learned ABR policy's network by imitation of the offline
-//! optimum (DAgger, `playhead_conformance::abr_eval::learn`) on a folder of training traces,
-//! and writes it as Rust source for the core.
+//! `playhead abr-train`: fits the experimental learned ABR policy's network by imitation of
+//! the offline optimum (DAgger, `playhead_conformance::abr_eval::learn`) on a folder of
+//! training traces, and scores it in the engine, in-sample and on held-out traces.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use playhead::Micros;
 use playhead::abr::{AbrPolicy, PlayheadAbr};
-use playhead_conformance::abr_eval::learn::{self, Case, Decision, Rollout, TrainConfig};
+use playhead_conformance::abr_eval::fit::{self, TrainConfig};
+use playhead_conformance::abr_eval::learn::{self, Case, Decision, Rollout};
 use playhead_conformance::abr_eval::learned::Net;
 use playhead_conformance::abr_eval::session::Setup;
 use playhead_conformance::abr_eval::traces;
@@ -82,9 +83,6 @@ pub(crate) struct AbrTrainArgs {
     /// Threads.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
-    /// Where the network goes (Rust source); not written when absent.
-    #[arg(long)]
-    out: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &AbrTrainArgs) -> Result<(), String> {
@@ -169,14 +167,14 @@ pub(crate) fn run(args: &AbrTrainArgs) -> Result<(), String> {
     println!(
         "round 0 (playhead): {} decisions (regret {:.3}), plays {:.2} = {:.1} % of the optimum {:.2}; {:.0} s",
         data.len(),
-        learn::played_regret(&data),
+        fit::played_regret(&data),
         base_qoe,
         100.0 * base_qoe / optimum,
         optimum,
         clock.elapsed().as_secs_f64()
     );
     if args.skip != 0.0 {
-        let idle = learn::train(
+        let idle = fit::train(
             &data,
             &TrainConfig {
                 epochs: 0,
@@ -187,13 +185,12 @@ pub(crate) fn run(args: &AbrTrainArgs) -> Result<(), String> {
         println!(
             "the look-ahead alone (skip {}): regret {:.3}",
             args.skip,
-            learn::regret(&idle, &data)
+            fit::regret(&idle, &data)
         );
     }
     let mut net: Option<Net> = None;
-    let mut best: Option<(f64, Net)> = None;
     for round in 0..=args.rounds {
-        let fitted = learn::train(&data, &config, net.as_ref().filter(|_| !args.fresh));
+        let fitted = fit::train(&data, &config, net.as_ref().filter(|_| !args.fresh));
         let make = || learn::policy(&fitted);
         let label = round < args.rounds;
         let played = learn::rollouts(&video, &train, &make, label, resolution, args.jobs);
@@ -202,7 +199,7 @@ pub(crate) fn run(args: &AbrTrainArgs) -> Result<(), String> {
             "round {}: fitted on {} decisions (regret {:.3}); plays {:.2} = {:.1} % of the optimum",
             round + 1,
             data.len(),
-            learn::regret(&fitted, &data),
+            fit::regret(&fitted, &data),
             qoe,
             100.0 * qoe / optimum
         );
@@ -217,26 +214,8 @@ pub(crate) fn run(args: &AbrTrainArgs) -> Result<(), String> {
             ));
         }
         println!("{line}; {:.0} s", clock.elapsed().as_secs_f64());
-        if best.as_ref().is_none_or(|(b, _)| qoe > *b) {
-            best = Some((qoe, fitted.clone()));
-        }
         data.extend(played.into_iter().flat_map(|r| r.decisions));
         net = Some(fitted);
-    }
-    if let (Some(out), Some((qoe, net))) = (&args.out, best) {
-        let provenance = format!(
-            "Fitted on {} ({} traces, {} rounds, hidden {h0},{h1}, temperature {}): QoE_lin {qoe:.2}, {:.1} % of the optimum.",
-            args.traces
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-            train.len(),
-            args.rounds,
-            args.temperature,
-            100.0 * qoe / optimum
-        );
-        std::fs::write(out, learn::to_rust(&net, &provenance))
-            .map_err(|e| format!("{}: {e}", out.display()))?;
-        println!("wrote {}", out.display());
     }
     Ok(())
 }
