@@ -123,6 +123,10 @@ fn params(spec: &str) -> Result<PlayheadParams, String> {
 struct TraceResult {
     name: String,
     optimum: Option<optimum::Plan>,
+    /// The optimum with chunk 0 at the level the first policy started with: what a policy
+    /// with a fast first frame competes against, since QoE_lin leaves the startup delay
+    /// out (`None` when chunk 0 is fixed by `--first-level` already).
+    started: Option<optimum::Plan>,
     /// The foresight planners' scores (exact, mean), `None` where one could not run.
     bounds: Vec<Option<f64>>,
     runs: Vec<(AbrAlgorithm, Metrics, Vec<usize>, Option<String>)>,
@@ -307,9 +311,16 @@ fn one_trace(
             })
             .collect()
     });
+    let plan =
+        |model: &Model| optimum.and_then(|o| optimum::optimum(video, trace, model, o.resolution));
+    let started = match model.first {
+        None if first.is_some() => plan(&Model { first, ..model }),
+        _ => None,
+    };
     TraceResult {
         name: name.to_owned(),
-        optimum: optimum.and_then(|o| optimum::optimum(video, trace, &model, o.resolution)),
+        optimum: plan(&model),
+        started,
         bounds,
         runs,
     }
@@ -349,6 +360,14 @@ fn table(
             .iter()
             .filter_map(|r| r.optimum.as_ref().map(|p| p.qoe)),
     );
+    // Only when every trace has one, so that both means are over the same traces.
+    let started: Option<f64> = results
+        .iter()
+        .map(|r| r.started.as_ref().map(|p| p.qoe))
+        .collect::<Option<Vec<f64>>>()
+        .map(|v| mean(v.into_iter()));
+    let pct = |q: f64, of: f64| if of > 0.0 { 100.0 * q / of } else { f64::NAN };
+    let of_started = |q: f64| started.map_or("-".to_owned(), |o| format!("{:.1}", pct(q, o)));
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -362,10 +381,11 @@ fn table(
     );
     let _ = writeln!(
         s,
-        "{:<12} {:>9} {:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
+        "{:<12} {:>9} {:>7} {:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
         "policy",
         "QoE_lin",
         "% opt",
+        "% s-opt",
         "bitrate Mb/s",
         "rebuf %",
         "stalls",
@@ -375,9 +395,25 @@ fn table(
     );
     let _ = writeln!(
         s,
-        "{:<12} {:>9.2} {:>7.1} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
-        "optimum", opt, 100.0, "-", "-", "-", "-", "-", "-"
+        "{:<12} {:>9.2} {:>7.1} {:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
+        "optimum", opt, 100.0, "-", "-", "-", "-", "-", "-", "-"
     );
+    if let Some(q) = started {
+        let _ = writeln!(
+            s,
+            "{:<12} {:>9.2} {:>7.1} {:>7.1} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
+            "start-opt",
+            q,
+            pct(q, opt),
+            100.0,
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-"
+        );
+    }
     for (k, name) in ["foresight", "mean-rate"].iter().enumerate() {
         let Some(h) = args.foresight else { break };
         let got: Vec<f64> = results
@@ -396,10 +432,11 @@ fn table(
         let q = mean(got.into_iter());
         let _ = writeln!(
             s,
-            "{:<12} {:>9.2} {:>7.1} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
+            "{:<12} {:>9.2} {:>7.1} {:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
             format!("{name}-{h}"),
             q,
-            if opt > 0.0 { 100.0 * q / opt } else { f64::NAN },
+            pct(q, opt),
+            of_started(q),
             "-",
             "-",
             "-",
@@ -421,10 +458,11 @@ fn table(
             .count();
         let _ = writeln!(
             s,
-            "{:<12} {:>9.2} {:>7.1} {:>13.3} {:>9.3} {:>8.2} {:>9.2} {:>10.3} {:>7}",
+            "{:<12} {:>9.2} {:>7.1} {:>7} {:>13.3} {:>9.3} {:>8.2} {:>9.2} {:>10.3} {:>7}",
             a.name(),
             q,
-            if opt > 0.0 { 100.0 * q / opt } else { f64::NAN },
+            pct(q, opt),
+            of_started(q),
             mean(ms().map(|m| m.bitrate_mbps)),
             100.0 * mean(ms().map(|m| m.rebuffer_ratio)),
             mean(ms().map(|m| f64::from(m.stalls))),
@@ -445,7 +483,7 @@ fn table(
         .count();
     let _ = writeln!(
         s,
-        "(QoE_lin, bitrate, rebuffer ratio, stalls, switches and startup are means over traces; % opt = mean QoE / mean optimum QoE, NaN when the optimum's mean is not positive; the optimum was beaten on {above} traces{})",
+        "(QoE_lin, bitrate, rebuffer ratio, stalls, switches and startup are means over traces; % opt = mean QoE / mean optimum QoE, NaN when the optimum's mean is not positive; start-opt: the optimum with chunk 0 at the level the first policy started with, and % s-opt the share of its mean (QoE_lin leaves the startup delay out, so the free optimum may buy a slow first chunk that a fast first frame rules out); the optimum was beaten on {above} traces{})",
         args.foresight.map_or(String::new(), |h| format!(
             "; foresight-{h} and mean-rate-{h}: not policies but look-ahead planners over {h} chunks that know every download, or the true mean throughput, of the future, with Playhead's buffer reserve, in the optimum's chunk model, chunk 0 as the first policy played it"
         ))
@@ -455,14 +493,18 @@ fn table(
 
 fn csv(policies: &[AbrAlgorithm], results: &[TraceResult]) -> String {
     let mut s = String::from(
-        "trace,policy,qoe_lin,optimum_qoe_lin,bitrate_mbps,rebuffer_ratio,stalls,switches,startup_s,error,levels\n",
+        "trace,policy,qoe_lin,optimum_qoe_lin,bitrate_mbps,rebuffer_ratio,stalls,switches,startup_s,error,levels,start_optimum_qoe_lin\n",
     );
     for r in results {
         let opt = r.optimum.as_ref().map(|p| p.qoe);
+        let started = r
+            .started
+            .as_ref()
+            .map_or(String::new(), |p| format!("{:.4}", p.qoe));
         for (a, m, levels, e) in &r.runs {
             let _ = writeln!(
                 s,
-                "{},{},{:.4},{},{:.4},{:.6},{},{},{:.3},{},{}",
+                "{},{},{:.4},{},{:.4},{:.6},{},{},{:.3},{},{},{started}",
                 r.name.replace(',', ";"),
                 a.name(),
                 m.qoe,
@@ -479,10 +521,20 @@ fn csv(policies: &[AbrAlgorithm], results: &[TraceResult]) -> String {
         if let Some(p) = &r.optimum {
             let _ = writeln!(
                 s,
-                "{},optimum,{:.4},{:.4},,,,,,,{}",
+                "{},optimum,{:.4},{:.4},,,,,,,{},{started}",
                 r.name.replace(',', ";"),
                 p.qoe,
                 p.qoe,
+                digits(&p.levels)
+            );
+        }
+        if let Some(p) = &r.started {
+            let _ = writeln!(
+                s,
+                "{},start-optimum,{:.4},{},,,,,,,{},{started}",
+                r.name.replace(',', ";"),
+                p.qoe,
+                opt.map_or(String::new(), |o| format!("{o:.4}")),
                 digits(&p.levels)
             );
         }

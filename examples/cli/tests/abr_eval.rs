@@ -77,17 +77,53 @@ fn abr_eval_scores_every_policy_against_the_optimum() {
         stdout.contains("the optimum was beaten on 0 traces"),
         "{stdout}"
     );
+    // The optimum held to the policies' first chunk is between them and the free optimum.
+    let row = stdout.lines().find(|l| l.starts_with("start-opt")).unwrap();
+    let share: f64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert!(share > 0.0 && share <= 100.0, "{row}");
     let csv = std::fs::read_to_string(out.join("sessions.csv")).unwrap();
-    // A row per trace and policy, and one for the optimum's plan.
-    assert_eq!(csv.lines().count(), 1 + 3 * 5, "{csv}");
+    // A row per trace and policy, and one for each optimum's plan.
+    assert_eq!(csv.lines().count(), 1 + 3 * 6, "{csv}");
+    let field = |line: &str, k: usize| line.split(',').nth(k).unwrap().to_owned();
     let optimum: Vec<&str> = csv.lines().filter(|l| l.contains(",optimum,")).collect();
     assert_eq!(optimum.len(), 3, "{csv}");
     // Its levels: one per chunk played.
-    let levels = optimum[0].rsplit(',').next().unwrap();
+    let levels = field(optimum[0], 10);
     assert!(
         levels.split(' ').all(|l| l.parse::<usize>().is_ok()),
         "{levels}"
     );
+    for trace in csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",start-optimum,"))
+    {
+        let name = field(trace, 0);
+        let number = |policy: &str, k: usize| -> f64 {
+            let line = csv
+                .lines()
+                .find(|l| l.starts_with(&format!("{name},{policy},")))
+                .unwrap();
+            field(line, k).parse().unwrap()
+        };
+        let started = number("start-optimum", 2);
+        // Playhead, the first policy, starts the plan the start-optimum is held to.
+        let first_level = |policy: &str| {
+            let line = csv
+                .lines()
+                .find(|l| l.starts_with(&format!("{name},{policy},")))
+                .unwrap();
+            field(line, 10).split(' ').next().unwrap().to_owned()
+        };
+        assert_eq!(
+            first_level("start-optimum"),
+            first_level("playhead"),
+            "{csv}"
+        );
+        assert!(started <= number("optimum", 2) + 1e-9, "{csv}");
+        assert!(number("playhead", 2) <= started + 0.01, "{csv}");
+        assert_eq!(number("playhead", 11), started, "{csv}");
+    }
     let svg = std::fs::read_to_string(out.join("session.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("playhead: QoE"));
     let _ = std::fs::remove_dir_all(&out);
