@@ -405,7 +405,7 @@ fn table(
             "start-opt",
             q,
             pct(q, opt),
-            100.0,
+            pct(q, q),
             "-",
             "-",
             "-",
