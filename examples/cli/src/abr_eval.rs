@@ -12,21 +12,22 @@ use playhead::Micros;
 use playhead::abr::{AbrAlgorithm, AbrPolicy, PlayheadAbr, PlayheadParams};
 use playhead_conformance::abr_eval;
 use playhead_conformance::abr_eval::foresight::{self, Forecast, Planner};
+use playhead_conformance::abr_eval::learn::Case;
 use playhead_conformance::abr_eval::optimum::{self, Model};
 use playhead_conformance::abr_eval::qoe::{self, Metrics};
 use playhead_conformance::abr_eval::session::{self, Outcome, Setup};
-use playhead_conformance::abr_eval::traces::{self, NamedTrace};
+use playhead_conformance::abr_eval::traces;
 use playhead_conformance::abr_eval::video::Video;
 
 use crate::chart::{self, Panel};
 use crate::host::Sample;
 
-/// Arguments of `abr-eval`.
+/// The traces, the video and the session set-up: shared by `abr-eval` and `abr-train`.
 #[derive(clap::Args, Debug)]
-pub(crate) struct AbrEvalArgs {
+pub(crate) struct SessionArgs {
     /// Folder of throughput traces (Pensieve text, sabre JSON, Twitch patterns).
     #[arg(long)]
-    traces: PathBuf,
+    pub(crate) traces: PathBuf,
     /// Video ladder: a folder of Pensieve `video_size_<q>` files or a sabre movie JSON.
     #[arg(long)]
     video: PathBuf,
@@ -35,16 +36,58 @@ pub(crate) struct AbrEvalArgs {
     bitrates: Option<Vec<u64>>,
     /// Segments per session (Pensieve plays 48).
     #[arg(long, default_value_t = 48)]
-    chunks: usize,
+    pub(crate) chunks: usize,
     /// Buffer goal, seconds (Pensieve's simulator: 60).
     #[arg(long, default_value_t = 60)]
-    goal: i64,
+    pub(crate) goal: i64,
     /// Time to first byte, ms, for traces that do not give theirs (Pensieve: 80).
     #[arg(long, default_value_t = 80)]
     latency: i64,
     /// Share of the trace's throughput that carries payload, percent (Pensieve: 95).
     #[arg(long, default_value_t = 95)]
     efficiency: u64,
+    /// Only the first N traces (quick runs).
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+impl SessionArgs {
+    /// The video and, for each trace, its payload throughput and session set-up.
+    pub(crate) fn load(&self, abandon: bool) -> Result<(Video, Vec<Case>), String> {
+        let kbps: Option<Vec<u64>> = self
+            .bitrates
+            .as_ref()
+            .map(|v| v.iter().map(|k| k * 1000).collect());
+        let video = Video::read(&self.video, kbps.as_deref()).map_err(|e| e.to_string())?;
+        let mut all = traces::read_folder(&self.traces).map_err(|e| e.to_string())?;
+        if let Some(n) = self.limit {
+            all.truncate(n);
+        }
+        if all.is_empty() {
+            return Err(format!("no traces in {}", self.traces.display()));
+        }
+        let cases = all
+            .into_iter()
+            .map(|t| Case {
+                trace: t.trace.scaled(self.efficiency, 100),
+                setup: Setup {
+                    chunks: self.chunks.min(video.chunks()),
+                    goal: Micros(self.goal * 1_000_000),
+                    latency: t.latency.unwrap_or(Micros(self.latency * 1000)),
+                    abandon,
+                },
+                name: t.name,
+            })
+            .collect();
+        Ok((video, cases))
+    }
+}
+
+/// Arguments of `abr-eval`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct AbrEvalArgs {
+    #[command(flatten)]
+    sessions: SessionArgs,
     /// Policies, comma-separated (playhead, throughput, bola, robust-mpc).
     #[arg(
         long,
@@ -55,9 +98,6 @@ pub(crate) struct AbrEvalArgs {
     /// Time bin of the optimum's dynamic program, ms.
     #[arg(long, default_value_t = 100)]
     resolution: i64,
-    /// Only the first N traces (quick runs).
-    #[arg(long)]
-    limit: Option<usize>,
     /// Threads.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
@@ -139,34 +179,7 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
         .iter()
         .map(|p| AbrAlgorithm::from_name(p).ok_or_else(|| format!("unknown policy {p}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let kbps: Option<Vec<u64>> = args
-        .bitrates
-        .as_ref()
-        .map(|v| v.iter().map(|k| k * 1000).collect());
-    let video = Video::read(&args.video, kbps.as_deref()).map_err(|e| e.to_string())?;
-    let mut all = traces::read_folder(&args.traces).map_err(|e| e.to_string())?;
-    if let Some(n) = args.limit {
-        all.truncate(n);
-    }
-    if all.is_empty() {
-        return Err(format!("no traces in {}", args.traces.display()));
-    }
-    let setup = |t: &NamedTrace| Setup {
-        chunks: args.chunks.min(video.chunks()),
-        goal: Micros(args.goal * 1_000_000),
-        latency: t.latency.unwrap_or(Micros(args.latency * 1000)),
-        abandon: args.abandon,
-    };
-    let scaled: Vec<(String, playhead_conformance::sim::net::Trace, Setup)> = all
-        .iter()
-        .map(|t| {
-            (
-                t.name.clone(),
-                t.trace.scaled(args.efficiency, 100),
-                setup(t),
-            )
-        })
-        .collect();
+    let (video, cases) = args.sessions.load(args.abandon)?;
     let tuned = args.playhead.as_deref().map(params).transpose()?;
     let optimum = (!args.no_optimum).then(|| OptimumSpec {
         resolution: Micros(args.resolution.max(1) * 1000),
@@ -177,12 +190,12 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
         tuned,
         foresight: args.foresight,
     };
-    let results: Vec<TraceResult> =
-        abr_eval::map_parallel(&scaled, args.jobs, |(name, trace, setup)| {
-            one_trace(name, trace, setup, &video, &policies, &extra)
-        });
-    let folder = args.traces.file_name().map_or_else(
-        || args.traces.display().to_string(),
+    let results: Vec<TraceResult> = abr_eval::map_parallel(&cases, args.jobs, |c| {
+        one_trace(&c.name, &c.trace, &c.setup, &video, &policies, &extra)
+    });
+    let traces = &args.sessions.traces;
+    let folder = traces.file_name().map_or_else(
+        || traces.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let table = table(&folder, &video, &args, &policies, &results);
@@ -193,9 +206,9 @@ pub(crate) fn run(args: AbrEvalArgs) -> Result<(), String> {
     let pick = args
         .chart
         .as_deref()
-        .and_then(|c| scaled.iter().find(|(n, _, _)| n == c))
-        .or_else(|| scaled.first());
-    if let Some((name, trace, setup)) = pick {
+        .and_then(|c| cases.iter().find(|case| case.name == *c))
+        .or_else(|| cases.first());
+    if let Some(Case { name, trace, setup }) = pick {
         let runs: Vec<(String, Outcome)> = policies
             .iter()
             .map(|&a| {
@@ -375,9 +388,9 @@ fn table(
         results.len(),
         video.name,
         video.bitrates.len(),
-        args.chunks.min(video.chunks()),
+        args.sessions.chunks.min(video.chunks()),
         video.segment_duration.0 as f64 / 1e6,
-        args.goal
+        args.sessions.goal
     );
     let _ = writeln!(
         s,

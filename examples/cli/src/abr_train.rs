@@ -10,31 +10,15 @@ use playhead::abr::{AbrPolicy, PlayheadAbr};
 use playhead_conformance::abr_eval::fit::{self, TrainConfig};
 use playhead_conformance::abr_eval::learn::{self, Case, Decision, Rollout};
 use playhead_conformance::abr_eval::learned::Net;
-use playhead_conformance::abr_eval::session::Setup;
-use playhead_conformance::abr_eval::traces;
-use playhead_conformance::abr_eval::video::Video;
+
+use crate::abr_eval::SessionArgs;
 
 /// Arguments of `abr-train`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct AbrTrainArgs {
-    /// Folder of training traces.
-    #[arg(long)]
-    traces: PathBuf,
-    /// Video ladder (as `abr-eval`).
-    #[arg(long)]
-    video: PathBuf,
-    /// Segments per session.
-    #[arg(long, default_value_t = 48)]
-    chunks: usize,
-    /// Buffer goal, seconds.
-    #[arg(long, default_value_t = 60)]
-    goal: i64,
-    /// Time to first byte, ms.
-    #[arg(long, default_value_t = 80)]
-    latency: i64,
-    /// Share of the trace's throughput that carries payload, percent.
-    #[arg(long, default_value_t = 95)]
-    efficiency: u64,
+    /// The training traces, the video and the session set-up (as `abr-eval`).
+    #[command(flatten)]
+    sessions: SessionArgs,
     /// DAgger rounds after the first (each plays the traces with the newest network).
     #[arg(long, default_value_t = 3)]
     rounds: usize,
@@ -77,9 +61,6 @@ pub(crate) struct AbrTrainArgs {
     /// Keeps playhead's labelled sessions here (JSON) and reads them back when present.
     #[arg(long)]
     cache: Option<PathBuf>,
-    /// Only the first N traces.
-    #[arg(long)]
-    limit: Option<usize>,
     /// Threads.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
@@ -87,27 +68,7 @@ pub(crate) struct AbrTrainArgs {
 
 pub(crate) fn run(args: &AbrTrainArgs) -> Result<(), String> {
     let clock = Instant::now();
-    let video = Video::read(&args.video, None).map_err(|e| e.to_string())?;
-    let mut all = traces::read_folder(&args.traces).map_err(|e| e.to_string())?;
-    if let Some(n) = args.limit {
-        all.truncate(n);
-    }
-    if all.is_empty() {
-        return Err(format!("no traces in {}", args.traces.display()));
-    }
-    let cases: Vec<Case> = all
-        .iter()
-        .map(|t| Case {
-            name: t.name.clone(),
-            trace: t.trace.scaled(args.efficiency, 100),
-            setup: Setup {
-                chunks: args.chunks.min(video.chunks()),
-                goal: Micros(args.goal * 1_000_000),
-                latency: t.latency.unwrap_or(Micros(args.latency * 1000)),
-                abandon: false,
-            },
-        })
-        .collect();
+    let (video, cases) = args.sessions.load(false)?;
     let [h0, h1] = match args.hidden[..] {
         [a, b] => [a.max(1), b.max(1)],
         _ => return Err("--hidden wants two widths".to_owned()),
