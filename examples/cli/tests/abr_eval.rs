@@ -99,22 +99,15 @@ fn abr_eval_scores_every_policy_against_the_optimum() {
         .filter(|l| l.contains(",start-optimum,"))
     {
         let name = field(trace, 0);
-        let number = |policy: &str, k: usize| -> f64 {
-            let line = csv
-                .lines()
-                .find(|l| l.starts_with(&format!("{name},{policy},")))
-                .unwrap();
-            field(line, k).parse().unwrap()
+        let row = |policy: &str| {
+            let prefix = format!("{name},{policy},");
+            csv.lines().find(|l| l.starts_with(&prefix)).unwrap()
         };
+        let number = |policy: &str, k: usize| -> f64 { field(row(policy), k).parse().unwrap() };
         let started = number("start-optimum", 2);
         // Playhead, the first policy, starts the plan the start-optimum is held to.
-        let first_level = |policy: &str| {
-            let line = csv
-                .lines()
-                .find(|l| l.starts_with(&format!("{name},{policy},")))
-                .unwrap();
-            field(line, 10).split(' ').next().unwrap().to_owned()
-        };
+        let first_level =
+            |policy: &str| field(row(policy), 10).split(' ').next().unwrap().to_owned();
         assert_eq!(
             first_level("start-optimum"),
             first_level("playhead"),
