@@ -326,13 +326,17 @@ fn one_trace(
     });
     let plan =
         |model: &Model| optimum.and_then(|o| optimum::optimum(video, trace, model, o.resolution));
-    let started = match model.first {
-        None if first.is_some() => plan(&Model { first, ..model }),
-        _ => None,
+    let free = plan(&model);
+    // When the free optimum already starts where the policies did, it is the answer.
+    let started = match (model.first, &free) {
+        (Some(_), _) | (_, None) => None,
+        (None, Some(_)) if first.is_none() => None,
+        (None, Some(f)) if f.levels.first() == first.as_ref() => Some(f.clone()),
+        (None, Some(_)) => plan(&Model { first, ..model }),
     };
     TraceResult {
         name: name.to_owned(),
-        optimum: plan(&model),
+        optimum: free,
         started,
         bounds,
         runs,
@@ -406,19 +410,12 @@ fn table(
         "startup s",
         "errors"
     );
-    let _ = writeln!(
-        s,
-        "{:<12} {:>9.2} {:>7.1} {:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
-        "optimum", opt, 100.0, "-", "-", "-", "-", "-", "-", "-"
-    );
-    if let Some(q) = started {
+    // A row for a bound (not a policy): its score and shares, no session figures.
+    let bound = |s: &mut String, name: &str, q: f64, of_started: String| {
         let _ = writeln!(
             s,
-            "{:<12} {:>9.2} {:>7.1} {:>7.1} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
-            "start-opt",
-            q,
+            "{name:<12} {q:>9.2} {:>7.1} {of_started:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
             pct(q, opt),
-            pct(q, q),
             "-",
             "-",
             "-",
@@ -426,6 +423,10 @@ fn table(
             "-",
             "-"
         );
+    };
+    bound(&mut s, "optimum", opt, "-".to_owned());
+    if let Some(q) = started {
+        bound(&mut s, "start-opt", q, format!("{:.1}", pct(q, q)));
     }
     for (k, name) in ["foresight", "mean-rate"].iter().enumerate() {
         let Some(h) = args.foresight else { break };
@@ -443,20 +444,7 @@ fn table(
             continue;
         }
         let q = mean(got.into_iter());
-        let _ = writeln!(
-            s,
-            "{:<12} {:>9.2} {:>7.1} {:>7} {:>13} {:>9} {:>8} {:>9} {:>10} {:>7}",
-            format!("{name}-{h}"),
-            q,
-            pct(q, opt),
-            of_started(q),
-            "-",
-            "-",
-            "-",
-            "-",
-            "-",
-            "-"
-        );
+        bound(&mut s, &format!("{name}-{h}"), q, of_started(q));
     }
     for (k, a) in policies.iter().enumerate() {
         let ms = || {
